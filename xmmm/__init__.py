@@ -1,0 +1,90 @@
+"""xmmm: reproducible synthetic Marketing Mix Model datasets with exact, known ground truth.
+
+Everything generated lives in one labelled ``xarray.Dataset`` (dims ``date``,
+``geo``, ``channel``, ``control``, and ``replicate`` in simulation studies);
+the long pandas table is made only on export.
+
+>>> import xmmm
+>>> result = xmmm.generate_mmm_dataset()          # DEFAULT_CONFIG
+>>> result.dataset                                 # doctest: +SKIP
+>>> result["data"].head()                          # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from xmmm._version import __version__
+from xmmm.config import (
+    DEFAULT_CONFIG,
+    ChannelConfig,
+    ControlConfig,
+    MMMDataConfig,
+    RegionConfig,
+    TransformConfig,
+    validate_config,
+)
+from xmmm.errors import ConfigError, DataFileError, GenerationError, TransformError, XmmmWarning
+from xmmm.generate import generate_dataset, generate_mmm_dataset
+from xmmm.result import MMMResult
+
+# Public names whose modules are imported on first use, so that `import xmmm`
+# stays fast (matplotlib, pandas I/O engines and dask load only when needed).
+_LAZY = {
+    "to_long_dataframe": "xmmm.export",
+    "get_preset_config": "xmmm.presets",
+    "customize_preset": "xmmm.presets",
+    "list_available_presets": "xmmm.presets",
+    "check_data_quality": "xmmm.quality",
+    "validate_output_schema": "xmmm.quality",
+    "plot_channel_spend": "xmmm.plot",
+    "plot_channel_contributions": "xmmm.plot",
+    "plot_roas_comparison": "xmmm.plot",
+    "plot_regional_comparison": "xmmm.plot",
+    "plot_data_quality": "xmmm.plot",
+    "plot_response_curves": "xmmm.plot",
+    "plot_adstock_kernels": "xmmm.plot",
+    "open_dataset": "xmmm.io",
+    "load_config": "xmmm.io",
+    "save_config": "xmmm.io",
+    "to_meridian": "xmmm.handoff",
+    "to_pymc_marketing": "xmmm.handoff",
+    "simulate": "xmmm.simulate",
+    "transforms": "xmmm.transforms",
+}
+
+__all__ = [
+    "__version__",
+    "DEFAULT_CONFIG",
+    "ChannelConfig",
+    "ControlConfig",
+    "MMMDataConfig",
+    "RegionConfig",
+    "TransformConfig",
+    "validate_config",
+    "ConfigError",
+    "DataFileError",
+    "GenerationError",
+    "TransformError",
+    "XmmmWarning",
+    "generate_dataset",
+    "generate_mmm_dataset",
+    "MMMResult",
+    *_LAZY,
+]
+
+
+def __getattr__(name: str):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'xmmm' has no attribute {name!r}")
+    if name == module.rsplit(".", 1)[1]:
+        value = importlib.import_module(module)
+    else:
+        value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

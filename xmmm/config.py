@@ -1,0 +1,884 @@
+"""Configuration dataclasses: what a dataset is made of, validated when made.
+
+A configuration is plain data.  Every field is checked when the object is
+created (``__post_init__``) and again, all together, by
+:func:`validate_config` before generation; a bad value raises
+:class:`~xmmm.errors.ConfigError` naming the field, the value and what is
+allowed.  Configs round-trip through :meth:`MMMDataConfig.to_dict` /
+:meth:`MMMDataConfig.from_dict`, which is how they are stored in a dataset's
+attributes and in YAML/JSON files.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import importlib
+import math
+import numbers
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from xmmm.errors import ConfigError, TransformError
+
+__all__ = [
+    "PATTERNS",
+    "ChannelConfig",
+    "ControlConfig",
+    "RegionConfig",
+    "TransformConfig",
+    "MMMDataConfig",
+    "DEFAULT_CONFIG",
+    "validate_config",
+    "apply_overrides",
+]
+
+#: Spend / control-value patterns understood by the generator.
+PATTERNS = ("linear_trend", "seasonal", "delayed_start", "on_off", "custom")
+SPEND_SCALINGS = ("max", "mean", "none")
+
+
+# --------------------------------------------------------------------------- checks
+class _Problems:
+    """Collects every problem of one config object, each named by its field path."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        self.items: list[str] = []
+
+    def add(self, name: str, value: Any, allowed: str) -> None:
+        self.items.append(f"{self.prefix}{name} must be {allowed}; got {value!r}")
+
+    def number(
+        self,
+        name: str,
+        value: Any,
+        *,
+        lower: float | None = None,
+        upper: float | None = None,
+        lower_open: bool = False,
+        upper_open: bool = False,
+        integer: bool = False,
+        optional: bool = False,
+    ) -> None:
+        if value is None and optional:
+            return
+        kind = "an integer" if integer else "a number"
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            self.add(name, value, kind + _range_text(lower, upper, lower_open, upper_open, " "))
+            return
+        if integer and int(value) != value:
+            self.add(name, value, kind + _range_text(lower, upper, lower_open, upper_open, " "))
+            return
+        if not math.isfinite(value):
+            self.add(name, value, "finite")
+            return
+        too_low = lower is not None and (value <= lower if lower_open else value < lower)
+        too_high = upper is not None and (value >= upper if upper_open else value > upper)
+        if too_low or too_high:
+            self.add(name, value, _range_text(lower, upper, lower_open, upper_open, "").strip())
+
+    def raise_if_any(self) -> None:
+        if self.items:
+            raise ConfigError(_join(self.items))
+
+
+def _range_text(lower, upper, lower_open, upper_open, sep) -> str:
+    if lower is not None and upper is not None:
+        return f"{sep}in {'(' if lower_open else '['}{lower:g}, {upper:g}{')' if upper_open else ']'}"
+    if lower is not None:
+        return f"{sep}{'>' if lower_open else '>='} {lower:g}"
+    if upper is not None:
+        return f"{sep}{'<' if upper_open else '<='} {upper:g}"
+    return ""
+
+
+def _join(items: list[str]) -> str:
+    if len(items) == 1:
+        return items[0]
+    return f"{len(items)} problems:\n- " + "\n- ".join(items)
+
+
+def _check_name(problems: _Problems, name: Any) -> None:
+    if not isinstance(name, str) or not name.strip() or name != name.strip():
+        problems.add("name", name, "a non-empty string without leading or trailing spaces")
+
+
+# --------------------------------------------------------------------------- channels
+@dataclass
+class ChannelConfig:
+    """One paid media channel: its spend pattern and its effectiveness.
+
+    Spend of channel ``c`` in geo ``g`` at period ``t`` is
+
+    .. math:: s_{g,c,t} = B_c \\, f_{g,c} \\, m_c(t) \\, a_{g,c,t} \\, \\varepsilon_{g,c,t}
+
+    with ``B`` = ``base_spend``, ``f`` the regional spend factor, ``m`` the
+    pattern's shape (mean 1 while active, see :mod:`xmmm.patterns`), ``a`` the
+    0/1 activity of ``on_off`` and ``delayed_start`` channels and
+    ``epsilon`` log-normal noise with mean 1 and coefficient of variation
+    ``spend_volatility``.  So the mean spend while active is close to
+    ``base_spend`` times the regional factor.
+
+    Parameters
+    ----------
+    name : str
+        Channel name; the export column is ``x<i>-<name>`` (a leading ``x-``
+        is dropped so it is not repeated).
+    pattern : {"linear_trend", "seasonal", "delayed_start", "on_off", "custom"}
+    base_spend : float
+        Spend level (currency per period), >= 0.
+    spend_trend : float
+        ``linear_trend``: relative growth per period, ``m(t) ∝ 1 + spend_trend * t``.
+    spend_volatility : float
+        Coefficient of variation of the multiplicative spend noise, >= 0.
+    seasonal_amplitude : float
+        ``seasonal``: relative swing around the level, in [0, 1].
+    seasonal_phase : float
+        ``seasonal``: phase shift in radians.
+    start_period, ramp_up_periods, end_period : int
+        ``delayed_start``: zero before ``start_period``, linear ramp over
+        ``ramp_up_periods``, zero from ``end_period`` on (``None`` = never stops).
+    activation_probability : float
+        ``on_off``: long-run share of active periods, in [0, 1].
+    min_active_periods, max_active_periods : int
+        ``on_off``: burst lengths are uniform on ``[min, max]``.
+    custom_pattern_func : callable, optional
+        ``custom``: ``f(channel, dates, seed) -> array`` of ``n_periods``
+        non-negative finite spend values (currency), before the regional factor.
+    base_effectiveness : float
+        Effect of a fully saturated channel as a share of the geo's baseline
+        level (>= 0): ``contribution = base_effectiveness * level * saturated``.
+    """
+
+    name: str
+    pattern: str = "linear_trend"
+    base_spend: float = 1000.0
+    spend_trend: float = 0.0
+    spend_volatility: float = 0.1
+    seasonal_amplitude: float = 0.3
+    seasonal_phase: float = 0.0
+    start_period: int = 0
+    ramp_up_periods: int = 4
+    end_period: int | None = None
+    activation_probability: float = 0.4
+    min_active_periods: int = 2
+    max_active_periods: int = 8
+    custom_pattern_func: Callable | None = None
+    base_effectiveness: float = 0.5
+
+    def __post_init__(self) -> None:
+        problems = _Problems(f"{type(self).__name__}({self.name!r}).")
+        self._collect(problems)
+        problems.raise_if_any()
+
+    # shared by controls: the pattern fields
+    def _collect_pattern(self, p: _Problems) -> None:
+        _check_name(p, self.name)
+        if self.pattern not in PATTERNS:
+            p.add("pattern", self.pattern, "one of " + ", ".join(repr(x) for x in PATTERNS))
+        p.number("seasonal_amplitude", self.seasonal_amplitude, lower=0, upper=1)
+        p.number("seasonal_phase", self.seasonal_phase)
+        p.number("start_period", self.start_period, lower=0, integer=True)
+        p.number("ramp_up_periods", self.ramp_up_periods, lower=0, integer=True)
+        p.number("end_period", self.end_period, lower=1, integer=True, optional=True)
+        if (
+            _is_int(self.end_period)
+            and _is_int(self.start_period)
+            and self.end_period <= self.start_period
+        ):
+            p.add("end_period", self.end_period, f"> start_period ({self.start_period})")
+        p.number("activation_probability", self.activation_probability, lower=0, upper=1)
+        p.number("min_active_periods", self.min_active_periods, lower=1, integer=True)
+        p.number("max_active_periods", self.max_active_periods, lower=1, integer=True)
+        if (
+            _is_int(self.min_active_periods)
+            and _is_int(self.max_active_periods)
+            and self.max_active_periods < self.min_active_periods
+        ):
+            p.add(
+                "max_active_periods",
+                self.max_active_periods,
+                f">= min_active_periods ({self.min_active_periods})",
+            )
+        if self.pattern == "custom" and not callable(self.custom_pattern_func):
+            p.add("custom_pattern_func", self.custom_pattern_func, "a callable when pattern='custom'")
+        elif self.custom_pattern_func is not None and not callable(self.custom_pattern_func):
+            p.add("custom_pattern_func", self.custom_pattern_func, "a callable or None")
+
+    def _collect(self, p: _Problems) -> None:
+        self._collect_pattern(p)
+        p.number("base_spend", self.base_spend, lower=0)
+        p.number("spend_trend", self.spend_trend)
+        p.number("spend_volatility", self.spend_volatility, lower=0)
+        p.number("base_effectiveness", self.base_effectiveness, lower=0)
+
+    # the generator reads these names for channels and controls alike
+    @property
+    def level(self) -> float:
+        return self.base_spend
+
+    @property
+    def volatility(self) -> float:
+        return self.spend_volatility
+
+    @property
+    def trend(self) -> float:
+        return self.spend_trend
+
+    @property
+    def column_label(self) -> str:
+        """The name as used in the export column (a leading ``x-`` removed)."""
+        return _strip_prefix(self.name, "x")
+
+
+@dataclass
+class ControlConfig(ChannelConfig):
+    """A control variable (price, promotion, distribution, ...).
+
+    Values follow the same patterns as channel spend, with ``base_value``,
+    ``value_volatility`` and ``value_trend`` in place of ``base_spend``,
+    ``spend_volatility`` and ``spend_trend``; values are never negative.  The
+    effect on sales is linear in the value,
+
+    .. math:: e_{g,k,t} = \\gamma_{g,k} \\, v_{g,k,t},
+              \\qquad \\gamma_{g,k} = \\text{base\\_effectiveness} \\cdot L_g / \\text{base\\_value}
+
+    so ``base_effectiveness`` is the effect at the base value as a share of the
+    geo's baseline level ``L``.  It may be negative (a price).
+
+    Parameters
+    ----------
+    base_value : float
+        Level of the control's values, >= 0.
+    value_volatility : float
+        Coefficient of variation of the multiplicative noise, >= 0.
+    value_trend : float
+        ``linear_trend``: relative growth per period.
+    regional_value_variation : float
+        Relative spread of the value level across regions, in [0, 1).
+    base_effectiveness : float
+        Effect at ``base_value`` as a share of baseline; any sign.
+    pattern : str
+        As for :class:`ChannelConfig`; default ``"on_off"``.
+    """
+
+    pattern: str = "on_off"
+    base_effectiveness: float = 0.05
+    base_value: float = 10.0
+    value_volatility: float = 0.1
+    value_trend: float = 0.0
+    regional_value_variation: float = 0.05
+
+    def _collect(self, p: _Problems) -> None:
+        self._collect_pattern(p)
+        p.number("base_value", self.base_value, lower=0)
+        p.number("value_volatility", self.value_volatility, lower=0)
+        p.number("value_trend", self.value_trend)
+        p.number("base_effectiveness", self.base_effectiveness)
+        p.number("regional_value_variation", self.regional_value_variation, lower=0, upper=1, upper_open=True)
+
+    @property
+    def level(self) -> float:
+        return self.base_value
+
+    @property
+    def volatility(self) -> float:
+        return self.value_volatility
+
+    @property
+    def trend(self) -> float:
+        return self.value_trend
+
+    @property
+    def column_label(self) -> str:
+        return _strip_prefix(self.name, "c")
+
+
+def _strip_prefix(name: str, letter: str) -> str:
+    for sep in "-_":
+        prefix = letter + sep
+        if name.lower().startswith(prefix) and len(name) > len(prefix):
+            return name[len(prefix):]
+    return name
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+# --------------------------------------------------------------------------- regions
+@dataclass
+class RegionConfig:
+    """Geographic regions and the baseline sales of each.
+
+    The baseline of geo ``g`` is the sum of four components (units of ``y``):
+
+    .. math::
+        L_g &= \\text{base\\_sales\\_rate} \\cdot b_g \\\\
+        \\text{trend}_{g,t} &= L_g \\cdot \\text{sales\\_trend} \\cdot t \\\\
+        \\text{seasonality}_{g,t} &= L_g \\cdot A \\sin(2\\pi \\, \\text{yearfrac}_t + \\varphi) \\\\
+        \\text{noise}_{g,t} &= L_g \\cdot \\text{sales\\_volatility} \\cdot z_{g,t}
+
+    where ``b_g`` is the regional baseline factor, ``yearfrac`` the calendar
+    position of the date within its year and ``z`` standard normal.
+
+    Regions differ (only when there are two or more) by factors
+    ``1 + (1 - region_similarity) * v * u`` with ``u`` uniform on [-1, 1] and
+    ``v`` the variation of each kind: ``baseline_variation`` for ``b_g``,
+    ``channel_param_variation`` for channel spend levels and effectiveness,
+    ``transform_variation`` for adstock and saturation parameters (varied on
+    the odds scale for parameters in [0, 1], so they stay in range).
+    ``region_similarity`` 1 makes all regions identical, 0 independent.
+
+    Parameters
+    ----------
+    n_regions : int
+        Number of regions, >= 1.
+    region_names : list of str, optional
+        Defaults to ``geo_1 ... geo_n`` (zero-padded so they sort in order).
+    base_sales_rate : float
+        Baseline sales per period before regional variation, > 0.
+    sales_trend : float
+        Relative linear growth of the baseline per period.
+    sales_volatility : float
+        Standard deviation of the baseline noise relative to the level, >= 0.
+    seasonal_amplitude : float
+        Relative amplitude of the annual baseline seasonality, in [0, 1].
+    seasonal_phase : float
+        Phase of the baseline seasonality in radians.
+    baseline_variation, channel_param_variation, transform_variation : float
+        Regional variation factors, in [0, 1).
+    region_similarity : float
+        0 = independent regions, 1 = identical parameters.
+    """
+
+    n_regions: int = 1
+    region_names: list[str] | None = None
+    base_sales_rate: float = 10000.0
+    sales_trend: float = 0.0
+    sales_volatility: float = 0.01
+    seasonal_amplitude: float = 0.2
+    seasonal_phase: float = 0.0
+    baseline_variation: float = 0.1
+    channel_param_variation: float = 0.1
+    transform_variation: float = 0.1
+    region_similarity: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.region_names is not None and not isinstance(self.region_names, str):
+            self.region_names = list(self.region_names)
+        p = _Problems("RegionConfig.")
+        self._collect(p)
+        p.raise_if_any()
+
+    def _collect(self, p: _Problems) -> None:
+        p.number("n_regions", self.n_regions, lower=1, integer=True)
+        if self.region_names is not None:
+            names = self.region_names
+            if isinstance(names, str) or not all(isinstance(n, str) and n.strip() for n in names):
+                p.add("region_names", names, "a list of non-empty strings")
+            elif _is_int(self.n_regions) and len(names) != self.n_regions:
+                p.add("region_names", names, f"a list of n_regions ({self.n_regions}) names")
+            elif len(set(names)) != len(names):
+                dupes = sorted({n for n in names if names.count(n) > 1})
+                p.add("region_names", names, f"unique (repeated: {', '.join(dupes)})")
+        p.number("base_sales_rate", self.base_sales_rate, lower=0, lower_open=True)
+        p.number("sales_trend", self.sales_trend)
+        p.number("sales_volatility", self.sales_volatility, lower=0)
+        p.number("seasonal_amplitude", self.seasonal_amplitude, lower=0, upper=1)
+        p.number("seasonal_phase", self.seasonal_phase)
+        for name in ("baseline_variation", "channel_param_variation", "transform_variation"):
+            p.number(name, getattr(self, name), lower=0, upper=1, upper_open=True)
+        p.number("region_similarity", self.region_similarity, lower=0, upper=1)
+
+    @property
+    def names(self) -> list[str]:
+        """Region names, given or default (``geo_1`` ... zero-padded to sort)."""
+        if self.region_names is not None:
+            return list(self.region_names)
+        width = len(str(self.n_regions))
+        return [f"geo_{i + 1:0{width}d}" for i in range(self.n_regions)]
+
+
+# --------------------------------------------------------------------------- transforms
+@dataclass
+class TransformConfig:
+    """Adstock and saturation applied to each channel's scaled spend.
+
+    Function names and keyword arguments are pymc-marketing's
+    (``pymc_marketing.mmm.transformers``), e.g. ``geometric_adstock`` with
+    ``alpha`` and ``l_max``, ``hill_function`` with ``slope`` and ``kappa``;
+    ``"none"`` (or ``None``) skips a stage.  Give one name / kwargs dict for all
+    channels or a list with one entry per channel.  Missing keyword arguments
+    take the registry defaults (see :mod:`xmmm.transforms`).
+
+    Spend is divided by a per-(geo, channel) ``spend_scale`` before the
+    transforms: its maximum over time (``"max"``, as pymc-marketing's MMM
+    scales channels), its mean (``"mean"``) or 1 (``"none"``, parameters in
+    currency units).  The scale used is stored as ground truth.
+    """
+
+    adstock_fun: str | list[str] | None = "geometric_adstock"
+    adstock_kwargs: dict | list[dict] = field(default_factory=dict)
+    saturation_fun: str | list[str] | None = "hill_function"
+    saturation_kwargs: dict | list[dict] = field(default_factory=dict)
+    spend_scaling: str = "max"
+
+    def __post_init__(self) -> None:
+        for name in ("adstock_fun", "saturation_fun", "adstock_kwargs", "saturation_kwargs"):
+            value = getattr(self, name)
+            if isinstance(value, tuple):
+                setattr(self, name, list(value))
+        p = _Problems("TransformConfig.")
+        self._collect(p)
+        p.raise_if_any()
+
+    def _collect(self, p: _Problems, n_channels: int | None = None) -> None:
+        from xmmm.transforms import get_transform
+
+        if self.spend_scaling not in SPEND_SCALINGS:
+            p.add("spend_scaling", self.spend_scaling, "one of " + ", ".join(map(repr, SPEND_SCALINGS)))
+        for family in ("adstock", "saturation"):
+            funs = getattr(self, f"{family}_fun")
+            kwargs = getattr(self, f"{family}_kwargs")
+            fun_list = funs if isinstance(funs, list) else None
+            kw_list = kwargs if isinstance(kwargs, list) else None
+            for name, value in ((f"{family}_fun", fun_list), (f"{family}_kwargs", kw_list)):
+                if value is not None and n_channels is not None and len(value) != n_channels:
+                    p.add(name, value, f"one entry for all channels or a list of {n_channels} (one per channel)")
+            if kw_list is None and not isinstance(kwargs, Mapping):
+                p.add(f"{family}_kwargs", kwargs, "a dict or a list of dicts")
+                continue
+            if kw_list is not None and not all(isinstance(k, Mapping) for k in kw_list):
+                p.add(f"{family}_kwargs", kwargs, "a dict or a list of dicts")
+                continue
+            n = max(len(fun_list or [None]), len(kw_list or [None]))
+            if fun_list is not None and kw_list is not None and len(fun_list) != len(kw_list):
+                p.add(f"{family}_kwargs", kwargs, f"a list as long as {family}_fun ({len(fun_list)})")
+                continue
+            for i in range(n):
+                fun = fun_list[i] if fun_list is not None else funs
+                kw = kw_list[i] if kw_list is not None else kwargs
+                where = f"{family}_fun[{i}]" if fun_list is not None or kw_list is not None else f"{family}_fun"
+                try:
+                    get_transform(family, _fun_name(fun)).resolve(kw)
+                except TransformError as err:
+                    p.items.append(f"{p.prefix}{where}: {err}")
+
+    def for_channel(self, index: int, family: str) -> tuple[str, dict]:
+        """Function name and resolved keyword arguments of one channel's stage."""
+        from xmmm.transforms import get_transform
+
+        funs = getattr(self, f"{family}_fun")
+        kwargs = getattr(self, f"{family}_kwargs")
+        fun = funs[index] if isinstance(funs, list) else funs
+        kw = kwargs[index] if isinstance(kwargs, list) else kwargs
+        name = _fun_name(fun)
+        return name, get_transform(family, name).resolve(kw)
+
+
+def _fun_name(fun: Any) -> Any:
+    if fun is None or fun == "":
+        return "none"
+    return fun
+
+
+# --------------------------------------------------------------------------- dataset
+@dataclass
+class MMMDataConfig:
+    """Everything that defines a generated dataset.
+
+    Parameters
+    ----------
+    n_periods : int
+        Number of periods (dates), >= 1.  Default 129 (about 2.5 years weekly).
+    start_date : str
+        First date (any format pandas parses); dates are
+        ``pandas.date_range(start_date, periods=n_periods, freq=frequency)``.
+    channels : list of ChannelConfig
+        At least one; names unique.
+    regions : RegionConfig
+    transforms : TransformConfig
+    seed : int, optional
+        Seed of every random stream, in [0, 2**63).  ``None`` draws one; the
+        seed used is stored in the result's config so it can be reproduced.
+    control_variables : list of ControlConfig
+        Names unique.
+    frequency : str
+        pandas offset alias of the period, e.g. ``"W"`` (weekly, default),
+        ``"D"``, ``"W-MON"``, ``"MS"``.
+    """
+
+    n_periods: int = 129
+    start_date: str | None = "2020-01-01"
+    channels: list[ChannelConfig] = field(default_factory=list)
+    regions: RegionConfig = field(default_factory=RegionConfig)
+    transforms: TransformConfig = field(default_factory=TransformConfig)
+    seed: int | None = None
+    control_variables: list[ControlConfig] = field(default_factory=list)
+    frequency: str = "W"
+
+    def __post_init__(self) -> None:
+        if isinstance(self.channels, tuple):
+            self.channels = list(self.channels)
+        if isinstance(self.control_variables, tuple):
+            self.control_variables = list(self.control_variables)
+        problems = collect_problems(self)
+        if problems:
+            raise ConfigError(_join(problems))
+
+    # ---- derived facts used by the generator
+    @property
+    def dates(self) -> pd.DatetimeIndex:
+        """The period dates."""
+        return pd.date_range(self.start_date or "2020-01-01", periods=self.n_periods, freq=self.frequency)
+
+    @property
+    def channel_names(self) -> list[str]:
+        return [c.name for c in self.channels]
+
+    @property
+    def control_names(self) -> list[str]:
+        return [c.name for c in self.control_variables]
+
+    @property
+    def region_names(self) -> list[str]:
+        return self.regions.names
+
+    # ---- files
+    def to_dict(self) -> dict:
+        """Plain-data form (JSON/YAML-safe); :meth:`from_dict` inverts it."""
+        return _to_plain(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping, *, source: str | None = None) -> MMMDataConfig:
+        """Build a config from :meth:`to_dict` output (or a YAML/JSON file's content).
+
+        Parameters
+        ----------
+        data : mapping
+        source : str, optional
+            Where the data came from (a file name), used in error messages.
+
+        Raises
+        ------
+        ConfigError
+            On an unknown key, a wrong type or a bad value; the message names
+            the source, the key path and the problem.
+        """
+        return _from_plain(cls, data, "", source)
+
+    def copy(self) -> MMMDataConfig:
+        """A deep copy (custom pattern functions are shared, not copied)."""
+        return copy.deepcopy(self)
+
+
+def collect_problems(config: MMMDataConfig) -> list[str]:
+    """Every problem of a config, each one naming its field path."""
+    items: list[str] = []
+    top = _Problems("")
+    top.number("n_periods", config.n_periods, lower=1, integer=True)
+    if config.seed is not None:
+        top.number("seed", config.seed, lower=0, upper=2**63, upper_open=True, integer=True)
+    if not isinstance(config.frequency, str):
+        top.add("frequency", config.frequency, "a pandas offset alias such as 'W', 'D' or 'MS'")
+    else:
+        try:
+            pd.tseries.frequencies.to_offset(config.frequency)
+        except ValueError:
+            top.add("frequency", config.frequency, "a pandas offset alias such as 'W', 'D' or 'MS'")
+    try:
+        pd.Timestamp(config.start_date or "2020-01-01")
+    except (ValueError, TypeError):
+        top.add("start_date", config.start_date, "a date such as '2020-01-01'")
+    items += top.items
+
+    for attr, cls, label in (
+        ("channels", ChannelConfig, "channel"),
+        ("control_variables", ControlConfig, "control"),
+    ):
+        entries = getattr(config, attr)
+        if not isinstance(entries, list):
+            items.append(f"{attr} must be a list of {cls.__name__}; got {entries!r}")
+            continue
+        if attr == "channels" and not entries:
+            items.append("channels must hold at least one ChannelConfig; got []")
+        names = []
+        for i, entry in enumerate(entries):
+            if attr == "channels" and type(entry) is not ChannelConfig or not isinstance(entry, cls):
+                items.append(f"{attr}[{i}] must be a {cls.__name__}; got {type(entry).__name__}")
+                continue
+            p = _Problems(f"{attr}[{i}] ({entry.name!r}).")
+            entry._collect(p)
+            items += p.items
+            names.append(entry.name)
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            items.append(f"{attr} names must be unique; repeated {label} names: {', '.join(map(repr, dupes))}")
+        labels = [e.column_label for e in entries if isinstance(e, cls)]
+        dupe_labels = sorted({n for n in labels if labels.count(n) > 1} - set(dupes))
+        if dupe_labels:
+            items.append(
+                f"{attr} export labels must be unique; {', '.join(map(repr, dupe_labels))} "
+                f"appears twice once a leading '{label[0]}-' is dropped"
+            )
+
+    if isinstance(config.regions, RegionConfig):
+        p = _Problems("regions.")
+        config.regions._collect(p)
+        items += p.items
+    else:
+        items.append(f"regions must be a RegionConfig; got {type(config.regions).__name__}")
+    if isinstance(config.transforms, TransformConfig):
+        p = _Problems("transforms.")
+        n = len(config.channels) if isinstance(config.channels, list) else None
+        config.transforms._collect(p, n_channels=n)
+        items += p.items
+    else:
+        items.append(f"transforms must be a TransformConfig; got {type(config.transforms).__name__}")
+    return items
+
+
+def validate_config(config: MMMDataConfig) -> None:
+    """Check a whole config and raise one error listing every problem.
+
+    Parameters
+    ----------
+    config : MMMDataConfig
+
+    Raises
+    ------
+    ConfigError
+        With every problem, each naming the field path, the value and what is
+        allowed (e.g. ``channels[2] ('TV').base_spend must be >= 0; got -5``).
+
+    Examples
+    --------
+    >>> from xmmm import DEFAULT_CONFIG, validate_config
+    >>> validate_config(DEFAULT_CONFIG)
+    """
+    if not isinstance(config, MMMDataConfig):
+        raise ConfigError(f"config must be an MMMDataConfig; got {type(config).__name__}")
+    problems = collect_problems(config)
+    if problems:
+        raise ConfigError(_join(problems))
+
+
+# --------------------------------------------------------------------------- overrides
+def apply_overrides(config: MMMDataConfig, overrides: Mapping[str, Any]) -> MMMDataConfig:
+    """A validated copy of ``config`` with ``overrides`` applied; ``config`` is untouched.
+
+    Keys are field names of :class:`MMMDataConfig` (``n_periods=104``), dotted
+    paths (``"regions.n_regions": 3``) or nested dicts for sub-configs
+    (``regions={"n_regions": 3}``).  When ``n_regions`` changes and
+    ``region_names`` is not given, default names are used.
+
+    Raises
+    ------
+    ConfigError
+        An unknown key (naming the valid ones) or a bad value.
+    """
+    result = config.copy()
+    for key, value in overrides.items():
+        path = key.split(".")
+        _set_path(result, path, value, key)
+    # re-run every check on the new whole
+    problems = collect_problems(result)
+    if problems:
+        raise ConfigError(_join(problems))
+    return _rebuilt(result)
+
+
+def _set_path(obj: Any, path: list[str], value: Any, full_key: str) -> None:
+    name = path[0]
+    names = [f.name for f in dataclasses.fields(obj)]
+    if name not in names:
+        where = type(obj).__name__
+        raise ConfigError(
+            f"unknown override {full_key!r}: {where} has no field {name!r}; valid fields: {', '.join(names)}"
+        )
+    if len(path) > 1:
+        _set_path(getattr(obj, name), path[1:], value, full_key)
+        return
+    current = getattr(obj, name)
+    if dataclasses.is_dataclass(current) and isinstance(value, Mapping):
+        for sub_key, sub_value in value.items():
+            _set_path(current, [sub_key], sub_value, f"{full_key}.{sub_key}")
+        return
+    if isinstance(obj, RegionConfig) and name == "n_regions" and obj.region_names is not None:
+        if len(obj.region_names) != value:
+            obj.region_names = None
+    setattr(obj, name, value)
+
+
+def _rebuilt(config: MMMDataConfig) -> MMMDataConfig:
+    """Re-create every nested dataclass so each one's own checks run again."""
+    return _from_plain(MMMDataConfig, _to_plain(config, keep_callables=True), "", None)
+
+
+# --------------------------------------------------------------------------- plain data
+_NESTED = {
+    ("MMMDataConfig", "regions"): RegionConfig,
+    ("MMMDataConfig", "transforms"): TransformConfig,
+}
+_LISTS = {
+    ("MMMDataConfig", "channels"): ChannelConfig,
+    ("MMMDataConfig", "control_variables"): ControlConfig,
+}
+
+
+def _to_plain(obj: Any, keep_callables: bool = False) -> Any:
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: _to_plain(getattr(obj, f.name), keep_callables) for f in dataclasses.fields(obj)}
+    if isinstance(obj, Mapping):
+        return {str(k): _to_plain(v, keep_callables) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_to_plain(v, keep_callables) for v in obj]
+    if callable(obj):
+        if keep_callables:
+            return obj
+        return {"callable": f"{obj.__module__}:{obj.__qualname__}"}
+    if isinstance(obj, numbers.Integral) and not isinstance(obj, bool):
+        return int(obj)
+    if isinstance(obj, numbers.Real) and not isinstance(obj, bool):
+        return float(obj)
+    return obj
+
+
+def _from_plain(cls: type, data: Any, path: str, source: str | None) -> Any:
+    where = f"{source}: " if source else ""
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"{where}{path or 'config'} must be a mapping of fields; got {data!r}")
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - names)
+    if unknown:
+        raise ConfigError(
+            f"{where}unknown key {path + unknown[0]!r} in {cls.__name__}; valid keys: {', '.join(sorted(names))}"
+        )
+    kwargs = {}
+    for key, value in data.items():
+        nested = _NESTED.get((cls.__name__, key))
+        listed = _LISTS.get((cls.__name__, key))
+        if nested is not None and value is not None:
+            kwargs[key] = _from_plain(nested, value, f"{path}{key}.", source)
+        elif listed is not None and value is not None:
+            if not isinstance(value, list):
+                raise ConfigError(f"{where}{path}{key} must be a list; got {value!r}")
+            kwargs[key] = [_from_plain(listed, v, f"{path}{key}[{i}].", source) for i, v in enumerate(value)]
+        elif key == "custom_pattern_func" and isinstance(value, Mapping):
+            kwargs[key] = _import_callable(value.get("callable"), f"{where}{path}{key}")
+        else:
+            kwargs[key] = value
+    try:
+        return cls(**kwargs)
+    except ConfigError as err:
+        prefix = f"{where}{path}" if path else where
+        raise ConfigError(f"{prefix}{err}") from None
+    except TypeError as err:  # a required field is missing
+        raise ConfigError(f"{where}{path or cls.__name__}: {err}") from None
+
+
+def _import_callable(spec: Any, where: str) -> Callable:
+    if not isinstance(spec, str) or ":" not in spec:
+        raise ConfigError(f"{where} must name a function as 'module:qualname'; got {spec!r}")
+    module_name, qualname = spec.split(":", 1)
+    try:
+        obj: Any = importlib.import_module(module_name)
+        for part in qualname.split("."):
+            obj = getattr(obj, part)
+    except (ImportError, AttributeError):
+        raise ConfigError(
+            f"{where}: cannot import custom pattern function {spec!r}; "
+            "define it at module level in an importable module"
+        ) from None
+    return obj
+
+
+# --------------------------------------------------------------------------- default
+def _default_config() -> MMMDataConfig:
+    return MMMDataConfig(
+        n_periods=129,
+        start_date="2020-01-01",
+        channels=[
+            ChannelConfig(
+                name="x-TV",
+                pattern="seasonal",
+                base_spend=5000.0,
+                spend_volatility=0.15,
+                seasonal_amplitude=0.4,
+                seasonal_phase=0.0,
+                base_effectiveness=0.25,
+            ),
+            ChannelConfig(
+                name="x-Search",
+                pattern="linear_trend",
+                base_spend=3000.0,
+                spend_trend=0.004,
+                spend_volatility=0.2,
+                base_effectiveness=0.15,
+            ),
+            ChannelConfig(
+                name="x-Social",
+                pattern="on_off",
+                base_spend=1500.0,
+                spend_volatility=0.2,
+                activation_probability=0.6,
+                min_active_periods=2,
+                max_active_periods=8,
+                base_effectiveness=0.12,
+            ),
+        ],
+        regions=RegionConfig(
+            n_regions=3,
+            region_names=["geo_a", "geo_b", "geo_c"],
+            base_sales_rate=10000.0,
+            sales_trend=0.001,
+            sales_volatility=0.03,
+            seasonal_amplitude=0.15,
+            baseline_variation=0.2,
+            channel_param_variation=0.1,
+            transform_variation=0.1,
+        ),
+        transforms=TransformConfig(
+            adstock_fun="geometric_adstock",
+            adstock_kwargs=[{"alpha": 0.6, "l_max": 8}, {"alpha": 0.3, "l_max": 8}, {"alpha": 0.45, "l_max": 8}],
+            saturation_fun="hill_function",
+            saturation_kwargs=[
+                {"slope": 1.5, "kappa": 0.5},
+                {"slope": 1.0, "kappa": 0.4},
+                {"slope": 2.0, "kappa": 0.3},
+            ],
+        ),
+        control_variables=[
+            ControlConfig(
+                name="price",
+                pattern="seasonal",
+                base_value=10.0,
+                value_volatility=0.03,
+                seasonal_amplitude=0.1,
+                seasonal_phase=1.0,
+                base_effectiveness=-0.2,
+            ),
+            ControlConfig(
+                name="promotion",
+                pattern="on_off",
+                base_value=1.0,
+                value_volatility=0.0,
+                activation_probability=0.15,
+                min_active_periods=1,
+                max_active_periods=3,
+                base_effectiveness=0.08,
+            ),
+        ],
+        seed=42,
+    )
+
+
+#: The configuration used when ``generate_mmm_dataset()`` is called without one:
+#: 129 weekly periods, 3 regions, seasonal / linear-trend / on-off channels,
+#: a price and a promotion control, seed 42.  Never mutated by xmmm.
+DEFAULT_CONFIG = _default_config()

@@ -1,0 +1,113 @@
+"""The object ``generate_mmm_dataset`` returns: a Dataset with the description's dict view."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from functools import cached_property
+from os import PathLike
+from typing import Any
+
+import pandas as pd
+import xarray as xr
+
+from xmmm.config import MMMDataConfig
+
+__all__ = ["MMMResult"]
+
+_KEYS = ("data", "ground_truth", "config")
+
+
+class MMMResult(Mapping):
+    """A generated dataset: the ``xarray.Dataset`` plus the description's dict view.
+
+    ``result["data"]`` is the long table (made on first access),
+    ``result["ground_truth"]`` the ground-truth mapping and ``result["config"]``
+    the config that made it (with the seed used).  ``result.dataset`` is the
+    Dataset holding everything; it is the object to compute with.
+
+    Parameters
+    ----------
+    dataset : xarray.Dataset
+        A single-replicate xmmm Dataset.
+    config : MMMDataConfig, optional
+        Defaults to the config stored in the Dataset's attributes.
+    """
+
+    def __init__(self, dataset: xr.Dataset, config: MMMDataConfig | None = None) -> None:
+        self._dataset = dataset
+        self._config = config
+
+    # ---- the Mapping view of the description
+    def __getitem__(self, key: str) -> Any:
+        if key == "data":
+            return self.data
+        if key == "ground_truth":
+            return self.ground_truth
+        if key == "config":
+            return self.config
+        raise KeyError(f"{key!r}; an MMMResult has the keys {', '.join(_KEYS)}")
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_KEYS)
+
+    def __len__(self) -> int:
+        return len(_KEYS)
+
+    def __repr__(self) -> str:
+        ds = self._dataset
+        return (
+            f"<MMMResult: {ds.sizes['date']} dates x {ds.sizes['geo']} geos, "
+            f"{ds.sizes['channel']} channels, {ds.sizes['control']} controls; "
+            f"seed {ds.attrs.get('seed')}>"
+        )
+
+    # ---- the objects
+    @property
+    def dataset(self) -> xr.Dataset:
+        """The labelled Dataset with data, ground truth, coordinates and config."""
+        return self._dataset
+
+    @cached_property
+    def config(self) -> MMMDataConfig:
+        """The config that generated this dataset (its seed filled in)."""
+        if self._config is not None:
+            return self._config
+        return MMMDataConfig.from_dict(json.loads(self._dataset.attrs["xmmm_config"]))
+
+    @cached_property
+    def data(self) -> pd.DataFrame:
+        """The long modelling table (``date, geo, y, x1-..., c1-...``)."""
+        return self.to_dataframe()
+
+    @cached_property
+    def ground_truth(self) -> dict:
+        """Ground truth in the description's shape (see :func:`xmmm.ground_truth.ground_truth_dict`)."""
+        from xmmm.ground_truth import ground_truth_dict
+
+        return ground_truth_dict(self._dataset)
+
+    def to_dataframe(self) -> pd.DataFrame:
+        """A new long table (see :func:`xmmm.to_long_dataframe`)."""
+        from xmmm.export import to_long_dataframe
+
+        return to_long_dataframe(self._dataset)
+
+    # ---- files
+    def to_netcdf(self, path: str | PathLike, **kwargs) -> None:
+        """Write the whole Dataset to NetCDF, atomically (see :func:`xmmm.io.to_netcdf`)."""
+        from xmmm.io import to_netcdf
+
+        to_netcdf(self._dataset, path, **kwargs)
+
+    def to_csv(self, path: str | PathLike, **kwargs) -> None:
+        """Write the long table to CSV with a JSON ground-truth sidecar (see :func:`xmmm.io.to_csv`)."""
+        from xmmm.io import to_csv
+
+        to_csv(self._dataset, path, **kwargs)
+
+    def to_parquet(self, path: str | PathLike, **kwargs) -> None:
+        """Write the long table to Parquet with a JSON ground-truth sidecar (see :func:`xmmm.io.to_parquet`)."""
+        from xmmm.io import to_parquet
+
+        to_parquet(self._dataset, path, **kwargs)
