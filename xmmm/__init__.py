@@ -16,7 +16,6 @@ import importlib
 
 from xmmm._version import __version__
 from xmmm.config import (
-    DEFAULT_CONFIG,
     ChannelConfig,
     ControlConfig,
     MMMDataConfig,
@@ -25,12 +24,14 @@ from xmmm.config import (
     validate_config,
 )
 from xmmm.errors import ConfigError, DataFileError, GenerationError, TransformError, XmmmWarning
-from xmmm.generate import generate_dataset, generate_mmm_dataset
-from xmmm.result import MMMResult
 
 # Public names whose modules are imported on first use, so that `import xmmm`
-# stays fast (matplotlib, pandas I/O engines and dask load only when needed).
+# stays fast: numpy, pandas, xarray, numba and matplotlib load only when needed.
 _LAZY = {
+    "DEFAULT_CONFIG": "xmmm.config",
+    "generate_mmm_dataset": "xmmm.generate",
+    "generate_dataset": "xmmm.generate",
+    "MMMResult": "xmmm.result",
     "to_long_dataframe": "xmmm.export",
     "get_preset_config": "xmmm.presets",
     "customize_preset": "xmmm.presets",
@@ -55,7 +56,6 @@ _LAZY = {
 
 __all__ = [
     "__version__",
-    "DEFAULT_CONFIG",
     "ChannelConfig",
     "ControlConfig",
     "MMMDataConfig",
@@ -67,9 +67,6 @@ __all__ = [
     "GenerationError",
     "TransformError",
     "XmmmWarning",
-    "generate_dataset",
-    "generate_mmm_dataset",
-    "MMMResult",
     *_LAZY,
 ]
 

@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 import importlib
 import math
 import numbers
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-
-import pandas as pd
 
 from xmmm.errors import ConfigError, TransformError
 
@@ -533,9 +532,9 @@ class MMMDataConfig:
 
     # ---- derived facts used by the generator
     @property
-    def dates(self) -> pd.DatetimeIndex:
-        """The period dates."""
-        return pd.date_range(self.start_date or "2020-01-01", periods=self.n_periods, freq=self.frequency)
+    def dates(self):
+        """The period dates (a ``pandas.DatetimeIndex``)."""
+        return _date_range(self.start_date or "2020-01-01", self.n_periods, self.frequency)
 
     @property
     def channel_names(self) -> list[str]:
@@ -577,8 +576,18 @@ class MMMDataConfig:
         return copy.deepcopy(self)
 
 
+@functools.lru_cache(maxsize=64)
+def _date_range(start: str, periods: int, frequency: str):
+    # cached: pandas builds non-fixed frequencies (weeks, months) date by date
+    import pandas as pd
+
+    return pd.date_range(start, periods=periods, freq=frequency)
+
+
 def collect_problems(config: MMMDataConfig) -> list[str]:
     """Every problem of a config, each one naming its field path."""
+    import pandas as pd
+
     items: list[str] = []
     top = _Problems("")
     top.number("n_periods", config.n_periods, lower=1, integer=True)
@@ -878,7 +887,14 @@ def _default_config() -> MMMDataConfig:
     )
 
 
-#: The configuration used when ``generate_mmm_dataset()`` is called without one:
-#: 129 weekly periods, 3 regions, seasonal / linear-trend / on-off channels,
-#: a price and a promotion control, seed 42.  Never mutated by xmmm.
-DEFAULT_CONFIG = _default_config()
+def __getattr__(name: str):
+    # DEFAULT_CONFIG is built on first use: validating it loads pandas, which
+    # would otherwise make `import xmmm` slow.
+    if name == "DEFAULT_CONFIG":
+        global DEFAULT_CONFIG
+        #: The configuration used when ``generate_mmm_dataset()`` is called without one:
+        #: 129 weekly periods, 3 regions, seasonal / linear-trend / on-off channels,
+        #: a price and a promotion control, seed 42.  Never mutated by xmmm.
+        DEFAULT_CONFIG = _default_config()
+        return DEFAULT_CONFIG
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

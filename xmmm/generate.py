@@ -419,6 +419,15 @@ def _suspicious(config: MMMDataConfig, arrays: Mapping[str, np.ndarray]) -> list
     return messages
 
 
+def _elasticities(spec, points: np.ndarray, numeric: Mapping, structural: Mapping) -> np.ndarray:
+    """``d log f / d log x`` of a saturation curve at each point (central differences)."""
+    h = 1e-4
+    lo, hi = spec.apply(np.stack([points * (1 - h), points * (1 + h)]).T, **numeric, **structural).T
+    with np.errstate(divide="ignore", invalid="ignore"):
+        e = (np.log(hi) - np.log(lo)) / (np.log1p(h) - np.log1p(-h))
+    return np.where((lo > 0) & (hi > 0), e, np.nan)
+
+
 def _saturation_range_warnings(config, arrays, transforms) -> list[str]:
     """Warn when spend covers only the linear part of a curve, or only its flat top.
 
@@ -442,22 +451,14 @@ def _saturation_range_warnings(config, arrays, transforms) -> list[str]:
         numeric = {p.name: np.nanmedian(arrays[f"saturation_{p.name}"][0][:, i]) for p in spec.numeric_parameters}
         structural = {p.name: transforms.saturation[i][1][p.name] for p in spec.structural_parameters}
         typical, largest = np.median(active), active.max()
-        points = np.array([largest * 1e-6, typical, largest])
-
-        def elasticity(x0):
-            h = 1e-4
-            lo, hi = spec.apply(np.array([x0 * (1 - h), x0 * (1 + h)]), **numeric, **structural)
-            if lo <= 0 or hi <= 0:
-                return np.nan
-            return (np.log(hi) - np.log(lo)) / (np.log1p(h) - np.log1p(-h))
-
-        e0, e_typ, e_max = (elasticity(p) for p in points)
+        e0, e_typ, e_max = _elasticities(spec, np.array([largest * 1e-6, typical, largest]), numeric, structural)
         label = f"channels[{i}] ({channel.name!r})"
         if np.isfinite(e0) and np.isfinite(e_max) and e0 > 0 and abs(e_max - e0) < 0.05 * e0:
             messages.append(
                 f"{label}: the {name} curve barely bends over the scaled spend range (up to {largest:.3g}); "
                 "the channel is almost linear (or, for an S-shaped curve, almost dead): its saturation "
-                "parameters cannot be recovered; move the half-point towards the scaled spend"
+                "parameters cannot be recovered; move the half-point towards the scaled spend (or, for "
+                "parameters in currency units, set transforms.spend_scaling='none')"
             )
         elif np.isfinite(e_typ) and e_typ < 0.05:
             messages.append(
@@ -529,18 +530,18 @@ def to_dataset(arrays: Mapping[str, np.ndarray], config: MMMDataConfig, replicat
             key = f"{family}_{pname}"
             data_vars[key] = (lead + ("geo", "channel"), take(key),
                               {"long_name": f"True {family} parameter {pname} (NaN where unused)", "units": "1"})
-        data_vars[f"{family}_function"] = (("channel",), np.array([n for n, _ in getattr(transforms, family)], dtype=object),
+        data_vars[f"{family}_function"] = (("channel",), np.array([n for n, _ in getattr(transforms, family)], dtype=str),
                                            {"long_name": f"{family} function (pymc-marketing name)"})
         for pname, values in _structural_columns(transforms, family).items():
             data_vars[f"{family}_{pname}"] = (("channel",), values, {"long_name": f"{family} {pname}"})
 
     coords = {
         "date": config.dates.values,
-        "geo": np.array(config.region_names, dtype=object),
-        "channel": np.array(config.channel_names, dtype=object),
-        "control": np.array(config.control_names, dtype=object),
-        "channel_column": ("channel", np.array(channel_columns(config), dtype=object)),
-        "control_column": ("control", np.array(control_columns(config), dtype=object)),
+        "geo": np.array(config.region_names, dtype=str),
+        "channel": np.array(config.channel_names, dtype=str),
+        "control": np.array(config.control_names, dtype=str),
+        "channel_column": ("channel", np.array(channel_columns(config), dtype=str)),
+        "control_column": ("control", np.array(control_columns(config), dtype=str)),
     }
     if replicate_axis:
         coords["replicate"] = np.asarray(replicates if replicates is not None else range(arrays["y"].shape[0]))
@@ -569,7 +570,7 @@ def _structural_columns(transforms: ChannelTransforms, family: str) -> dict[str,
         elif isinstance(sample, (int, np.integer)):
             out[pname] = np.array([int(v) if v is not None else 0 for v in column], dtype=np.int64)
         else:
-            out[pname] = np.array([str(getattr(v, "value", v)) if v is not None else "" for v in column], dtype=object)
+            out[pname] = np.array([str(getattr(v, "value", v)) if v is not None else "" for v in column], dtype=str)
     return out
 
 

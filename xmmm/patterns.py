@@ -36,13 +36,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import numba
 import numpy as np
 import pandas as pd
 from numba import prange
 
 from xmmm.config import ChannelConfig
 from xmmm.errors import ConfigError
+from xmmm.kernels._numba import series_kernel
 from xmmm.random import normals, stream_keys, uniforms
 
 __all__ = ["year_fraction", "pattern_values", "lognormal_noise", "on_off_activity"]
@@ -51,7 +51,7 @@ __all__ = ["year_fraction", "pattern_values", "lognormal_noise", "on_off_activit
 def year_fraction(dates: pd.DatetimeIndex) -> np.ndarray:
     """Position of each date within its calendar year, in [0, 1)."""
     days_in_year = np.where(dates.is_leap_year, 366.0, 365.0)
-    return (np.asarray(dates.dayofyear, dtype=float) - 1.0) / days_in_year
+    return (np.asarray(dates.day_of_year, dtype=float) - 1.0) / days_in_year
 
 
 def lognormal_noise(z: np.ndarray, cv: np.ndarray) -> np.ndarray:
@@ -203,7 +203,7 @@ def max_active_share(min_len: float, max_len: float) -> float:
     return mean_burst / (mean_burst + 1.0)
 
 
-@numba.njit(cache=True, parallel=True)
+@series_kernel
 def _on_off_kernel(u, p, lo, hi, out):
     n = out.shape[1]
     for s in prange(out.shape[0]):

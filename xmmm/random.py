@@ -26,8 +26,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-import numba
 from numba import prange
+
+from xmmm.kernels._numba import jit, series_kernel
 
 __all__ = ["stream_key", "stream_keys", "uniforms", "normals"]
 
@@ -104,28 +105,24 @@ def stream_keys(
 
 
 def _combine(keys: np.ndarray, hashes: np.ndarray) -> np.ndarray:
-    shape = np.broadcast_shapes(keys.shape, hashes.shape)
-    a = np.ascontiguousarray(np.broadcast_to(keys, shape)).ravel()
-    b = np.ascontiguousarray(np.broadcast_to(hashes, shape)).ravel()
-    return _combine_kernel(a, b).reshape(shape)
+    """Mix label hashes into keys (tiny arrays: NumPy's wrapping uint64 arithmetic)."""
+    return _mix64_np(_mix64_np(keys) ^ (hashes + _GAMMA))
 
 
-@numba.njit(cache=True)
+def _mix64_np(z: np.ndarray) -> np.ndarray:
+    z = (z ^ (z >> _S30)) * _M1
+    z = (z ^ (z >> _S27)) * _M2
+    return z ^ (z >> _S31)
+
+
+@jit
 def _mix64(z):
     z = (z ^ (z >> _S30)) * _M1
     z = (z ^ (z >> _S27)) * _M2
     return z ^ (z >> _S31)
 
 
-@numba.njit(cache=True, parallel=True)
-def _combine_kernel(a, b):
-    out = np.empty(a.size, dtype=np.uint64)
-    for i in prange(a.size):
-        out[i] = _mix64(_mix64(a[i]) ^ (b[i] + _GAMMA))
-    return out
-
-
-@numba.njit(cache=True, parallel=True)
+@series_kernel
 def _uniform_kernel(keys, n, out):
     for s in prange(keys.size):
         key = keys[s]
@@ -135,7 +132,7 @@ def _uniform_kernel(keys, n, out):
             out[s, i] = ((bits >> _S11) + 0.5) * _TWO_POW_M53
 
 
-@numba.njit(cache=True, parallel=True)
+@series_kernel
 def _normal_kernel(keys, n, out):
     two_pi = 2.0 * np.pi
     for s in prange(keys.size):

@@ -34,8 +34,9 @@ import numbers
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+import sys
+
 import numpy as np
-import xarray as xr
 
 from xmmm.errors import TransformError
 
@@ -52,6 +53,12 @@ __all__ = [
 
 FAMILIES = ("adstock", "saturation")
 SCALES = ("unit", "positive", "real")
+
+
+def _is_dataarray(value) -> bool:
+    """True for an ``xarray.DataArray``, without importing xarray (kept out of ``import xmmm``)."""
+    xr = sys.modules.get("xarray")
+    return xr is not None and isinstance(value, xr.DataArray)
 
 
 def _number(v: float) -> str:
@@ -185,7 +192,7 @@ class Parameter:
             return self._check_choice(function, value)
         if self.integer:
             return self._check_integer(function, value)
-        if isinstance(value, xr.DataArray):
+        if _is_dataarray(value):
             values = value.values
         else:
             values = np.asarray(value) if not isinstance(value, (str, bytes)) else None
@@ -200,7 +207,7 @@ class Parameter:
         ok = self._in_range(values)
         if not ok.all():
             raise self._error(function, values[~ok].flat[0] if values.ndim else value)
-        if isinstance(value, xr.DataArray):
+        if _is_dataarray(value):
             return value.astype(np.float64, copy=False)
         return float(values) if values.ndim == 0 else values
 
@@ -697,14 +704,16 @@ def get_transform(family: str, name: str) -> TransformSpec:
 # --------------------------------------------------------------------------- labelled wrappers
 
 
-def _labelled(spec: TransformSpec, da: xr.DataArray, params: Mapping, core: list) -> xr.DataArray:
+def _labelled(spec: TransformSpec, da, params: Mapping, core: list):
+    import xarray as xr
+
     if not isinstance(da, xr.DataArray):
         raise TransformError(f"{spec.name}: expected an xarray.DataArray; got {type(da).__name__}")
     resolved = spec.resolve(params)
     numeric, structural = spec._split(resolved)
     aligned = []
     for p, value in zip(spec.numeric_parameters, numeric, strict=True):
-        if isinstance(value, xr.DataArray):
+        if _is_dataarray(value):
             if set(core) & set(value.dims):
                 raise TransformError(f"{spec.name}: {p.name} must not vary along {core[0]!r}")
             # parameters follow the data's labels; a label without a value is an error

@@ -21,13 +21,17 @@ from __future__ import annotations
 
 import functools
 import threading
+import types
 from collections.abc import Callable
 
 import numba
 
-__all__ = ["OPTIONS", "jit", "series_kernel"]
+__all__ = ["OPTIONS", "PARALLEL_MIN_SIZE", "jit", "series_kernel"]
 
 OPTIONS: dict[str, object] = {"cache": True, "nogil": True, "error_model": "numpy"}
+
+#: Outputs with fewer elements than this run on one thread.
+PARALLEL_MIN_SIZE = 100_000
 
 
 def jit(func: Callable) -> Callable:
@@ -57,15 +61,23 @@ class series_kernel:  # noqa: N801 - used as a decorator
 
     @functools.cached_property
     def serial(self) -> Callable:
-        """The serial dispatcher for worker threads (not cached on disk).
+        """The serial, disk-cached dispatcher.
 
-        It shares its bytecode with :attr:`parallel`, and Numba's cache index
-        does not tell the two apart, so only the parallel one is cached.
+        Numba names a function's cache files after its qualified name, so the
+        serial version is compiled from a clone renamed ``<name>_serial``;
+        otherwise the two versions would overwrite each other's cache.
         """
-        options = {**OPTIONS, "cache": False}
-        return numba.njit(parallel=False, **options)(self.py_func)
+        func = self.py_func
+        clone = types.FunctionType(
+            func.__code__, func.__globals__, func.__name__ + "_serial", func.__defaults__, func.__closure__
+        )
+        clone.__qualname__ = func.__qualname__ + "_serial"
+        return numba.njit(parallel=False, **OPTIONS)(clone)
 
     def __call__(self, *args) -> None:
-        if threading.current_thread() is threading.main_thread():
+        # Small stacks run serially: starting the thread pool costs more than
+        # the work.  Worker threads (dask, thread pools) always run serially.
+        out = args[-1]
+        if out.size >= PARALLEL_MIN_SIZE and threading.current_thread() is threading.main_thread():
             return self.parallel(*args)
         return self.serial(*args)
