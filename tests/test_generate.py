@@ -441,3 +441,17 @@ def test_large_configuration_runs():
     ds = generate_dataset(config)
     assert ds.spend.shape == (520, 50, 20)
     assert ds.geo.values[0] == "geo_01" and ds.geo.values[-1] == "geo_50"
+
+
+# ---------------------------------------------------------------- the benchmark never rots
+def test_generation_benchmark_runs_quick(capsys):
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_generate.py"
+    spec = importlib.util.spec_from_file_location("bench_generate", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    rows = bench.main(["--quick"])
+    assert len(rows) == 2 and all(generate > 0 and export > 0 for _, generate, export in rows)
+    assert "generate ms" in capsys.readouterr().out

@@ -147,7 +147,8 @@ class ChannelConfig:
         ``on_off``: burst lengths are uniform on ``[min, max]``.
     custom_pattern_func : callable, optional
         ``custom``: ``f(channel, dates, seed) -> array`` of ``n_periods``
-        non-negative finite spend values (currency), before the regional factor.
+        non-negative finite spend values (currency), before the regional factor;
+        ``base_spend`` and ``spend_volatility`` are not used.
     base_effectiveness : float
         Effect of a fully saturated channel as a share of the geo's baseline
         level (>= 0): ``contribution = base_effectiveness * level * saturated``.

@@ -355,9 +355,12 @@ def base_values(config: MMMDataConfig, n_replicates: int) -> dict[str, np.ndarra
         f"regions.{f}": rep(getattr(reg, f))
         for f in ("base_sales_rate", "sales_trend", "sales_volatility", "seasonal_amplitude")
     }
-    out["channels.base_spend"] = rep([c.base_spend for c in config.channels])
+    # a custom pattern returns spend in currency: its level is the regional factor alone
+    out["channels.base_spend"] = rep([1.0 if c.pattern == "custom" else c.base_spend for c in config.channels])
     out["channels.base_effectiveness"] = rep([c.base_effectiveness for c in config.channels])
-    out["controls.base_value"] = rep([c.base_value for c in config.control_variables]).reshape(r, -1)
+    out["controls.base_value"] = rep(
+        [1.0 if c.pattern == "custom" else c.base_value for c in config.control_variables]
+    ).reshape(r, -1)
     out["controls.base_effectiveness"] = rep(
         [c.base_effectiveness for c in config.control_variables]
     ).reshape(r, -1)
