@@ -77,11 +77,12 @@ def generate_mmm_dataset(config: MMMDataConfig | None = None, **overrides):
 def generate_dataset(config: MMMDataConfig | None = None, **overrides) -> xr.Dataset:
     """Like :func:`generate_mmm_dataset` but return the ``xarray.Dataset`` itself."""
     config = _resolve_config(config, overrides)
-    arrays = simulate_arrays(config, [0])
+    transforms = ChannelTransforms.of(config)
+    arrays = simulate_arrays(config, [0], transforms=transforms)
     _check_outcome(arrays, config, replicates=[0])
-    for message in _suspicious(config, arrays):
+    for message in _suspicious(config, arrays, transforms):
         warnings.warn(message, XmmmWarning, stacklevel=3)
-    return to_dataset(arrays, config, replicate_axis=False)
+    return to_dataset(arrays, config, replicate_axis=False, transforms=transforms)
 
 
 def _resolve_config(config: MMMDataConfig | None, overrides: Mapping) -> MMMDataConfig:
@@ -169,6 +170,7 @@ def simulate_arrays(
     config: MMMDataConfig,
     replicates: Sequence[int],
     base: Mapping[str, np.ndarray] | None = None,
+    transforms: ChannelTransforms | None = None,
 ) -> dict[str, np.ndarray]:
     """Every generated array for the given replicates.
 
@@ -183,6 +185,8 @@ def simulate_arrays(
     base : mapping, optional
         Per-replicate base values replacing the configured ones (sampled ground
         truth), keyed as in :func:`base_values`, each with a leading replicate axis.
+    transforms : ChannelTransforms, optional
+        The config's resolved transforms, if already at hand.
 
     Returns
     -------
@@ -198,7 +202,8 @@ def simulate_arrays(
     n = len(dates)
     regions = config.regions
     sim = regions.region_similarity
-    values = base_values(config, len(reps))
+    transforms = transforms or ChannelTransforms.of(config)
+    values = base_values(config, len(reps), transforms)
     if base:
         values.update({k: np.asarray(v, dtype=float) for k, v in base.items()})
 
@@ -233,7 +238,6 @@ def simulate_arrays(
     scale = np.where(scale > 0.0, scale, 1.0)
 
     # --- transform parameters (R, G, S) per name, NaN where a channel's function has none
-    transforms = ChannelTransforms.of(config)
     params: dict[str, np.ndarray] = {}
     for family in ("adstock", "saturation"):
         for pname in transforms.parameter_names(family):
@@ -337,7 +341,9 @@ def _apply_transforms(
     return adstocked, saturated
 
 
-def base_values(config: MMMDataConfig, n_replicates: int) -> dict[str, np.ndarray]:
+def base_values(
+    config: MMMDataConfig, n_replicates: int, transforms: ChannelTransforms | None = None
+) -> dict[str, np.ndarray]:
     """Configured base values with a leading replicate axis, before regional variation.
 
     Keys: ``regions.<field>`` (R,), ``channels.<field>`` (R, S),
@@ -364,7 +370,7 @@ def base_values(config: MMMDataConfig, n_replicates: int) -> dict[str, np.ndarra
     out["controls.base_effectiveness"] = rep(
         [c.base_effectiveness for c in config.control_variables]
     ).reshape(r, -1)
-    transforms = ChannelTransforms.of(config)
+    transforms = transforms or ChannelTransforms.of(config)
     for family in ("adstock", "saturation"):
         for pname in transforms.parameter_names(family):
             column = [params.get(pname, np.nan) for _, params in getattr(transforms, family)]
@@ -388,11 +394,13 @@ def _check_outcome(arrays: Mapping[str, np.ndarray], config: MMMDataConfig, repl
     )
 
 
-def _suspicious(config: MMMDataConfig, arrays: Mapping[str, np.ndarray]) -> list[str]:
+def _suspicious(
+    config: MMMDataConfig, arrays: Mapping[str, np.ndarray], transforms: ChannelTransforms | None = None
+) -> list[str]:
     """Legal but suspicious settings, each with the reason."""
     messages = []
     n = config.n_periods
-    transforms = ChannelTransforms.of(config)
+    transforms = transforms or ChannelTransforms.of(config)
     spend = arrays["spend"][0]
     for i, channel in enumerate(config.channels):
         label = f"channels[{i}] ({channel.name!r})"
@@ -501,8 +509,13 @@ _TRUTH = {
 }
 
 
-def to_dataset(arrays: Mapping[str, np.ndarray], config: MMMDataConfig, replicate_axis: bool,
-               replicates: Sequence[int] | None = None) -> xr.Dataset:
+def to_dataset(
+    arrays: Mapping[str, np.ndarray],
+    config: MMMDataConfig,
+    replicate_axis: bool,
+    replicates: Sequence[int] | None = None,
+    transforms: ChannelTransforms | None = None,
+) -> xr.Dataset:
     """Label the arrays of :func:`simulate_arrays` as one Dataset.
 
     With ``replicate_axis=False`` the single replicate is dropped from every
@@ -527,7 +540,7 @@ def to_dataset(arrays: Mapping[str, np.ndarray], config: MMMDataConfig, replicat
     data_vars["media_share"] = (lead + ("geo",), take("media_share"),
                                 {"long_name": "Media contribution as a share of y", "units": "percent"})
 
-    transforms = ChannelTransforms.of(config)
+    transforms = transforms or ChannelTransforms.of(config)
     for family in ("adstock", "saturation"):
         for pname in transforms.parameter_names(family):
             key = f"{family}_{pname}"
