@@ -93,6 +93,16 @@ class MMMResult(Mapping):
 
         return to_long_dataframe(self._dataset)
 
+    @property
+    def plot(self):
+        """Plots of this dataset: ``result.plot.channel_spend()``, ``.response_curves()``, ...
+
+        See :class:`xmmm.plot.ResultPlotter`.
+        """
+        from xmmm.plot import ResultPlotter
+
+        return ResultPlotter(self)
+
     # ---- files
     def to_netcdf(self, path: str | PathLike, **kwargs) -> None:
         """Write the whole Dataset to NetCDF, atomically (see :func:`xmmm.io.to_netcdf`)."""
