@@ -8,6 +8,7 @@ here without editing this file.
 
 from __future__ import annotations
 
+import zlib
 import itertools
 import warnings
 
@@ -107,8 +108,9 @@ def compile_pymc(spec, structural: dict):
 
 def assert_matches(actual: np.ndarray, expected: np.ndarray, x: np.ndarray) -> None:
     # atol only for exact zeros and underflowing tails, relative to the input
-    # (pymc computes 1 - CDF as 1 - (1 - S): exact only to ~1e-16 of a weight of 1)
-    atol = 1e-12 * float(np.max(np.abs(x), initial=0.0))
+    # (pymc computes 1 - CDF as 1 - (1 - S): exact only to ~1e-16 of a weight of 1;
+    # on an all-zero input pymc's sigmoid Hill gives rounding noise ~1e-17 where the exact value is 0)
+    atol = 1e-12 * max(float(np.max(np.abs(x), initial=0.0)), 1.0)
     assert actual.shape == expected.shape
     np.testing.assert_allclose(actual, expected, rtol=RTOL, atol=atol)
 
@@ -118,7 +120,7 @@ def assert_matches(actual: np.ndarray, expected: np.ndarray, x: np.ndarray) -> N
 
 @pytest.mark.parametrize(("spec", "structural"), structural_cases(ADSTOCK_TRANSFORMS))
 def test_adstock_matches_pymc_marketing(spec, structural):
-    rng = np.random.default_rng(abs(hash(spec.name)) % 2**32)
+    rng = np.random.default_rng(zlib.crc32(spec.name.encode()))
     pymc = compile_pymc(spec, structural)
     for shape in SHAPES:
         x = spend(shape, rng)
@@ -128,7 +130,7 @@ def test_adstock_matches_pymc_marketing(spec, structural):
 
 @pytest.mark.parametrize(("spec", "structural"), structural_cases(SATURATION_TRANSFORMS))
 def test_saturation_matches_pymc_marketing(spec, structural):
-    rng = np.random.default_rng(abs(hash(spec.name)) % 2**32)
+    rng = np.random.default_rng(zlib.crc32(spec.name.encode()))
     pymc = compile_pymc(spec, structural)
     for shape in SHAPES:
         x = spend(shape, rng) * 3.0
