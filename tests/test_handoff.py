@@ -1,0 +1,305 @@
+"""Hand-off to Meridian and pymc-marketing: layouts, and the truth in their terms."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+import xmmm
+from xmmm.config import DEFAULT_CONFIG, apply_overrides
+from xmmm.errors import XmmmWarning
+from xmmm.handoff import (
+    ADSTOCK_COMPONENTS,
+    SATURATION_COMPONENTS,
+    MeridianHandoff,
+    PymcMarketingHandoff,
+    to_meridian,
+    to_pymc_marketing,
+)
+from xmmm.transforms import ADSTOCK_TRANSFORMS, SATURATION_TRANSFORMS
+
+
+def _generate(**overrides) -> xr.Dataset:
+    config = apply_overrides(DEFAULT_CONFIG, {"n_periods": 30, **overrides})
+    with warnings.catch_warnings():
+        # some transform choices below are flagged as hard to recover; irrelevant here
+        warnings.simplefilter("ignore", XmmmWarning)
+        return xmmm.generate_dataset(config)
+
+
+@pytest.fixture(scope="module")
+def dataset() -> xr.Dataset:
+    return _generate()
+
+
+# =========================================================================== Meridian
+def test_meridian_layout(dataset):
+    handoff = xmmm.to_meridian(xmmm.MMMResult(dataset))
+    assert isinstance(handoff, MeridianHandoff)
+    ds = handoff.dataset
+    assert set(ds.data_vars) == {"kpi", "revenue_per_kpi", "population", "controls", "media", "media_spend"}
+    assert ds["kpi"].dims == ("geo", "time")
+    assert ds["revenue_per_kpi"].dims == ("geo", "time")
+    assert ds["population"].dims == ("geo",)
+    assert ds["controls"].dims == ("geo", "time", "control_variable")
+    assert ds["media"].dims == ("geo", "media_time", "media_channel")
+    assert ds["media_spend"].dims == ("geo", "time", "media_channel")
+    assert list(ds["time"].values) == [d.strftime("%Y-%m-%d") for d in pd.DatetimeIndex(dataset["date"].values)]
+    assert all(isinstance(t, str) and len(t) == 10 for t in ds["media_time"].values)
+    assert list(ds["media_channel"].values) == list(dataset["channel_column"].values)
+    assert list(ds["control_variable"].values) == list(dataset["control_column"].values)
+    assert list(ds["geo"].values) == list(dataset["geo"].values)
+    np.testing.assert_array_equal(ds["kpi"].values, dataset["y"].transpose("geo", "date").values)
+    spend = dataset["spend"].transpose("geo", "date", "channel").values
+    np.testing.assert_array_equal(ds["media"].values, spend)
+    np.testing.assert_array_equal(ds["media_spend"].values, spend)
+    np.testing.assert_array_equal(
+        ds["controls"].values, dataset["control_value"].transpose("geo", "date", "control").values
+    )
+    assert (ds["revenue_per_kpi"] == 1).all() and (ds["population"] == 1).all()
+    assert not any(bool(ds[v].isnull().any()) for v in ds.data_vars)
+
+
+def test_meridian_truth(dataset):
+    truth = to_meridian(dataset).truth
+    total_contribution = dataset["contribution"].sum(["date", "geo"]).values
+    total_spend = dataset["spend"].sum(["date", "geo"]).values
+    np.testing.assert_allclose(truth["roi"].values, total_contribution / total_spend, rtol=1e-12)
+    np.testing.assert_allclose(
+        truth["roi_by_geo"].values, dataset["roas"].transpose("geo", "channel").values, rtol=1e-12
+    )
+    np.testing.assert_array_equal(
+        truth["incremental_outcome"].values, dataset["contribution"].transpose("geo", "date", "channel").values
+    )
+    np.testing.assert_allclose(
+        truth["pct_of_contribution"].values, 100 * total_contribution / float(dataset["y"].sum()), rtol=1e-12
+    )
+    # the default config is geometric + Hill for every channel: both map
+    np.testing.assert_array_equal(truth["alpha_m"].values, dataset["adstock_alpha"].transpose("geo", "channel").values)
+    np.testing.assert_array_equal(truth["max_lag"].values, dataset["adstock_l_max"].values - 1)
+    slope = dataset["saturation_slope"].transpose("geo", "channel").values
+    np.testing.assert_array_equal(truth["slope_m"].values, slope)
+    assert list(truth["channel_name"].values) == list(dataset["channel"].values)
+
+
+def test_meridian_mroi_is_marginal_roas_over_all_geos(dataset):
+    from xmmm.generate import MARGINAL_STEP
+
+    single = _generate(regions={"n_regions": 1, "region_names": None})
+    np.testing.assert_allclose(to_meridian(single).truth["mroi"].values, single["mroas"].isel(geo=0).values, rtol=1e-12)
+    # from first principles: the same transforms on spend raised by 1 % (scales held), summed over geos
+    mroi = to_meridian(dataset).truth["mroi"]
+    adstock = xmmm.transforms.get_transform("adstock", "geometric_adstock")
+    hill = xmmm.transforms.get_transform("saturation", "hill_function")
+    for j in range(dataset.sizes["channel"]):
+        one = dataset.isel(channel=j)
+        x = (one["spend"] * (1 + MARGINAL_STEP) / one["spend_scale"]).transpose("geo", "date").values
+        saturated = hill.apply(
+            adstock.apply(x, alpha=one["adstock_alpha"].values, l_max=int(one["adstock_l_max"])),
+            slope=one["saturation_slope"].values,
+            kappa=one["saturation_kappa"].values,
+        )
+        gain = float((one["channel_coefficient"].values[:, None] * saturated).sum() - one["contribution"].sum())
+        expected = gain / (MARGINAL_STEP * float(one["spend"].sum()))
+        assert math.isclose(float(mroi[j]), expected, rel_tol=1e-9)
+
+
+def test_meridian_without_controls_and_unmapped_transforms():
+    ds = _generate(
+        control_variables=[],
+        transforms={"adstock_fun": "delayed_adstock", "adstock_kwargs": {"alpha": 0.5, "theta": 1.0, "l_max": 4},
+                    "saturation_fun": "logistic_saturation", "saturation_kwargs": {"lam": 2.0}},
+    )
+    handoff = to_meridian(ds)
+    assert "controls" not in handoff.dataset and "control_variable" not in handoff.dataset.coords
+    assert bool(handoff.truth["alpha_m"].isnull().all()) and bool(handoff.truth["slope_m"].isnull().all())
+    assert (handoff.truth["max_lag"] == -1).all()
+
+
+def test_meridian_rejects_non_datasets(dataset):
+    with pytest.raises(TypeError, match="MMMResult or an xmmm"):
+        to_meridian(dataset["y"])
+    with pytest.raises(ValueError, match="select a replicate"):
+        to_meridian(dataset.expand_dims(replicate=[0]))
+
+
+def test_meridian_builds_input_data_and_model(dataset):
+    pytest.importorskip("meridian", reason="google-meridian is not installed (it needs TensorFlow)")
+    from meridian.data import load
+    from meridian.model import model
+
+    handoff = to_meridian(dataset)
+    input_data = load.XrDatasetDataLoader(handoff.dataset, kpi_type="revenue").load()
+    assert list(input_data.media_spend.coords["media_channel"].values) == list(dataset["channel_column"].values)
+    assert input_data.kpi.shape == (dataset.sizes["geo"], dataset.sizes["date"])
+    meridian_model = model.Meridian(input_data=input_data)
+    assert meridian_model.n_geos == dataset.sizes["geo"]
+    assert meridian_model.n_media_channels == dataset.sizes["channel"]
+    assert handoff.input_data().kpi.shape == input_data.kpi.shape
+
+
+# =========================================================================== pymc-marketing
+def test_every_registry_transform_has_a_component():
+    from pymc_marketing.mmm.components import adstock, saturation
+
+    assert set(ADSTOCK_COMPONENTS) == set(ADSTOCK_TRANSFORMS)
+    assert set(SATURATION_COMPONENTS) == set(SATURATION_TRANSFORMS)
+    for name in ADSTOCK_COMPONENTS.values():
+        for class_name in name.values() if isinstance(name, dict) else [name]:
+            assert hasattr(adstock, class_name)
+    for class_name, _ in SATURATION_COMPONENTS.values():
+        assert hasattr(saturation, class_name)
+
+
+def test_pymc_marketing_inputs(dataset):
+    handoff = xmmm.to_pymc_marketing(xmmm.MMMResult(dataset))
+    assert isinstance(handoff, PymcMarketingHandoff)
+    columns = list(dataset["channel_column"].values)
+    controls = list(dataset["control_column"].values)
+    assert list(handoff.X.columns) == ["date", "geo", *columns, *controls]
+    assert len(handoff.X) == len(handoff.y) == dataset.sizes["date"] * dataset.sizes["geo"]
+    assert handoff.y.name == "y"
+    np.testing.assert_array_equal(handoff.y.to_numpy(), xmmm.to_long_dataframe(dataset)["y"].to_numpy())
+    kw = handoff.model_kwargs
+    assert kw["date_column"] == "date" and kw["target_column"] == "y" and kw["dims"] == ("geo",)
+    assert kw["channel_columns"] == columns and kw["control_columns"] == controls
+    assert type(kw["adstock"]).__name__ == "GeometricAdstock" and kw["adstock"].l_max == 8
+    assert kw["adstock"].normalize is True and kw["adstock"].mode.value == "After"
+    assert type(kw["saturation"]).__name__ == "HillSaturation"
+    assert kw["scaling"]["channel"] == {"method": "max", "dims": ()}
+
+
+def _component_with_geo_priors(component):
+    """The same component with every parameter's prior over (geo, channel), to pin per-geo truth."""
+    from pymc_extras.prior import Prior
+
+    priors = {name: Prior("HalfNormal", sigma=1, dims=("geo", "channel")) for name in component.default_priors}
+    if hasattr(component, "l_max"):
+        return type(component)(l_max=component.l_max, normalize=component.normalize, mode=component.mode, priors=priors)
+    return type(component)(priors=priors)
+
+
+CASES = {
+    "geometric+hill": {},
+    "delayed+tanh": {
+        "adstock_fun": "delayed_adstock", "adstock_kwargs": {"alpha": 0.6, "theta": 1.5, "l_max": 5},
+        "saturation_fun": "tanh_saturation", "saturation_kwargs": {"b": 0.8, "c": 1.2},
+    },
+    "weibull-cdf+michaelis": {
+        "adstock_fun": "weibull_adstock", "adstock_kwargs": {"lam": 2.0, "k": 1.5, "type": "CDF", "l_max": 6},
+        "saturation_fun": "michaelis_menten", "saturation_kwargs": {"alpha": 1.0, "lam": 0.4},
+    },
+    "binomial-before+sigmoid": {
+        "adstock_fun": "binomial_adstock", "adstock_kwargs": {"alpha": 0.4, "l_max": 4, "mode": "Before"},
+        "saturation_fun": "hill_saturation_sigmoid", "saturation_kwargs": {"sigma": 1.0, "beta": 3.0, "lam": 0.3},
+    },
+    "none+logistic": {
+        "adstock_fun": "none", "adstock_kwargs": {},
+        "saturation_fun": "logistic_saturation", "saturation_kwargs": {"lam": 2.0},
+    },
+    "weibull-pdf+root, mean scaling": {
+        "adstock_fun": "weibull_adstock", "adstock_kwargs": {"lam": 1.5, "k": 2.0, "l_max": 5},
+        "saturation_fun": "root_saturation", "saturation_kwargs": {"alpha": 0.6}, "spend_scaling": "mean",
+    },
+}
+
+
+@pytest.mark.parametrize("transforms", CASES.values(), ids=CASES.keys())
+def test_pymc_marketing_model_with_true_parameters_reproduces_contributions(transforms):
+    """Build MMM(**model_kwargs), fix its parameters at the truth and compare the contributions.
+
+    Graph only (no sampling): the check holds scaling, adstock, saturation and
+    the beta/target-scale translation together.
+    """
+    import pymc as pm
+    import pytensor
+
+    ds = _generate(transforms=transforms) if transforms else _generate()
+    handoff = to_pymc_marketing(ds)
+    kwargs = dict(handoff.model_kwargs)
+    kwargs["adstock"] = _component_with_geo_priors(kwargs["adstock"])
+    kwargs["saturation"] = _component_with_geo_priors(kwargs["saturation"])
+    mmm = PymcMarketingHandoff(handoff.X, handoff.y, kwargs, handoff.truth).build_model()
+    model = mmm.model
+    assert list(model.coords["channel"]) == list(ds["channel_column"].values)
+    assert list(model.coords["geo"]) == list(ds["geo"].values)
+    np.testing.assert_allclose(
+        mmm.scalers["_channel"].transpose("geo", "channel").values, handoff.truth["channel_scale"].values, rtol=1e-12
+    )
+    np.testing.assert_allclose(mmm.scalers["_target"].values, handoff.truth["target_scale"].values, rtol=1e-12)
+
+    free = {rv.name for rv in model.free_RVs}
+    pinned = {name: handoff.truth[name].transpose(*model.named_vars_to_dims[name]).values
+              for name in free if name.startswith(("adstock_", "saturation_")) or name == "gamma_control"}
+    assert {n for n in free if n.startswith(("adstock_", "saturation_"))} <= set(pinned)
+    fixed = pm.do(model, pinned)
+    contribution, control = pytensor.function(
+        [], [fixed["channel_contribution"], fixed["control_contribution"]], mode="FAST_COMPILE"
+    )()
+    dims = model.named_vars_to_dims["channel_contribution"]
+    expected = handoff.truth["channel_contribution"].transpose(*dims).values
+    np.testing.assert_allclose(contribution, expected, rtol=1e-9, atol=1e-12)
+    expected_control = (ds["control_effect"] / handoff.truth["target_scale"]).transpose(
+        *model.named_vars_to_dims["control_contribution"]
+    ).values
+    np.testing.assert_allclose(control, expected_control, rtol=1e-9, atol=1e-12)
+
+
+def test_pymc_marketing_builds_with_default_kwargs(dataset):
+    mmm = to_pymc_marketing(dataset).build_model()
+    assert {"date", "geo", "channel", "control"} <= set(mmm.model.coords)
+
+
+def test_pymc_marketing_truth_on_target_scale(dataset):
+    truth = to_pymc_marketing(dataset).truth
+    target_scale = dataset["y"].max("date")
+    np.testing.assert_allclose(
+        truth["saturation_beta"].values,
+        (dataset["channel_coefficient"] / target_scale).transpose("geo", "channel").values,
+        rtol=1e-12,
+    )
+    kappa = dataset["saturation_kappa"].transpose("geo", "channel").values
+    np.testing.assert_array_equal(truth["saturation_kappa"].values, kappa)
+    np.testing.assert_array_equal(truth["channel_contribution_original_scale"].values,
+                                  dataset["contribution"].transpose("date", "geo", "channel").values)
+    assert list(truth["channel"].values) == list(dataset["channel_column"].values)
+    assert truth.attrs["saturation_mapped"] == 1
+
+
+def test_pymc_marketing_unscaled_spend_leaves_saturation_out():
+    ds = _generate(transforms={"spend_scaling": "none", "saturation_kwargs": {"kappa": 3000.0, "slope": 1.0}})
+    truth = to_pymc_marketing(ds).truth
+    assert not [v for v in truth.data_vars if v.startswith("saturation_")]
+    assert "adstock_alpha" in truth and truth.attrs["saturation_mapped"] == 0
+
+
+def test_pymc_marketing_mixed_transforms_raise():
+    ds = _generate(transforms={"saturation_fun": ["hill_function", "logistic_saturation", "hill_function"],
+                               "saturation_kwargs": [{}, {"lam": 2.0}, {}]})
+    message = "one saturation transform for all channels.*hill_function, logistic_saturation"
+    with pytest.raises(ValueError, match=message):
+        to_pymc_marketing(ds)
+    ds = _generate(transforms={"adstock_kwargs": [{"l_max": 4}, {"l_max": 8}, {"l_max": 8}]})
+    with pytest.raises(ValueError, match="one l_max for all channels"):
+        to_pymc_marketing(ds)
+
+
+def test_pymc_marketing_inverse_scaled_logistic_eps():
+    ok = _generate(
+        transforms={"saturation_fun": "inverse_scaled_logistic_saturation", "saturation_kwargs": {"lam": 0.5}},
+        regions={"transform_variation": 0.0},
+    )
+    assert type(to_pymc_marketing(ok).model_kwargs["saturation"]).__name__ == "InverseScaledLogisticSaturation"
+    bad = _generate(transforms={"saturation_fun": "inverse_scaled_logistic_saturation",
+                                "saturation_kwargs": {"lam": 0.5, "eps": 2.0}})
+    with pytest.raises(ValueError, match="eps"):
+        to_pymc_marketing(bad)
+    varied = _generate(transforms={"saturation_fun": "inverse_scaled_logistic_saturation",  # eps varies by geo
+                                   "saturation_kwargs": {"lam": 0.5}})
+    with pytest.raises(ValueError, match="transform_variation"):
+        to_pymc_marketing(varied)

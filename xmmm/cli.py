@@ -1,0 +1,400 @@
+"""The ``xmmm`` command: presets, generate, describe, plot, simulate.
+
+Thin: each subcommand parses its arguments and calls the library.  Exit
+codes: 0 success; 2 a usage or input problem (bad arguments, a bad config or
+data file, a missing file, an unknown file type, data that cannot be
+generated), reported as one line on stderr; 1 anything unexpected (one line
+and a hint; set ``XMMM_DEBUG=1`` for the traceback).  Status lines go to
+stderr only when it is a terminal; warnings are always shown, one line each.
+
+Examples
+--------
+.. code-block:: console
+
+    $ xmmm presets
+    $ xmmm generate --preset seasonal --seed 7 --out seasonal.nc
+    $ xmmm generate --config my_config.yaml --periods 104 --regions 5 --out data.csv
+    $ xmmm describe seasonal.nc
+    $ xmmm plot seasonal.nc --out figures/
+    $ xmmm simulate --preset research --replicates 200 --chunk 20 --out study.zarr
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib
+import os
+import sys
+import traceback
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from xmmm._version import __version__
+from xmmm.errors import ConfigError, DataFileError, GenerationError
+
+__all__ = ["main", "build_parser"]
+
+_DATA_WRITERS = {".nc": "to_netcdf", ".csv": "to_csv", ".parquet": "to_parquet"}
+
+
+class UsageError(Exception):
+    """A problem with the command line itself (exit code 2)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """Reports a usage problem as one line instead of usage text plus exit."""
+
+    def error(self, message: str):  # noqa: D401 - argparse's API
+        raise UsageError(f"{self.prog}: {message} (see '{self.prog} --help')")
+
+
+# --------------------------------------------------------------------------- output helpers
+def _tty() -> bool:
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _status(message: str) -> None:
+    if _tty():
+        print(message, file=sys.stderr, flush=True)
+
+
+def _one_line(text: str) -> str:
+    lines = [line.strip() for line in str(text).splitlines()]
+    lines = [line[2:] if line.startswith("- ") else line for line in lines]  # bullets of a problem list
+    return "; ".join(line for line in lines if line)
+
+
+# --------------------------------------------------------------------------- configs
+def _config_from_args(args: argparse.Namespace):
+    """The config named by --preset / --config (default: DEFAULT_CONFIG) with --seed etc. applied."""
+    from xmmm.config import DEFAULT_CONFIG, apply_overrides
+
+    if getattr(args, "config", None):
+        from xmmm.io import load_config
+
+        config = load_config(args.config)
+        source = str(args.config)
+    elif getattr(args, "preset", None):
+        presets = _optional_module("xmmm.presets", "presets")
+        config = presets.get_preset_config(args.preset)
+        source = f"preset {args.preset!r}"
+    else:
+        config = DEFAULT_CONFIG
+        source = "the default config"
+    overrides: dict[str, Any] = {}
+    if getattr(args, "seed", None) is not None:
+        overrides["seed"] = args.seed
+    if getattr(args, "periods", None) is not None:
+        overrides["n_periods"] = args.periods
+    if getattr(args, "regions", None) is not None:
+        overrides["regions.n_regions"] = args.regions
+    return (apply_overrides(config, overrides) if overrides else config), source
+
+
+def _optional_module(name: str, what: str):
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as err:
+        if err.name == name:
+            raise UsageError(f"{what} are not available in this installation of xmmm ({name} is missing)") from None
+        raise
+
+
+def _data_suffix(path: str) -> str:
+    suffix = Path(path).suffix.lower()
+    if suffix not in _DATA_WRITERS:
+        raise UsageError(
+            f"cannot tell the format of {path!r} from its extension; "
+            "use .nc (NetCDF, everything), .csv or .parquet (long table + .truth.json sidecar)"
+        )
+    return suffix
+
+
+# --------------------------------------------------------------------------- subcommands
+def _cmd_presets(args: argparse.Namespace) -> int:
+    presets = _optional_module("xmmm.presets", "presets")
+    available = presets.list_available_presets()
+    if not isinstance(available, dict):
+        available = {name: "" for name in available}
+    width = max((len(n) for n in available), default=4)
+    print(f"{'name':<{width}}  description")
+    for name, description in available.items():
+        print(f"{name:<{width}}  {description}")
+    return 0
+
+
+def _cmd_generate(args: argparse.Namespace) -> int:
+    from xmmm import io
+    from xmmm.generate import generate_dataset
+
+    suffix = _data_suffix(args.out)
+    out = Path(args.out)
+    if not out.parent.exists():
+        raise UsageError(f"the folder {str(out.parent)!r} of --out does not exist")
+    config, source = _config_from_args(args)
+    _status(
+        f"generating from {source}: {config.n_periods} periods x {config.regions.n_regions} regions, "
+        f"{len(config.channels)} channels, seed {config.seed}"
+    )
+    dataset = generate_dataset(config)
+    getattr(io, _DATA_WRITERS[suffix])(dataset, out)
+    written = [out] if suffix == ".nc" else [out, io.truth_sidecar_path(out)]
+    _status("wrote " + ", ".join(str(p) for p in written))
+    return 0
+
+
+def _open(path: str):
+    from xmmm.io import open_dataset
+
+    if Path(path).suffix.lower() != ".nc":
+        raise UsageError(
+            f"{path}: xmmm reads its NetCDF files (.nc); CSV and Parquet tables carry their truth "
+            "in the .truth.json sidecar"
+        )
+    return open_dataset(path)
+
+
+def _cmd_describe(args: argparse.Namespace) -> int:
+    dataset = _open(args.file)
+    print(describe(dataset, name=str(args.file)))
+    return 0
+
+
+def describe(dataset, name: str = "dataset") -> str:
+    """A readable summary of an xmmm Dataset: sizes, dates, channels, regions, ROAS, attribution."""
+    import numpy as np
+    import pandas as pd
+
+    lines = []
+    header = f"{name}: xmmm {dataset.attrs.get('xmmm_version', '?')} dataset, seed {dataset.attrs.get('seed', '?')}"
+    if "replicate" in dataset.dims:
+        header += f"; {dataset.sizes['replicate']} replicates (figures below: the first)"
+        dataset = dataset.isel(replicate=0)
+    lines.append(header)
+    dates = pd.DatetimeIndex(dataset["date"].values)
+    frequency = dataset.attrs.get("frequency") or pd.infer_freq(dates) or "?"
+    lines.append(
+        f"  {dataset.sizes['date']} periods (frequency {frequency}), "
+        f"{dates[0]:%Y-%m-%d} to {dates[-1]:%Y-%m-%d}"
+    )
+    geos = [str(g) for g in dataset["geo"].values]
+    lines.append(f"  {len(geos)} region{'s' * (len(geos) != 1)}: {', '.join(geos)}")
+    channels = [str(c) for c in dataset["channel"].values]
+    columns = [str(c) for c in dataset["channel_column"].values]
+    lines.append(f"  {len(channels)} channel{'s' * (len(channels) != 1)}: {', '.join(columns)}")
+    controls = [str(c) for c in dataset["control_column"].values]
+    lines.append(f"  {len(controls)} control{'s' * (len(controls) != 1)}: {', '.join(controls) or '-'}")
+    adstocks = sorted({str(v) for v in dataset["adstock_function"].values})
+    saturations = sorted({str(v) for v in dataset["saturation_function"].values})
+    lines.append(f"  transforms: adstock {', '.join(adstocks)}; saturation {', '.join(saturations)}")
+    y = dataset["y"]
+    lines.append(f"  y: total {float(y.sum()):,.0f}, mean per period and region {float(y.mean()):,.1f}")
+
+    from xmmm.generate import MARGINAL_STEP
+
+    spend = dataset["spend"].sum(["date", "geo"]).values
+    contribution = dataset["contribution"].sum(["date", "geo"]).values
+    geo_spend = dataset["spend"].sum("date").transpose("geo", "channel").values
+    extra = (dataset["mroas"].transpose("geo", "channel").values * MARGINAL_STEP * geo_spend).sum(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        roas = np.where(spend > 0, contribution / spend, np.nan)
+        mroas = np.where(spend > 0, extra / (MARGINAL_STEP * spend), np.nan)
+        attribution = 100.0 * contribution / contribution.sum() if contribution.sum() > 0 else contribution * np.nan
+    table = pd.DataFrame(
+        {
+            "spend": spend,
+            "contribution": contribution,
+            "ROAS": roas,
+            "mROAS": mroas,
+            "attribution %": attribution,
+        },
+        index=pd.Index(columns, name="channel"),
+    )
+    lines.append("")
+    lines.append("Ground truth, all regions (ROAS = contribution / spend; mROAS for +1% spend):")
+    lines.append(
+        table.to_string(
+            formatters={
+                "spend": "{:,.0f}".format,
+                "contribution": "{:,.0f}".format,
+                "ROAS": "{:.3f}".format,
+                "mROAS": "{:.3f}".format,
+                "attribution %": "{:.1f}".format,
+            }
+        )
+    )
+    if len(geos) > 1:
+        lines.append("")
+        lines.append("ROAS by region:")
+        per_geo = dataset["roas"].transpose("geo", "channel").to_pandas()
+        per_geo.index = pd.Index(geos, name="region")
+        per_geo.columns = columns
+        lines.append(per_geo.to_string(float_format="{:.3f}".format))
+    share = ", ".join(f"{g} {float(v):.1f}%" for g, v in zip(geos, dataset["media_share"].values))
+    lines.append("")
+    lines.append(f"Media share of y: {share}")
+    return "\n".join(lines)
+
+
+def _cmd_plot(args: argparse.Namespace) -> int:
+    dataset = _open(args.file)
+    plot = _optional_module("xmmm.plot", "plots")
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {str(out)!r} is a file; give a folder")
+    _status(f"plotting {args.file} into {out}")
+    written = plot.save_all_plots(dataset, out)
+    for path in written:
+        print(path)
+    return 0
+
+
+def _cmd_simulate(args: argparse.Namespace) -> int:
+    simulate_module = _optional_module("xmmm.simulate", "simulation studies")
+    if args.replicates < 1:
+        raise UsageError("--replicates must be >= 1")
+    if args.chunk is not None and args.chunk < 1:
+        raise UsageError("--chunk must be >= 1")
+    config, source = _config_from_args(args)
+    _status(f"simulating {args.replicates} replicates of {source} into {args.out}")
+    simulate_module.simulate(
+        config,
+        n_replicates=args.replicates,
+        chunks=args.chunk,
+        path=args.out,
+        scheduler=args.scheduler,
+        progress=_tty(),
+    )
+    _status(f"wrote {args.out}")
+    return 0
+
+
+# --------------------------------------------------------------------------- parser
+def _add_source(parser: argparse.ArgumentParser, *, required: bool) -> None:
+    group = parser.add_mutually_exclusive_group(required=required)
+    group.add_argument("--preset", metavar="NAME", help="a preset name (see 'xmmm presets')")
+    group.add_argument("--config", metavar="FILE", help="a config file (.yaml, .yml or .json)")
+    parser.add_argument("--seed", type=int, metavar="N", help="override the config's seed")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``xmmm`` command."""
+    parser = _Parser(
+        prog="xmmm",
+        description="Synthetic marketing mix datasets with exact, known ground truth.",
+        epilog="Exit codes: 0 ok, 2 usage or input error, 1 unexpected failure.",
+    )
+    parser.add_argument("--version", action="version", version=f"xmmm {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    p = sub.add_parser("presets", help="list the presets with their descriptions")
+    p.set_defaults(func=_cmd_presets)
+
+    p = sub.add_parser(
+        "generate",
+        help="generate a dataset and write it (.nc, .csv or .parquet)",
+        description="Generate one dataset from a preset, a config file or (neither given) the default "
+        "config, and write it; the format follows the extension of --out.",
+    )
+    _add_source(p, required=False)
+    p.add_argument("--periods", type=int, metavar="N", help="override the number of periods")
+    p.add_argument("--regions", type=int, metavar="N", help="override the number of regions (default names)")
+    p.add_argument("--out", required=True, metavar="FILE", help="output file: .nc, .csv or .parquet")
+    p.set_defaults(func=_cmd_generate)
+
+    p = sub.add_parser("describe", help="summarise an xmmm NetCDF file")
+    p.add_argument("file", metavar="FILE", help="an xmmm .nc file")
+    p.set_defaults(func=_cmd_describe)
+
+    p = sub.add_parser("plot", help="write every figure of an xmmm NetCDF file as PNG")
+    p.add_argument("file", metavar="FILE", help="an xmmm .nc file")
+    p.add_argument("--out", required=True, metavar="DIR", help="folder for the PNG files (created if missing)")
+    p.set_defaults(func=_cmd_plot)
+
+    p = sub.add_parser(
+        "simulate",
+        help="a simulation study: many replicates, written in chunks",
+        description="Generate N replicates of a config (sampled ground truth as the config says) "
+        "and write them to PATH chunk by chunk, optionally on a dask.distributed scheduler.",
+    )
+    _add_source(p, required=True)
+    p.add_argument("--replicates", type=int, required=True, metavar="N", help="number of replicates")
+    p.add_argument("--chunk", type=int, metavar="K", help="replicates per chunk")
+    p.add_argument("--out", required=True, metavar="PATH", help="output store")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="address of a dask.distributed scheduler")
+    p.set_defaults(func=_cmd_simulate)
+    return parser
+
+
+# --------------------------------------------------------------------------- entry point
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    print(f"xmmm: warning: {_one_line(str(message))}", file=sys.stderr)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``xmmm`` command; return its exit code (0 ok, 1 unexpected failure, 2 usage/input error)."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except UsageError as err:
+        print(f"{_one_line(str(err))}", file=sys.stderr)
+        return 2
+    except SystemExit as exit_:  # --help and --version
+        return exit_.code if isinstance(exit_.code, int) else 0
+    if args.command is None:
+        print(
+            "xmmm: give a command: presets, generate, describe, plot or simulate (see 'xmmm --help')",
+            file=sys.stderr,
+        )
+        return 2
+    with warnings.catch_warnings():
+        warnings.simplefilter("default")
+        warnings.showwarning = _show_warning
+        try:
+            return int(args.func(args) or 0)
+        except UsageError as err:
+            print(f"xmmm: error: {_one_line(str(err))}", file=sys.stderr)
+            return 2
+        except (ConfigError, DataFileError, GenerationError) as err:
+            print(f"xmmm: error: {_one_line(str(err))}", file=sys.stderr)
+            return 2
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError) as err:
+            print(f"xmmm: error: {_one_line(_os_message(err))}", file=sys.stderr)
+            return 2
+        except BrokenPipeError:
+            # the reader went away (``xmmm describe f.nc | head``): not an error of ours
+            with contextlib.suppress(OSError, ValueError):
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, sys.stdout.fileno())
+            return 0
+        except KeyboardInterrupt:
+            print("xmmm: interrupted", file=sys.stderr)
+            return 130
+        except ImportError as err:
+            print(f"xmmm: error: {_one_line(str(err))}", file=sys.stderr)
+            return 1
+        except Exception as err:  # noqa: BLE001 - the last line of defence of a command
+            if os.environ.get("XMMM_DEBUG"):
+                traceback.print_exc()
+            print(
+                f"xmmm: unexpected error: {type(err).__name__}: {_one_line(str(err))} "
+                "(hint: this is likely a bug in xmmm; rerun with XMMM_DEBUG=1 for the traceback and report it)",
+                file=sys.stderr,
+            )
+            return 1
+
+
+def _os_message(err: OSError) -> str:
+    if err.filename and err.strerror:
+        return f"{err.filename}: {err.strerror.lower()}"
+    return str(err)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

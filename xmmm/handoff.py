@@ -1,0 +1,544 @@
+"""Hand a generated dataset to a modelling library, with the truth in that library's terms.
+
+* :func:`to_meridian` lays the data out as Google Meridian's
+  ``meridian.data.load.XrDatasetDataLoader`` expects and translates the ground
+  truth into Meridian's quantities (ROI, marginal ROI, incremental outcome, ...).
+* :func:`to_pymc_marketing` returns ``X``, ``y`` and the keyword arguments of
+  ``pymc_marketing.mmm.multidimensional.MMM`` that match the generating
+  transforms, with the true parameters on pymc-marketing's scales.
+
+Neither library is imported until it is needed: Meridian only in
+:meth:`MeridianHandoff.input_data`, pymc-marketing when the transform
+components are built.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from xmmm.transforms import get_transform
+
+if TYPE_CHECKING:  # pragma: no cover
+    from xmmm.result import MMMResult
+
+__all__ = [
+    "MeridianHandoff",
+    "PymcMarketingHandoff",
+    "to_meridian",
+    "to_pymc_marketing",
+    "ADSTOCK_COMPONENTS",
+    "SATURATION_COMPONENTS",
+]
+
+
+def _dataset(result_or_dataset: MMMResult | xr.Dataset) -> xr.Dataset:
+    dataset = getattr(result_or_dataset, "dataset", result_or_dataset)
+    if not isinstance(dataset, xr.Dataset):
+        raise TypeError(
+            f"expected an MMMResult or an xmmm xarray.Dataset; got {type(result_or_dataset).__name__}"
+        )
+    if "replicate" in dataset.dims:
+        raise ValueError("a hand-off takes one dataset; select a replicate first, e.g. study.isel(replicate=0)")
+    missing = [v for v in ("y", "spend", "contribution", "channel_column") if v not in dataset.variables]
+    if missing:
+        raise ValueError(f"not an xmmm dataset: it has no {', '.join(missing)}")
+    return dataset
+
+
+def _columns(dataset: xr.Dataset, kind: str) -> list[str]:
+    return [str(c) for c in dataset[f"{kind}_column"].values]
+
+
+# =========================================================================== Meridian
+@dataclass
+class MeridianHandoff:
+    """A dataset laid out for Meridian, plus the ground truth in Meridian's terms.
+
+    Attributes
+    ----------
+    dataset : xarray.Dataset
+        The input of ``meridian.data.load.XrDatasetDataLoader(dataset, kpi_type="revenue")``:
+
+        ==================  ====================================  ==========================
+        array               dims                                  value
+        ==================  ====================================  ==========================
+        ``kpi``             (geo, time)                           ``y``
+        ``revenue_per_kpi`` (geo, time)                           1
+        ``population``      (geo,)                                1
+        ``controls``        (geo, time, control_variable)         control values (only if
+                                                                  the dataset has controls)
+        ``media``           (geo, media_time, media_channel)      spend
+        ``media_spend``     (geo, time, media_channel)            spend
+        ==================  ====================================  ==========================
+
+        ``time`` and ``media_time`` are the same dates as ``'yyyy-mm-dd'``
+        strings (xmmm's spend has no history before the first date, so there
+        are no extra lag periods); ``media_channel`` and ``control_variable``
+        are the export column names (``x1-TV``, ``c1-price``).  The KPI is
+        revenue (``revenue_per_kpi`` = 1): xmmm's ``y`` is in currency.
+        ``population`` is 1 in every geo because xmmm has no population: it
+        switches off Meridian's per-capita scaling rather than inventing one.
+        Spend doubles as the media exposure (xmmm has no impressions), as in
+        the mmm-param-recovery benchmark.
+    truth : xarray.Dataset
+        Ground truth where Meridian has the same quantity:
+
+        * ``roi`` (media_channel): total incremental revenue / total spend,
+          summed over geos and times -- Meridian's ROI.
+        * ``mroi`` (media_channel): extra revenue from a 1 % spend increase in
+          every geo and period, per extra unit of spend -- Meridian's marginal
+          ROI with its default ``incremental_increase=0.01``.
+        * ``roi_by_geo`` (geo, media_channel): the same per geo
+          (``aggregate_geos=False``).
+        * ``incremental_outcome`` (geo, time, media_channel): the channel
+          contributions (``aggregate_times=False, aggregate_geos=False``).
+        * ``pct_of_contribution`` (media_channel): total contribution as a
+          percentage of total KPI.
+        * ``alpha_m`` (geo, media_channel) with ``max_lag`` (media_channel):
+          geometric adstock retention, only for channels with
+          ``geometric_adstock``, ``normalize=True`` and ``mode='After'`` (then
+          Meridian's weights ``alpha**l, l = 0..max_lag`` normalised equal
+          xmmm's with ``max_lag = l_max - 1``); NaN otherwise.  Meridian has one
+          alpha per channel; xmmm's may vary by geo.
+        * ``slope_m`` (geo, media_channel): the Hill slope for
+          ``hill_function`` channels (scale-free, so it maps); NaN otherwise.
+
+        Not mapped: ``ec_m`` (Meridian scales media by the channel median over
+        geos and times, xmmm by the per-geo maximum, so the half-saturation
+        points differ), ``beta_gm`` and control coefficients (Meridian's are on
+        its own KPI and control scalings), the baseline.  Carry-over past the
+        last date is outside both the truth and Meridian's window.
+    kpi_type : str
+        ``"revenue"``.
+    """
+
+    dataset: xr.Dataset
+    truth: xr.Dataset
+    kpi_type: str = "revenue"
+
+    def input_data(self):
+        """Meridian's ``InputData`` via ``XrDatasetDataLoader(...).load()`` (needs google-meridian)."""
+        try:
+            from meridian.data import load
+        except ImportError:
+            raise ImportError(
+                "building Meridian's InputData needs google-meridian: pip install google-meridian"
+            ) from None
+        return load.XrDatasetDataLoader(self.dataset, kpi_type=self.kpi_type).load()
+
+
+def _time_labels(dates: np.ndarray) -> np.ndarray:
+    index = pd.DatetimeIndex(dates)
+    labels = index.strftime("%Y-%m-%d")
+    if len(set(labels)) != len(labels):
+        raise ValueError(
+            "Meridian labels periods by day ('yyyy-mm-dd'); this dataset has several periods per day"
+        )
+    return np.asarray(labels, dtype=object)
+
+
+def to_meridian(result_or_dataset: MMMResult | xr.Dataset) -> MeridianHandoff:
+    """Lay a dataset out for Meridian's ``XrDatasetDataLoader``, with the truth in its terms.
+
+    Parameters
+    ----------
+    result_or_dataset : MMMResult or xarray.Dataset
+        One generated dataset (a ``replicate`` of a study must be selected first).
+
+    Returns
+    -------
+    MeridianHandoff
+        ``.dataset`` for the loader, ``.truth`` (ROI, marginal ROI, ...) and
+        ``.input_data()``; the layout and what maps are described there.
+
+    Examples
+    --------
+    >>> import xmmm
+    >>> handoff = xmmm.to_meridian(xmmm.generate_mmm_dataset(n_periods=30))
+    >>> handoff.dataset["media"].dims
+    ('geo', 'media_time', 'media_channel')
+    >>> from meridian.data import load                                     # doctest: +SKIP
+    >>> data = load.XrDatasetDataLoader(handoff.dataset, kpi_type="revenue").load()  # doctest: +SKIP
+    """
+    ds = _dataset(result_or_dataset)
+    geo = np.asarray([str(g) for g in ds["geo"].values], dtype=object)
+    time = _time_labels(ds["date"].values)
+    channels = np.asarray(_columns(ds, "channel"), dtype=object)
+    controls = np.asarray(_columns(ds, "control"), dtype=object)
+
+    spend = ds["spend"].transpose("geo", "date", "channel").values
+    y = ds["y"].transpose("geo", "date").values
+    data_vars: dict[str, tuple] = {
+        "kpi": (("geo", "time"), y.copy()),
+        "revenue_per_kpi": (("geo", "time"), np.ones_like(y)),
+        "population": (("geo",), np.ones(len(geo))),
+        "media": (("geo", "media_time", "media_channel"), spend.copy()),
+        "media_spend": (("geo", "time", "media_channel"), spend.copy()),
+    }
+    coords: dict[str, Any] = {"geo": geo, "time": time, "media_time": time.copy(), "media_channel": channels}
+    if len(controls):
+        data_vars["controls"] = (
+            ("geo", "time", "control_variable"),
+            ds["control_value"].transpose("geo", "date", "control").values.copy(),
+        )
+        coords["control_variable"] = controls
+    dataset = xr.Dataset(data_vars, coords=coords, attrs=_source_attrs(ds))
+    return MeridianHandoff(dataset=dataset, truth=_meridian_truth(ds, geo, time, channels))
+
+
+def _source_attrs(ds: xr.Dataset) -> dict:
+    return {
+        "source": "xmmm",
+        "xmmm_version": str(ds.attrs.get("xmmm_version", "")),
+        "seed": int(ds.attrs["seed"]) if "seed" in ds.attrs else -1,
+    }
+
+
+def _meridian_truth(ds: xr.Dataset, geo, time, channels) -> xr.Dataset:
+    from xmmm.generate import MARGINAL_STEP
+
+    contribution = ds["contribution"].transpose("geo", "date", "channel").values
+    spend = ds["spend"].transpose("geo", "date", "channel").values
+    geo_spend = spend.sum(axis=1)  # (geo, channel)
+    total_spend = geo_spend.sum(axis=0)
+    total_contribution = contribution.sum(axis=(0, 1))
+    # xmmm's per-geo marginal ROAS is extra / (step * geo spend); summing the
+    # extras over geos gives the national figure exactly
+    extra = ds["mroas"].transpose("geo", "channel").values * MARGINAL_STEP * geo_spend
+    with np.errstate(divide="ignore", invalid="ignore"):
+        roi = np.where(total_spend > 0, total_contribution / total_spend, np.nan)
+        mroi = np.where(total_spend > 0, extra.sum(axis=0) / (MARGINAL_STEP * total_spend), np.nan)
+        roi_by_geo = np.where(geo_spend > 0, contribution.sum(axis=1) / geo_spend, np.nan)
+    pct = 100.0 * total_contribution / float(ds["y"].sum())
+
+    n_geo, n_ch = len(geo), len(channels)
+    alpha_m = np.full((n_geo, n_ch), np.nan)
+    max_lag = np.full(n_ch, -1, dtype=np.int64)
+    slope_m = np.full((n_geo, n_ch), np.nan)
+    for j in range(n_ch):
+        name = str(ds["adstock_function"].values[j])
+        if (
+            name == "geometric_adstock"
+            and bool(ds["adstock_normalize"].values[j])
+            and str(ds["adstock_mode"].values[j]) == "After"
+        ):
+            alpha_m[:, j] = ds["adstock_alpha"].transpose("geo", "channel").values[:, j]
+            max_lag[j] = int(ds["adstock_l_max"].values[j]) - 1
+        if str(ds["saturation_function"].values[j]) == "hill_function":
+            slope_m[:, j] = ds["saturation_slope"].transpose("geo", "channel").values[:, j]
+
+    mc, gmc = ("media_channel",), ("geo", "media_channel")
+    return xr.Dataset(
+        {
+            "roi": (mc, roi, {"long_name": "ROI: total contribution / total spend over geos and times"}),
+            "mroi": (mc, mroi, {"long_name": f"Marginal ROI for a {MARGINAL_STEP:.0%} spend increase"}),
+            "roi_by_geo": (gmc, roi_by_geo, {"long_name": "ROI per geo"}),
+            "incremental_outcome": (
+                ("geo", "time", "media_channel"),
+                contribution.copy(),
+                {"long_name": "Channel contribution (incremental revenue) per geo and time"},
+            ),
+            "pct_of_contribution": (
+                mc, pct, {"long_name": "Total contribution as a percentage of total KPI", "units": "percent"}
+            ),
+            "alpha_m": (gmc, alpha_m, {"long_name": "Geometric adstock alpha (NaN where it does not map)"}),
+            "max_lag": (mc, max_lag, {"long_name": "Meridian max_lag matching alpha_m (l_max - 1; -1 where unmapped)"}),
+            "slope_m": (gmc, slope_m, {"long_name": "Hill slope (NaN where it does not map)"}),
+        },
+        coords={
+            "geo": geo,
+            "time": time.copy(),
+            "media_channel": channels,
+            "channel_name": ("media_channel", np.asarray([str(c) for c in ds["channel"].values], dtype=object)),
+        },
+        attrs={**_source_attrs(ds), "kpi_type": "revenue", "revenue_per_kpi": 1.0},
+    )
+
+
+# =========================================================================== pymc-marketing
+#: xmmm adstock name -> pymc-marketing component class name
+#: (``pymc_marketing.mmm.components.adstock``); ``weibull_adstock`` picks the
+#: PDF or CDF class from its ``type``.
+ADSTOCK_COMPONENTS = {
+    "geometric_adstock": "GeometricAdstock",
+    "delayed_adstock": "DelayedAdstock",
+    "weibull_adstock": {"PDF": "WeibullPDFAdstock", "CDF": "WeibullCDFAdstock"},
+    "binomial_adstock": "BinomialAdstock",
+    "none": "NoAdstock",
+}
+
+#: xmmm saturation name -> (pymc-marketing class in ``pymc_marketing.mmm.components.saturation``,
+#: how the channel coefficient enters its parameters).  ``"beta"``: the class
+#: multiplies by a ``beta`` parameter, ``beta = coefficient / target_scale``;
+#: otherwise the named parameters absorb the coefficient (see
+#: :func:`_saturation_truth`).
+SATURATION_COMPONENTS = {
+    "hill_function": ("HillSaturation", "beta"),
+    "logistic_saturation": ("LogisticSaturation", "beta"),
+    "inverse_scaled_logistic_saturation": ("InverseScaledLogisticSaturation", "beta"),
+    "tanh_saturation": ("TanhSaturation", "b,c"),
+    "tanh_saturation_baselined": ("TanhSaturationBaselined", "beta"),
+    "michaelis_menten": ("MichaelisMentenSaturation", "alpha"),
+    "root_saturation": ("RootSaturation", "beta"),
+    "hill_saturation_sigmoid": ("HillSaturationSigmoid", "sigma"),
+    "none": ("NoSaturation", "beta"),
+}
+
+
+@dataclass
+class PymcMarketingHandoff:
+    """Inputs of ``pymc_marketing.mmm.multidimensional.MMM`` and the truth on its scales.
+
+    Attributes
+    ----------
+    X : pandas.DataFrame
+        One row per (date, geo), sorted by date then geo: ``date``, ``geo``,
+        the channel spend columns (``x1-TV``, ...) and control columns
+        (``c1-price``, ...).
+    y : pandas.Series
+        The target ``y``, aligned with ``X``.
+    model_kwargs : dict
+        ``MMM(**model_kwargs)``: ``date_column``, ``target_column``,
+        ``channel_columns``, ``control_columns`` (``None`` without controls),
+        ``dims=("geo",)``, ``adstock`` and ``saturation`` component instances
+        matching the generating transforms (structural options ``l_max``,
+        ``normalize``, ``mode`` included; default priors), and ``scaling``
+        reducing over ``date`` only, so pymc-marketing divides each (geo,
+        channel) series by its maximum (``"mean"`` for datasets generated
+        with ``spend_scaling="mean"``) exactly as xmmm did, and ``y`` by its
+        per-geo maximum.  (pymc-marketing's default also reduces over the
+        ``dims``, i.e. one scale across geos, which would not match xmmm.)
+        Baseline terms (trend, yearly seasonality) are left to the modeller.
+    truth : xarray.Dataset
+        True values named like pymc-marketing's model variables, dims
+        (geo, channel) where pymc-marketing's default priors have (channel,):
+        xmmm lets parameters vary by geo.
+
+        * ``adstock_<param>`` (``adstock_alpha``, ...): unchanged (adstock is
+          linear, so it does not depend on scaling).
+        * ``saturation_<param>`` on the target scale: for classes with a
+          ``beta`` multiplier, ``saturation_beta = channel_coefficient /
+          target_scale`` and the shape parameters unchanged; ``TanhSaturation``:
+          ``b = b * k``, ``c = c / k``; ``MichaelisMentenSaturation``:
+          ``alpha = alpha * k``; ``HillSaturationSigmoid``: ``sigma = sigma * k``,
+          with ``k = channel_coefficient / target_scale``.  Exact only when the
+          channel scales agree, which ``model_kwargs["scaling"]`` ensures for
+          ``spend_scaling`` "max" and "mean"; with "none" (parameters in
+          currency) pymc-marketing's scaled input differs and the saturation
+          parameters are left out.
+        * ``gamma_control`` (geo, control): control coefficient / target scale
+          (pymc-marketing does not scale controls).
+        * ``intercept_contribution`` (geo): baseline level / target scale;
+          xmmm's baseline trend and seasonality are not in this model spec.
+        * ``y_sigma`` (geo): noise standard deviation / target scale.
+        * ``channel_contribution`` (date, geo, channel) on the target scale and
+          ``channel_contribution_original_scale`` in ``y`` units.
+        * ``channel_scale`` (geo, channel), ``target_scale`` (geo): the scales
+          pymc-marketing computes from ``X`` and ``y`` with this ``scaling``.
+    """
+
+    X: pd.DataFrame
+    y: pd.Series
+    model_kwargs: dict
+    truth: xr.Dataset = field(repr=False)
+
+    def build_model(self, **overrides):
+        """``MMM(**model_kwargs, **overrides)`` with its graph built on ``X`` and ``y`` (no sampling)."""
+        from pymc_marketing.mmm.multidimensional import MMM
+
+        mmm = MMM(**{**self.model_kwargs, **overrides})
+        mmm.build_model(self.X, self.y)
+        return mmm
+
+
+def _one_transform(ds: xr.Dataset, family: str) -> tuple[str, dict]:
+    """The family's function and structural options, which must be the same for every channel."""
+    names = [str(n) for n in ds[f"{family}_function"].values]
+    spec_names = sorted(set(names))
+    if len(spec_names) > 1:
+        raise ValueError(
+            f"pymc-marketing's MMM takes one {family} transform for all channels, but this dataset's "
+            f"channels use {', '.join(spec_names)}; generate with a single {family}_fun or hand the "
+            "channels to separate models"
+        )
+    name = names[0]
+    structural = {}
+    for p in get_transform(family, name).structural_parameters:
+        values = {v.item() if hasattr(v, "item") else v for v in ds[f"{family}_{p.name}"].values}
+        if len(values) > 1:
+            raise ValueError(
+                f"pymc-marketing's MMM takes one {family} component, so one {p.name} for all channels; "
+                f"this dataset's channels use {p.name} = {', '.join(map(str, sorted(values)))}"
+            )
+        structural[p.name] = values.pop()
+    return name, structural
+
+
+def _components(adstock: tuple[str, dict], saturation: tuple[str, dict]):
+    from pymc_marketing.mmm.components import adstock as pm_adstock
+    from pymc_marketing.mmm.components import saturation as pm_saturation
+    from pymc_marketing.mmm.transformers import ConvMode
+
+    name, options = adstock
+    class_name = ADSTOCK_COMPONENTS[name]
+    if isinstance(class_name, dict):
+        class_name = class_name[options["type"]]
+    if name == "none":
+        adstock_component = pm_adstock.NoAdstock(l_max=1)
+    else:
+        adstock_component = getattr(pm_adstock, class_name)(
+            l_max=int(options["l_max"]), normalize=bool(options["normalize"]), mode=ConvMode(options["mode"])
+        )
+    saturation_component = getattr(pm_saturation, SATURATION_COMPONENTS[saturation[0]][0])()
+    return adstock_component, saturation_component
+
+
+def to_pymc_marketing(result_or_dataset: MMMResult | xr.Dataset) -> PymcMarketingHandoff:
+    """Data, model arguments and truth for ``pymc_marketing.mmm.multidimensional.MMM``.
+
+    Parameters
+    ----------
+    result_or_dataset : MMMResult or xarray.Dataset
+        One generated dataset.
+
+    Returns
+    -------
+    PymcMarketingHandoff
+        ``X``, ``y``, ``model_kwargs`` and ``truth`` (see there for what maps).
+
+    Raises
+    ------
+    ValueError
+        The channels use different adstock or saturation functions (or
+        different ``l_max`` / ``normalize`` / ``mode`` / Weibull ``type``):
+        pymc-marketing's MMM takes one adstock and one saturation component
+        for all channels.  Also for ``inverse_scaled_logistic_saturation``
+        with an ``eps`` other than log(3), which pymc-marketing's component fixes.
+
+    Examples
+    --------
+    >>> import xmmm
+    >>> handoff = xmmm.to_pymc_marketing(xmmm.generate_mmm_dataset(n_periods=30))
+    >>> handoff.model_kwargs["adstock"]                                     # doctest: +SKIP
+    GeometricAdstock(prefix='adstock', l_max=8, normalize=True, mode='After', ...)
+    >>> mmm = handoff.build_model()                                          # doctest: +SKIP
+    """
+    from xmmm.export import to_long_dataframe
+
+    ds = _dataset(result_or_dataset)
+    adstock = _one_transform(ds, "adstock")
+    saturation = _one_transform(ds, "saturation")
+    if saturation[0] == "inverse_scaled_logistic_saturation":
+        eps = ds["saturation_eps"].values
+        if not np.allclose(eps[np.isfinite(eps)], math.log(3), rtol=1e-12, atol=0):
+            raise ValueError(
+                "pymc-marketing's InverseScaledLogisticSaturation fixes eps = log(3); this dataset's "
+                "inverse_scaled_logistic_saturation uses other eps values, which it cannot express "
+                "(with several regions eps varies unless regions.transform_variation is 0)"
+            )
+    adstock_component, saturation_component = _components(adstock, saturation)
+
+    frame = to_long_dataframe(ds)
+    channel_columns = _columns(ds, "channel")
+    control_columns = _columns(ds, "control")
+    X = frame.drop(columns="y")
+    y = frame["y"].rename("y")
+
+    config = _config_of(ds)
+    method = config.get("transforms", {}).get("spend_scaling", "max") if config else "max"
+    scaling_method = method if method in ("max", "mean") else "max"
+    model_kwargs = {
+        "date_column": "date",
+        "target_column": "y",
+        "channel_columns": channel_columns,
+        "control_columns": control_columns or None,
+        "dims": ("geo",),
+        "adstock": adstock_component,
+        "saturation": saturation_component,
+        "scaling": {
+            "channel": {"method": scaling_method, "dims": ()},
+            "target": {"method": "max", "dims": ()},
+        },
+    }
+    truth = _pymc_truth(ds, adstock[0], saturation[0], scaling_method, scales_match=method in ("max", "mean"))
+    return PymcMarketingHandoff(X=X, y=y, model_kwargs=model_kwargs, truth=truth)
+
+
+def _config_of(ds: xr.Dataset) -> dict | None:
+    import json
+
+    try:
+        return json.loads(ds.attrs["xmmm_config"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _saturation_truth(name: str, ds: xr.Dataset, k: xr.DataArray) -> dict[str, xr.DataArray]:
+    """Saturation parameters on pymc-marketing's target scale; ``k = coefficient / target_scale``."""
+    spec = get_transform("saturation", name)
+    params = {p.name: ds[f"saturation_{p.name}"] for p in spec.numeric_parameters}
+    if name == "inverse_scaled_logistic_saturation":
+        params.pop("eps")
+    multiplier = SATURATION_COMPONENTS[name][1]
+    if multiplier == "beta":
+        params["beta"] = k
+    elif multiplier == "b,c":
+        params["b"] = params["b"] * k
+        params["c"] = params["c"] / k
+    else:
+        params[multiplier] = params[multiplier] * k
+    return {f"saturation_{p}": v.transpose("geo", "channel") for p, v in params.items()}
+
+
+def _pymc_truth(
+    ds: xr.Dataset, adstock: str, saturation: str, channel_method: str, *, scales_match: bool
+) -> xr.Dataset:
+    columns = xr.DataArray(_columns(ds, "channel"), dims="channel")
+    controls = xr.DataArray(_columns(ds, "control"), dims="control")
+    relabel = {"channel": columns.values, "control": controls.values}
+
+    target_scale = ds["y"].max("date")
+    coefficient = ds["channel_coefficient"]
+    k = coefficient / target_scale
+
+    out: dict[str, xr.DataArray] = {}
+    for p in get_transform("adstock", adstock).numeric_parameters:
+        out[f"adstock_{p.name}"] = ds[f"adstock_{p.name}"].transpose("geo", "channel")
+    if scales_match:
+        out.update(_saturation_truth(saturation, ds, k))
+    out["gamma_control"] = (ds["control_coefficient"] / target_scale).transpose("geo", "control")
+    level = ds["baseline_level"].isel(date=0, drop=True)
+    out["intercept_contribution"] = level / target_scale
+    config = _config_of(ds) or {}
+    volatility = float(config.get("regions", {}).get("sales_volatility", np.nan))
+    out["y_sigma"] = level * volatility / target_scale
+    out["channel_contribution"] = (ds["contribution"] / target_scale).transpose("date", "geo", "channel")
+    out["channel_contribution_original_scale"] = ds["contribution"].transpose("date", "geo", "channel")
+    out["channel_scale"] = getattr(ds["spend"], channel_method)("date").transpose("geo", "channel")
+    out["target_scale"] = target_scale
+
+    truth = xr.Dataset({name: da.drop_attrs() if hasattr(da, "drop_attrs") else da for name, da in out.items()})
+    truth = truth.drop_vars([c for c in ("channel_column", "control_column") if c in truth.coords])
+    truth = truth.assign_coords(
+        channel=relabel["channel"],
+        control=relabel["control"],
+        channel_name=("channel", np.asarray([str(c) for c in ds["channel"].values], dtype=object)),
+        control_name=("control", np.asarray([str(c) for c in ds["control"].values], dtype=object)),
+    )
+    truth.attrs = {
+        **_source_attrs(ds),
+        "adstock": adstock,
+        "saturation": saturation,
+        "saturation_mapped": int(scales_match),
+        "note": (
+            "parameters per (geo, channel) on pymc-marketing's scales with scaling reducing over date "
+            "only; see xmmm.handoff.PymcMarketingHandoff"
+        ),
+    }
+    return truth
