@@ -227,7 +227,7 @@ def test_from_dict_bad_value_names_path():
     data["channels"][1]["base_spend"] = -10
     with pytest.raises(ConfigError) as info:
         MMMDataConfig.from_dict(data, source="study.yaml")
-    assert "study.yaml: channels[1]." in str(info.value)
+    assert "study.yaml: channels[1] ('x-Search').base_spend" in str(info.value)
     assert "base_spend must be >= 0; got -10" in str(info.value)
 
 

@@ -17,6 +17,7 @@ import functools
 import importlib
 import math
 import numbers
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -786,10 +787,22 @@ def _from_plain(cls: type, data: Any, path: str, source: str | None) -> Any:
     try:
         return cls(**kwargs)
     except ConfigError as err:
-        prefix = f"{where}{path}" if path else where
-        raise ConfigError(f"{prefix}{err}") from None
+        raise ConfigError(where + _relabel(str(err), path)) from None
     except TypeError as err:  # a required field is missing
         raise ConfigError(f"{where}{path or cls.__name__}: {err}") from None
+
+
+def _relabel(message: str, path: str) -> str:
+    """Name problems by their path in the file: ``channels[0] ('TV').x`` for ``ChannelConfig('TV').x``."""
+    if not path:
+        return message
+    location = path.rstrip(".")
+    return re.sub(
+        r"(^|- )\w+Config(\('[^']*'\))?\.",
+        lambda m: f"{m.group(1)}{location}{' (' + m.group(2)[1:-1] + ')' if m.group(2) else ''}.",
+        message,
+        flags=re.MULTILINE,
+    )
 
 
 def _import_callable(spec: Any, where: str) -> Callable:
