@@ -1,0 +1,626 @@
+"""Is this dataset usable for benchmarking an MMM?  Schema checks and quality diagnostics.
+
+Two questions, two functions:
+
+* :func:`validate_output_schema` -- does a long table follow the output
+  contract (``date, geo, y, x1-..., c1-...``, unique sorted rows, no missing
+  or negative values)?  It returns the list of violations, each naming the
+  column or rows; an empty list means valid.
+* :func:`check_data_quality` -- is a generated dataset one a model can learn
+  from?  It measures, per geo and channel, what makes parameter recovery hard
+  or impossible (collinear spend, media drowned in noise, negligible channels,
+  implausible ROAS, saturation never reached or always reached, carry-over as
+  long as the series, mostly-zero spend) from the exact ground truth, and
+  returns a :class:`QualityReport`.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from xmmm.errors import XmmmWarning
+from xmmm.transforms import get_transform
+
+__all__ = ["QualityReport", "check_data_quality", "validate_output_schema", "as_dataset"]
+
+_CHANNEL_COLUMN = re.compile(r"^x(\d+)-(.+)$")
+_CONTROL_COLUMN = re.compile(r"^c(\d+)-(.+)$")
+_REQUIRED = ("date", "geo", "y")
+#: at most this many row labels are shown in a message
+_SHOW = 5
+
+
+# --------------------------------------------------------------------------- schema
+def _rows(labels: Sequence) -> str:
+    labels = list(labels)
+    shown = ", ".join(str(v) for v in labels[:_SHOW])
+    more = f" (and {len(labels) - _SHOW} more)" if len(labels) > _SHOW else ""
+    return f"{shown}{more}"
+
+
+def _is_string_column(s: pd.Series) -> bool:
+    if pd.api.types.is_string_dtype(s.dtype) and s.dtype != object:
+        return True
+    if s.dtype == object:
+        return bool(s.map(lambda v: isinstance(v, str)).all())
+    return False
+
+
+def _is_number_column(s: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype)
+
+
+def _numbered(columns: list[str], pattern: re.Pattern, letter: str, kind: str) -> list[str]:
+    numbers = [int(pattern.match(c).group(1)) for c in columns]
+    if numbers != list(range(1, len(numbers) + 1)):
+        expected = ", ".join(f"{letter}{i}" for i in range(1, len(numbers) + 1))
+        return [
+            f"{kind} columns must be numbered {expected} in column order; got {', '.join(map(repr, columns))}"
+        ]
+    return []
+
+
+def validate_output_schema(df: pd.DataFrame, config=None) -> list[str]:
+    """Every violation of the long-table output schema.
+
+    The schema: columns ``date`` (datetime), ``geo`` (string) and ``y``, then
+    one numeric column per channel named ``x<i>-<label>`` with ``i`` = 1..n in
+    column order, then one per control named ``c<j>-<label>``; no other
+    columns; one row per (date, geo), sorted by date then geo; no missing
+    values; numeric values finite and non-negative.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The long table, e.g. ``result["data"]`` or a CSV read back with
+        ``parse_dates=["date"]``.
+    config : MMMDataConfig, optional
+        When given, the column names, the row count, the geo names and the
+        dates must also be the ones this config produces.
+
+    Returns
+    -------
+    list of str
+        One message per violation, naming the column or the rows (by index
+        label); empty when the table is valid.
+
+    Examples
+    --------
+    >>> import xmmm
+    >>> result = xmmm.generate_mmm_dataset(n_periods=52)
+    >>> validate_output_schema(result["data"], result.config)
+    []
+    >>> validate_output_schema(result["data"].drop(columns="y"))
+    ["missing required column 'y'"]
+    """
+    if not isinstance(df, pd.DataFrame):
+        return [f"the data must be a pandas DataFrame; got {type(df).__name__}"]
+    problems: list[str] = []
+    columns = [str(c) for c in df.columns]
+    if len(set(columns)) != len(columns):
+        dupes = sorted({c for c in columns if columns.count(c) > 1})
+        problems.append(f"duplicate column names: {', '.join(map(repr, dupes))}")
+        return problems  # every per-column check below would be ambiguous
+    for name in _REQUIRED:
+        if name not in columns:
+            problems.append(f"missing required column {name!r}")
+
+    channel_cols = [c for c in columns if _CHANNEL_COLUMN.match(c)]
+    control_cols = [c for c in columns if _CONTROL_COLUMN.match(c)]
+    others = [c for c in columns if c not in _REQUIRED and c not in channel_cols and c not in control_cols]
+    for c in others:
+        problems.append(
+            f"unexpected column {c!r}: the table holds only date, geo, y, channel columns "
+            "x<i>-<label> and control columns c<j>-<label>"
+        )
+    if not channel_cols:
+        problems.append("no channel columns: expected at least one named x1-<label>")
+    problems += _numbered(channel_cols, _CHANNEL_COLUMN, "x", "channel")
+    problems += _numbered(control_cols, _CONTROL_COLUMN, "c", "control")
+
+    if len(df) == 0:
+        problems.append("the table has no rows")
+
+    # types
+    if "date" in columns and not pd.api.types.is_datetime64_any_dtype(df["date"].dtype):
+        problems.append(f"column 'date' must be datetime; got dtype {df['date'].dtype}")
+    if "geo" in columns and not _is_string_column(df["geo"]):
+        problems.append(f"column 'geo' must hold strings; got dtype {df['geo'].dtype}")
+    value_cols = [c for c in ("y", *channel_cols, *control_cols) if c in columns]
+    numeric = []
+    for c in value_cols:
+        if _is_number_column(df[c]):
+            numeric.append(c)
+        else:
+            problems.append(f"column {c!r} must be numeric; got dtype {df[c].dtype}")
+
+    # values
+    for c in columns:
+        missing = df[c].isna().to_numpy()
+        if missing.any():
+            problems.append(f"column {c!r} has {int(missing.sum())} missing value(s) in rows {_rows(df.index[missing])}")
+    for c in numeric:
+        values = df[c].to_numpy(dtype=float, na_value=np.nan)
+        infinite = np.isinf(values)
+        if infinite.any():
+            problems.append(
+                f"column {c!r} has {int(infinite.sum())} infinite value(s) in rows {_rows(df.index[infinite])}"
+            )
+        with np.errstate(invalid="ignore"):
+            negative = values < 0
+        if negative.any():
+            problems.append(
+                f"column {c!r} has {int(negative.sum())} negative value(s) in rows {_rows(df.index[negative])}"
+                f" (smallest {np.nanmin(values):.4g})"
+            )
+
+    # rows: unique and sorted
+    if "date" in columns and "geo" in columns and len(df):
+        dup = df.duplicated(subset=["date", "geo"], keep="first").to_numpy()
+        if dup.any():
+            problems.append(
+                f"{int(dup.sum())} repeated (date, geo) pair(s): rows {_rows(df.index[dup])} repeat earlier rows"
+            )
+        problems += _check_sorted(df)
+
+    if config is not None:
+        problems += _check_against_config(df, columns, config)
+    return problems
+
+
+def _check_sorted(df: pd.DataFrame) -> list[str]:
+    try:
+        order = np.lexsort((df["geo"].astype(str).to_numpy(), df["date"].to_numpy()))
+    except (TypeError, ValueError):
+        return ["rows cannot be ordered by date then geo (mixed value types)"]
+    out_of_place = np.flatnonzero(order != np.arange(len(df)))
+    if out_of_place.size == 0:
+        return []
+    # ties (repeated pairs) may legally come in any order; compare keys, not positions
+    keys = list(zip(df["date"].to_numpy(), df["geo"].astype(str).to_numpy()))
+    for i in range(1, len(keys)):
+        if keys[i] < keys[i - 1]:
+            return [
+                f"rows are not sorted by date then geo: row {df.index[i]} "
+                f"({pd.Timestamp(keys[i][0]).date() if _is_time(keys[i][0]) else keys[i][0]}, {keys[i][1]}) "
+                f"comes after row {df.index[i - 1]}"
+            ]
+    return []
+
+
+def _is_time(value) -> bool:
+    return isinstance(value, (np.datetime64, pd.Timestamp))
+
+
+def _check_against_config(df: pd.DataFrame, columns: list[str], config) -> list[str]:
+    from xmmm.generate import channel_columns, control_columns
+
+    problems = []
+    expected = ["date", "geo", "y", *channel_columns(config), *control_columns(config)]
+    if columns != expected:
+        missing = [c for c in expected if c not in columns]
+        extra = [c for c in columns if c not in expected]
+        if missing:
+            problems.append(f"columns missing for this config: {', '.join(map(repr, missing))}")
+        if extra:
+            problems.append(f"columns not in this config: {', '.join(map(repr, extra))}")
+        if not missing and not extra:
+            problems.append(f"columns must be in the order {', '.join(expected)}; got {', '.join(columns)}")
+    n_rows = config.n_periods * len(config.region_names)
+    if len(df) != n_rows:
+        problems.append(
+            f"the config makes {n_rows} rows ({config.n_periods} dates x {len(config.region_names)} geos); "
+            f"got {len(df)}"
+        )
+    if "geo" in columns:
+        present = {str(g) for g in df["geo"].dropna().unique()}
+        names = set(config.region_names)
+        if present - names:
+            problems.append(f"geo values not in the config: {', '.join(sorted(present - names))}")
+        if names - present:
+            problems.append(f"geos of the config missing from the table: {', '.join(sorted(names - present))}")
+    if "date" in columns and pd.api.types.is_datetime64_any_dtype(df["date"].dtype):
+        dates = pd.DatetimeIndex(df["date"].dropna().unique()).sort_values()
+        expected_dates = config.dates
+        if len(dates) != len(expected_dates) or not (dates.as_unit("ns") == expected_dates.as_unit("ns")).all():
+            problems.append(
+                f"dates differ from the config's {len(expected_dates)} dates "
+                f"({expected_dates[0].date()} to {expected_dates[-1].date()}, frequency {config.frequency!r})"
+            )
+    return problems
+
+
+# --------------------------------------------------------------------------- dataset input
+_NEEDED = ("spend", "saturated", "contribution", "baseline", "baseline_noise", "y", "roas", "attribution",
+           "spend_scale", "channel_coefficient", "adstock_function", "saturation_function")
+
+
+def as_dataset(data) -> xr.Dataset:
+    """The xmmm Dataset of an ``MMMResult``, a Dataset, or a Dataset read from disk.
+
+    Raises
+    ------
+    TypeError
+        Anything else.
+    ValueError
+        A Dataset without xmmm's variables, or one with a ``replicate`` dim.
+    """
+    ds = getattr(data, "dataset", data)
+    if not isinstance(ds, xr.Dataset):
+        raise TypeError(
+            "expected an MMMResult (from xmmm.generate_mmm_dataset) or its xarray.Dataset; "
+            f"got {type(data).__name__}"
+        )
+    if "replicate" in ds.dims:
+        raise ValueError("this takes one dataset; select a replicate first, e.g. study.isel(replicate=0)")
+    missing = [v for v in _NEEDED if v not in ds.variables]
+    if missing:
+        raise ValueError(f"not an xmmm dataset: variable(s) {', '.join(missing)} missing")
+    return ds
+
+
+def _structural(ds: xr.Dataset, family: str, spec, j: int) -> dict:
+    """Structural options of channel ``j`` as the registry wants them (files may store bools as ints)."""
+    out = {}
+    for p in spec.structural_parameters:
+        var = f"{family}_{p.name}"
+        if var not in ds:
+            continue
+        value = ds[var].values[j]
+        if isinstance(p.default, bool):
+            value = bool(value)
+        elif p.integer:
+            value = int(value)
+        elif isinstance(value, bytes):
+            value = value.decode()
+        elif isinstance(p.default, str) or p.choices:
+            value = str(value)
+        out[p.name] = value
+    return out
+
+
+def transform_parameters(ds: xr.Dataset, family: str, channel, geos=None) -> tuple:
+    """``(spec, numeric, structural)`` of one channel: numeric values are arrays over ``geo``.
+
+    ``geos`` (a list of geo names) selects and orders the geos; default all.
+    Used by the quality checks and the plots to evaluate the true curves and kernels.
+    """
+    j = [str(c) for c in ds["channel"].values].index(str(channel))
+    name = str(ds[f"{family}_function"].values[j])
+    spec = get_transform(family, name)
+    rows = slice(None) if geos is None else [[str(g) for g in ds["geo"].values].index(str(g)) for g in geos]
+    numeric = {
+        p.name: ds[f"{family}_{p.name}"].transpose("geo", "channel").values[rows, j].astype(float)
+        for p in spec.numeric_parameters
+    }
+    return spec, numeric, _structural(ds, family, spec, j)
+
+
+def adstock_weights(ds: xr.Dataset, channel) -> np.ndarray:
+    """True carry-over weights of one channel, shape (geo, lag)."""
+    spec, numeric, structural = transform_parameters(ds, "adstock", channel)
+    structural.pop("mode", None)
+    n_geo = ds.sizes["geo"]
+    if not spec.numeric_parameters and not spec.structural_parameters:  # "none"
+        return np.ones((n_geo, 1))
+    w = spec.weights(**numeric, **structural)
+    return np.broadcast_to(w, (n_geo, w.shape[-1])).copy()
+
+
+def half_life(weights: np.ndarray) -> np.ndarray:
+    """Smallest lag ``L`` such that lags ``0..L`` hold at least half of the total weight.
+
+    0 means half of the effect lands in the period of the spend itself.
+    """
+    w = np.asarray(weights, dtype=float)
+    total = w.sum(axis=-1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cumulative = np.cumsum(w, axis=-1) / total
+    # a small tolerance so that exactly-half splits land on the earlier lag
+    return np.argmax(cumulative >= 0.5 - 1e-12, axis=-1).astype(float)
+
+
+def saturation_curve(ds: xr.Dataset, channel, x: np.ndarray, geos=None) -> np.ndarray:
+    """The true saturation of one channel at scaled inputs ``x`` of shape (geo, n).
+
+    ``geos`` selects the geos whose parameters are used (rows of ``x``); default all.
+    """
+    spec, numeric, structural = transform_parameters(ds, "saturation", channel, geos)
+    return spec.apply(np.asarray(x, dtype=float), **numeric, **structural)
+
+
+def _saturation_ceiling(ds: xr.Dataset, channel) -> np.ndarray:
+    """Upper limit of the saturation curve per geo; NaN where the curve is unbounded."""
+    n_geo = ds.sizes["geo"]
+    probe = np.broadcast_to(np.array([1e8, 1e16]), (n_geo, 2))
+    with np.errstate(all="ignore"):
+        far, farther = saturation_curve(ds, channel, probe).T
+    bounded = np.isfinite(farther) & (np.abs(farther - far) <= 1e-6 * np.abs(farther)) & (farther > 0)
+    return np.where(bounded, farther, np.nan)
+
+
+def _elasticity(ds: xr.Dataset, channel, x0: np.ndarray) -> np.ndarray:
+    """``d log f / d log x`` of the true saturation at ``x0`` (one value per geo)."""
+    h = 1e-4
+    x = np.stack([x0 * (1 - h), x0 * (1 + h)], axis=-1)
+    with np.errstate(all="ignore"):
+        lo, hi = saturation_curve(ds, channel, x).T
+        e = (np.log(hi) - np.log(lo)) / (np.log1p(h) - np.log1p(-h))
+    return np.where((lo > 0) & (hi > 0) & (x0 > 0), e, np.nan)
+
+
+# --------------------------------------------------------------------------- report
+@dataclass
+class QualityReport:
+    """The outcome of :func:`check_data_quality`.
+
+    Attributes
+    ----------
+    issues : list of str
+        Broken data (schema violations, missing, negative or infinite values);
+        any issue makes :attr:`passed` false.
+    warnings : list of str
+        Legal data that will make parameter recovery hard, each naming the
+        channel, the geos and the measured value.
+    metrics : xarray.Dataset
+        ``zero_spend_share``, ``roas``, ``mroas``, ``attribution``,
+        ``saturation_level``, ``saturation_median_level``, ``elasticity``,
+        ``adstock_half_life`` (geo, channel); ``signal_to_noise`` and
+        ``media_share`` (geo); ``spend_correlation`` (geo, channel,
+        other_channel).
+    """
+
+    issues: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    metrics: xr.Dataset = field(default_factory=xr.Dataset)
+
+    @property
+    def passed(self) -> bool:
+        """No issues (warnings do not fail a dataset)."""
+        return not self.issues
+
+    def table(self) -> pd.DataFrame:
+        """The (geo, channel) metrics as a DataFrame indexed by (geo, channel)."""
+        names = [v for v in self.metrics.data_vars if self.metrics[v].dims == ("geo", "channel")]
+        return self.metrics[names].to_dataframe()[names]
+
+    def summary(self) -> str:
+        """A readable report: verdict, issues, warnings and the per-channel metrics."""
+        m = self.metrics
+        verdict = "passed" if self.passed else "FAILED"
+        lines = [f"Data quality: {verdict} ({len(self.issues)} issue(s), {len(self.warnings)} warning(s))"]
+        if m.sizes:
+            lines.append(
+                f"{m.sizes.get('geo', 0)} geo(s) x {m.attrs.get('n_dates', '?')} dates, "
+                f"{m.sizes.get('channel', 0)} channel(s)"
+            )
+        for title, items in (("Issues", self.issues), ("Warnings", self.warnings)):
+            if items:
+                lines.append(f"{title}:")
+                lines += [f"  - {item}" for item in items]
+        if "roas" in m:
+            lines.append("Per channel (mean over geos):")
+            cols = {
+                "zero_spend_share": ("zero spend", lambda v: f"{100 * v:.0f}%"),
+                "roas": ("ROAS", lambda v: f"{v:.3g}"),
+                "attribution": ("attribution", lambda v: f"{v:.1f}%"),
+                "saturation_level": ("max saturation", lambda v: "n/a" if np.isnan(v) else f"{100 * v:.0f}%"),
+                "adstock_half_life": ("half-life", lambda v: f"{v:.0f}"),
+            }
+            mean = m[list(cols)].mean("geo")
+            rows = [["channel", *(label for label, _ in cols.values())]]
+            for c in m["channel"].values:
+                rows.append([str(c), *(fmt(float(mean[k].sel(channel=c))) for k, (_, fmt) in cols.items())])
+            widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+            for r in rows:
+                lines.append("  " + "  ".join(v.rjust(w) if i else v.ljust(w) for i, (v, w) in enumerate(zip(r, widths))))
+            snr = m["signal_to_noise"]
+            lines.append(
+                "Signal-to-noise (std of media / std of noise): "
+                + ", ".join(f"{g} {float(v):.3g}" for g, v in zip(m["geo"].values, snr.values))
+            )
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+
+def _geo_list(items: list[tuple[str, float]], fmt: str) -> str:
+    return ", ".join(f"{g} ({format(v, fmt)})" for g, v in items)
+
+
+def check_data_quality(
+    data,
+    *,
+    warn: bool = True,
+    max_correlation: float = 0.9,
+    min_signal_to_noise: float = 1.0,
+    min_attribution: float = 1.0,
+    roas_range: tuple[float, float] = (0.05, 20.0),
+    max_zero_share: float = 0.8,
+    max_half_life_share: float = 0.25,
+    linear_level: float = 0.1,
+    saturated_level: float = 0.9,
+) -> QualityReport:
+    """Diagnose what would make a model fail on this dataset, from its exact ground truth.
+
+    Parameters
+    ----------
+    data : MMMResult or xarray.Dataset
+        A generated dataset (``result`` or ``result.dataset``), also one read
+        back from NetCDF.
+    warn : bool
+        Also emit every warning with :func:`warnings.warn` as
+        :class:`~xmmm.errors.XmmmWarning`.
+    max_correlation : float
+        Warn when the spend of two channels in one geo correlates more than
+        this (in absolute value): their effects cannot be told apart.
+    min_signal_to_noise : float
+        Warn when, in a geo, the standard deviation over time of the total
+        media contribution is below this multiple of that of the baseline noise.
+    min_attribution : float
+        Warn when a channel's share of media contribution (percent) is below this.
+    roas_range : (float, float)
+        Warn when a channel's true ROAS is outside this range.
+    max_zero_share : float
+        Warn when a channel spends nothing in more than this share of periods.
+    max_half_life_share : float
+        Warn when the adstock half-life (see :func:`half_life`) exceeds this
+        share of the series length.
+    linear_level, saturated_level : float
+        For curves with a ceiling: warn when the largest saturated value stays
+        below ``linear_level`` of the ceiling (spend never leaves the nearly
+        linear start of the curve) or when the median over active periods is
+        above ``saturated_level`` (the channel sits on the flat top).
+
+    Returns
+    -------
+    QualityReport
+
+    Examples
+    --------
+    >>> import xmmm
+    >>> report = check_data_quality(xmmm.generate_mmm_dataset(), warn=False)
+    >>> report.passed
+    True
+    >>> float(report.metrics["zero_spend_share"].sel(geo="geo_a", channel="x-TV"))
+    0.0
+    """
+    ds = as_dataset(data)
+    issues: list[str] = []
+    messages: list[str] = []
+
+    from xmmm.export import to_long_dataframe
+
+    try:
+        issues += validate_output_schema(to_long_dataframe(ds))
+    except Exception as err:  # noqa: BLE001 - a broken dataset is an issue, not a crash
+        issues.append(f"the long table cannot be built: {err}")
+    for name in ("contribution", "baseline", "y"):
+        bad = ~np.isfinite(ds[name].values)
+        if bad.any():
+            issues.append(f"{name} has {int(bad.sum())} missing or infinite value(s)")
+
+    geos = [str(g) for g in ds["geo"].values]
+    channels = [str(c) for c in ds["channel"].values]
+    n_dates = ds.sizes["date"]
+    spend = ds["spend"].transpose("geo", "channel", "date")
+    contribution = ds["contribution"].transpose("geo", "channel", "date")
+    adstocked = ds["adstocked"].transpose("geo", "channel", "date") if "adstocked" in ds else None
+    saturated = ds["saturated"].transpose("geo", "channel", "date")
+
+    # --- per (geo, channel)
+    zero_share = (spend.values <= 0).mean(axis=-1)
+    roas = ds["roas"].transpose("geo", "channel").values
+    mroas = ds["mroas"].transpose("geo", "channel").values if "mroas" in ds else np.full_like(roas, np.nan)
+    attribution = ds["attribution"].transpose("geo", "channel").values
+    level = np.full(roas.shape, np.nan)
+    median_level = np.full(roas.shape, np.nan)
+    elasticity = np.full(roas.shape, np.nan)
+    halves = np.full(roas.shape, np.nan)
+    for j, c in enumerate(channels):
+        ceiling = _saturation_ceiling(ds, c)
+        sat = saturated.values[:, j, :]
+        active = spend.values[:, j, :] > 0
+        with np.errstate(invalid="ignore", divide="ignore"):
+            level[:, j] = sat.max(axis=-1) / ceiling
+            med = np.array([np.median(s[a]) if a.any() else np.nan for s, a in zip(sat, active)])
+            median_level[:, j] = med / ceiling
+        if adstocked is not None:
+            x = adstocked.values[:, j, :]
+            typical = np.array([np.median(v[a]) if a.any() else np.nan for v, a in zip(x, active)])
+            elasticity[:, j] = _elasticity(ds, c, typical)
+        halves[:, j] = half_life(adstock_weights(ds, c))
+
+    # --- per geo
+    total_media = contribution.sum("channel")
+    noise_std = ds["baseline_noise"].transpose("geo", "date").std("date").values
+    media_std = total_media.std("date").values
+    with np.errstate(invalid="ignore", divide="ignore"):
+        snr = np.where(noise_std > 0, media_std / noise_std, np.inf)
+
+    # --- correlation (geo, channel, other_channel)
+    corr = np.full((len(geos), len(channels), len(channels)), np.nan)
+    for g in range(len(geos)):
+        s = spend.values[g]
+        sd = s.std(axis=-1)
+        ok = sd > 0
+        if ok.sum() >= 1:
+            sub = np.corrcoef(s[ok]) if ok.sum() > 1 else np.ones((1, 1))
+            corr[g][np.ix_(ok, ok)] = sub
+
+    metrics = xr.Dataset(
+        {
+            "zero_spend_share": (("geo", "channel"), zero_share, {"long_name": "Share of periods with zero spend"}),
+            "roas": (("geo", "channel"), roas, {"long_name": "True ROAS", "units": "y per currency"}),
+            "mroas": (("geo", "channel"), mroas, {"long_name": "True marginal ROAS", "units": "y per currency"}),
+            "attribution": (("geo", "channel"), attribution, {"long_name": "Share of media contribution",
+                                                              "units": "percent"}),
+            "saturation_level": (("geo", "channel"), level, {
+                "long_name": "Largest saturated value / ceiling of the curve (NaN: no ceiling)"}),
+            "saturation_median_level": (("geo", "channel"), median_level, {
+                "long_name": "Median saturated value over active periods / ceiling of the curve"}),
+            "elasticity": (("geo", "channel"), elasticity, {
+                "long_name": "d log saturation / d log input at the median active input"}),
+            "adstock_half_life": (("geo", "channel"), halves, {
+                "long_name": "Lag by which half of the carry-over weight has landed", "units": "periods"}),
+            "signal_to_noise": (("geo",), snr, {"long_name": "std(total media contribution) / std(baseline noise)"}),
+            "media_share": (("geo",), ds["media_share"].values if "media_share" in ds else np.full(len(geos), np.nan),
+                            {"long_name": "Media contribution as a share of y", "units": "percent"}),
+            "spend_correlation": (("geo", "channel", "other_channel"), corr, {
+                "long_name": "Pearson correlation of spend over time"}),
+        },
+        coords={"geo": geos, "channel": channels, "other_channel": channels},
+        attrs={"n_dates": n_dates},
+    )
+
+    # --- warnings, one per rule and channel (or channel pair / rule), listing the geos
+    def per_channel(mask: np.ndarray, values: np.ndarray, text: str, fmt: str) -> None:
+        for j, c in enumerate(channels):
+            hit = [(geos[g], float(values[g, j])) for g in np.flatnonzero(mask[:, j])]
+            if hit:
+                messages.append(f"channel {c!r}: {text} in geo(s) {_geo_list(hit, fmt)}")
+
+    for a in range(len(channels)):
+        for b in range(a + 1, len(channels)):
+            r = corr[:, a, b]
+            hit = [(geos[g], float(r[g])) for g in np.flatnonzero(np.abs(np.nan_to_num(r)) > max_correlation)]
+            if hit:
+                messages.append(
+                    f"channels {channels[a]!r} and {channels[b]!r}: spend correlation above {max_correlation:g} "
+                    f"in absolute value in geo(s) {_geo_list(hit, '.3f')}; their effects cannot be told apart"
+                )
+    low = [(geos[g], float(snr[g])) for g in np.flatnonzero(snr < min_signal_to_noise)]
+    if low:
+        messages.append(
+            f"media signal is weak against noise (std of total contribution / std of baseline noise below "
+            f"{min_signal_to_noise:g}) in geo(s) {_geo_list(low, '.3g')}; channel effects will be poorly identified"
+        )
+    spends = zero_share < 1
+    per_channel(spends & (attribution < min_attribution), attribution,
+                f"attribution below {min_attribution:g}% of media contribution (negligible, hard to recover)", ".2f")
+    lo, hi = roas_range
+    per_channel(spends & ((roas < lo) | (roas > hi)), roas, f"true ROAS outside [{lo:g}, {hi:g}]", ".3g")
+    per_channel(spends & (level < linear_level), level,
+                f"spend never leaves the nearly linear start of the saturation curve (largest saturated value "
+                f"below {linear_level:.0%} of the ceiling; saturation parameters cannot be recovered)", ".1%")
+    per_channel(spends & (median_level > saturated_level), median_level,
+                f"the channel sits saturated (median saturated value above {saturated_level:.0%} of the "
+                "ceiling; extra spend adds almost nothing)", ".1%")
+    per_channel(halves > max_half_life_share * n_dates, halves,
+                f"adstock half-life (periods) longer than {max_half_life_share:g} of the {n_dates}-period series",
+                ".0f")
+    per_channel(zero_share > max_zero_share, zero_share, f"zero spend in more than {max_zero_share:.0%} of periods",
+                ".0%")
+
+    if warn:
+        for message in messages:
+            warnings.warn(message, XmmmWarning, stacklevel=2)
+    return QualityReport(issues=issues, warnings=messages, metrics=metrics)
