@@ -9,7 +9,7 @@ Every case runs in a fresh subprocess so that its peak resident memory
 (``resource.getrusage(...).ru_maxrss``, a high-water mark) is its own.  The
 child first simulates a few replicates to load the Numba kernels from the
 cache (compile time excluded), records its memory, then times one call of
-:func:`xmmm.simulate.simulate`.  Reported: wall time, replicates per second,
+:func:`xmmm.simulate`.  Reported: wall time, replicates per second,
 peak RSS and the peak's growth over the warm process.
 
 Targets: >= 1,000 `basic` replicates per second in memory on one core
@@ -58,7 +58,7 @@ def run_case(case: str, n: int) -> dict:
     import warnings
 
     from xmmm.generate import _resolve_config, simulate_arrays
-    from xmmm.simulate import simulate
+    from xmmm.study import simulate
 
     warnings.simplefilter("ignore")  # suspicious-setting warnings are not what is measured
     config = _resolve_config(basic_config(), {})

@@ -149,7 +149,7 @@ def test_generate_from_config_file(tmp_path):
 )
 def test_input_errors_exit_2(argv, pieces, tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setitem(sys.modules, "xmmm.simulate", types.SimpleNamespace(simulate=lambda *a, **k: None))
+    monkeypatch.setitem(sys.modules, "xmmm.study", types.SimpleNamespace(simulate=lambda *a, **k: None))
     assert cli.main(argv) == 2
     err = capsys.readouterr().err
     _one_error_line(err)
@@ -236,7 +236,7 @@ def test_plot_calls_save_all_plots(small_nc, tmp_path, capsys, monkeypatch):
 def test_simulate_passes_arguments(tmp_path, monkeypatch):
     calls = []
     fake = types.SimpleNamespace(simulate=lambda config, **kwargs: calls.append((config, kwargs)))
-    monkeypatch.setitem(sys.modules, "xmmm.simulate", fake)
+    monkeypatch.setitem(sys.modules, "xmmm.study", fake)
     argv = ["simulate", "--preset", "demo", "--replicates", "7", "--chunk", "3", "--seed", "9",
             "--out", str(tmp_path / "s.zarr"), "--scheduler", "tcp://127.0.0.1:8786"]
     assert cli.main(argv) == 0
@@ -247,7 +247,7 @@ def test_simulate_passes_arguments(tmp_path, monkeypatch):
 
 
 def test_simulate_without_the_module(tmp_path, capsys, monkeypatch):
-    monkeypatch.setitem(sys.modules, "xmmm.simulate", None)
+    monkeypatch.setitem(sys.modules, "xmmm.study", None)
     assert cli.main(["simulate", "--preset", "demo", "--replicates", "2", "--out", str(tmp_path / "s")]) == 2
     line = _one_error_line(capsys.readouterr().err)
     assert "simulation studies are not available" in line

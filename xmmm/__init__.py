@@ -55,7 +55,9 @@ _LAZY = {
     "MeridianHandoff": "xmmm.handoff",
     "PymcMarketingHandoff": "xmmm.handoff",
     "QualityReport": "xmmm.quality",
-    "simulate": "xmmm.simulate",
+    "simulate": "xmmm.study",
+    "replicate_dataset": "xmmm.study",
+    "replicate_config": "xmmm.study",
     "transforms": "xmmm.transforms",
 }
 

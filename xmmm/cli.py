@@ -256,7 +256,7 @@ def _cmd_plot(args: argparse.Namespace) -> int:
 
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
-    simulate_module = _optional_module("xmmm.simulate", "simulation studies")
+    simulate_module = _optional_module("xmmm.study", "simulation studies")
     if args.replicates < 1:
         raise UsageError("--replicates must be >= 1")
     if args.chunk is not None and args.chunk < 1:

@@ -74,15 +74,23 @@ def generate_mmm_dataset(config: MMMDataConfig | None = None, **overrides):
     return MMMResult(generate_dataset(config, **overrides))
 
 
-def generate_dataset(config: MMMDataConfig | None = None, **overrides) -> xr.Dataset:
-    """Like :func:`generate_mmm_dataset` but return the ``xarray.Dataset`` itself."""
+def generate_dataset(config: MMMDataConfig | None = None, *, replicate: int = 0, **overrides) -> xr.Dataset:
+    """Like :func:`generate_mmm_dataset` but return the ``xarray.Dataset`` itself.
+
+    ``replicate`` selects the random streams: replicate ``r`` of a simulation
+    study is ``generate_dataset(xmmm.replicate_config(config, r, priors), replicate=r)``.
+    """
     config = _resolve_config(config, overrides)
+    replicate = int(replicate)
     transforms = ChannelTransforms.of(config)
-    arrays = simulate_arrays(config, [0], transforms=transforms)
-    _check_outcome(arrays, config, replicates=[0])
+    arrays = simulate_arrays(config, [replicate], transforms=transforms)
+    _check_outcome(arrays, config, replicates=[replicate])
     for message in _suspicious(config, arrays, transforms):
         warnings.warn(message, XmmmWarning, stacklevel=3)
-    return to_dataset(arrays, config, replicate_axis=False, transforms=transforms)
+    dataset = to_dataset(arrays, config, replicate_axis=False, transforms=transforms)
+    if replicate:
+        dataset.attrs["replicate"] = replicate
+    return dataset
 
 
 def _resolve_config(config: MMMDataConfig | None, overrides: Mapping) -> MMMDataConfig:
@@ -162,7 +170,7 @@ def _vary(values: np.ndarray, factor: np.ndarray, scale: str) -> np.ndarray:
         with np.errstate(divide="ignore", invalid="ignore"):
             odds = values / (1.0 - values) * factor
             varied = odds / (1.0 + odds)
-        return np.where((values <= 0.0) | (values >= 1.0), values, varied)
+        return np.where((values <= 0.0) | (values >= 1.0) | (factor == 1.0), values, varied)
     return values * factor
 
 
@@ -384,7 +392,7 @@ def _check_outcome(arrays: Mapping[str, np.ndarray], config: MMMDataConfig, repl
     if (y >= 0).all():
         return
     r, g, t = np.argwhere(y < 0)[0]
-    where = f"replicate {replicates[r]}, " if len(replicates) > 1 else ""
+    where = f"replicate {replicates[r]}, " if len(replicates) > 1 or replicates[r] != 0 else ""
     raise GenerationError(
         f"y would be negative ({y[r, g, t]:.4g}) in {where}geo {config.region_names[g]!r} on "
         f"{config.dates[t].date()} (baseline {arrays['baseline'][r, g, t]:.4g}, control effects "

@@ -1,6 +1,6 @@
 """Sampled ground truth: parameters given as distributions, drawn once per replicate.
 
-A simulation study (:func:`xmmm.simulate.simulate`) may give any base value of
+A simulation study (:func:`xmmm.simulate`) may give any base value of
 :func:`xmmm.generate.base_values` as a distribution instead of a number, e.g.
 ``{"transforms.adstock_alpha": Prior("Beta", alpha=2, beta=5)}``.  Each
 replicate then draws its own value (one per channel or control where the
@@ -467,7 +467,7 @@ class SampledParameter:
 
 
 def parse_priors(priors: Mapping | None, config: MMMDataConfig) -> list[SampledParameter]:
-    """Check and resolve the ``priors`` argument of :func:`xmmm.simulate.simulate`.
+    """Check and resolve the ``priors`` argument of :func:`xmmm.simulate`.
 
     Parameters
     ----------

@@ -28,7 +28,7 @@ behind.
 Examples
 --------
 >>> import xmmm
->>> from xmmm.simulate import simulate, replicate_dataset
+>>> from xmmm import simulate, replicate_dataset
 >>> study = simulate(xmmm.DEFAULT_CONFIG, 4, priors={"transforms.adstock_alpha": {"dist": "Beta",
 ...                                                  "alpha": 2, "beta": 5}})
 >>> study["y"].dims
@@ -107,7 +107,7 @@ class _Plan:
                 _check_outcome(arrays, self.config, replicates=reps)
             except GenerationError as err:
                 if len(reps) == 1 and f"replicate {reps[0]}" not in str(err):
-                    # _check_outcome names the replicate only in multi-replicate blocks
+                    # _check_outcome leaves replicate 0 unnamed when it is alone (a single dataset)
                     raise GenerationError(f"replicate {reps[0]}: {err}") from None
                 raise
         for key, values in base.items():
