@@ -41,7 +41,7 @@ def to_long_dataframe(dataset: xr.Dataset) -> pd.DataFrame:
         raise ValueError(
             "to_long_dataframe takes one dataset; select a replicate first, e.g. study.isel(replicate=0)"
         )
-    geo_names = np.asarray(dataset["geo"].values).astype(str)
+    geo_names = np.array([str(g) for g in dataset["geo"].values], dtype=str)
     order = np.argsort(geo_names, kind="stable")
     n_dates, n_geos = dataset.sizes["date"], dataset.sizes["geo"]
 

@@ -21,6 +21,7 @@ loop, with no per-series Python call.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Sequence
 
@@ -42,6 +43,7 @@ _S11 = np.uint64(11)
 _TWO_POW_M53 = 1.0 / 9007199254740992.0
 
 
+@functools.lru_cache(maxsize=65536, typed=True)
 def _hash_name(part: object) -> int:
     """Stable 64-bit hash of one name part (independent of PYTHONHASHSEED)."""
     data = f"{type(part).__name__}:{part}".encode()
