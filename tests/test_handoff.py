@@ -284,9 +284,16 @@ def test_pymc_marketing_mixed_transforms_raise():
     message = "one saturation transform for all channels.*hill_function, logistic_saturation"
     with pytest.raises(ValueError, match=message):
         to_pymc_marketing(ds)
-    ds = _generate(transforms={"adstock_kwargs": [{"l_max": 4}, {"l_max": 8}, {"l_max": 8}]})
-    with pytest.raises(ValueError, match="one l_max for all channels"):
+    ds = _generate(transforms={"adstock_kwargs": [{"l_max": 8, "mode": "Before"}, {"l_max": 8}, {"l_max": 8}]})
+    with pytest.raises(ValueError, match="one mode for all channels"):
         to_pymc_marketing(ds)
+
+
+def test_pymc_marketing_different_l_max_takes_the_longest_with_a_warning():
+    ds = _generate(transforms={"adstock_kwargs": [{"l_max": 4}, {"l_max": 8}, {"l_max": 6}]})
+    with pytest.warns(xmmm.XmmmWarning, match="l_max = 4, 6, 8, so the model gets l_max = 8"):
+        handoff = to_pymc_marketing(ds)
+    assert handoff.model_kwargs["adstock"].l_max == 8
 
 
 def test_pymc_marketing_inverse_scaled_logistic_eps():

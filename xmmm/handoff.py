@@ -15,6 +15,7 @@ components are built.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +23,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from xmmm.errors import XmmmWarning
 from xmmm.transforms import get_transform
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -371,6 +373,19 @@ def _one_transform(ds: xr.Dataset, family: str) -> tuple[str, dict]:
     structural = {}
     for p in get_transform(family, name).structural_parameters:
         values = {v.item() if hasattr(v, "item") else v for v in ds[f"{family}_{p.name}"].values}
+        if len(values) > 1 and p.name == "l_max":
+            # a longer kernel holds every shorter one up to its tail: take the longest and say so
+            longest = max(values)
+            warnings.warn(
+                f"pymc-marketing's MMM takes one l_max; this dataset's channels use l_max = "
+                f"{', '.join(map(str, sorted(values)))}, so the model gets l_max = {longest}. For channels "
+                "generated with a shorter l_max the true kernel is the model's kernel cut off there "
+                "(the tail weights are zero), so their adstock truth is approximate",
+                XmmmWarning,
+                stacklevel=3,
+            )
+            structural[p.name] = longest
+            continue
         if len(values) > 1:
             raise ValueError(
                 f"pymc-marketing's MMM takes one {family} component, so one {p.name} for all channels; "
