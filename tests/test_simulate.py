@@ -383,3 +383,19 @@ def test_benchmark_runs_quick():
                          capture_output=True, text=True, env=env, timeout=240, cwd=REPO)
     assert out.returncode == 0, out.stderr[-3000:]
     assert "replicates/s" in out.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("store", ["netcdf", "zarr"])
+def test_streaming_memory_does_not_grow_with_the_number_of_replicates(store):
+    """Streaming 10x more replicates to disk needs no more memory (each case in a fresh process)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench_simulate", REPO / "benchmarks" / "bench_simulate.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    small = bench.spawn(store, 2_000, threads=1)
+    large = bench.spawn(store, 20_000, threads=1)
+    # growth over the warmed-up process: bounded by the block size, not by n_replicates
+    assert large["growth_mb"] <= 1.5 * small["growth_mb"] + 10.0
+    assert large["peak_mb"] <= 1.2 * small["peak_mb"]
