@@ -14,6 +14,7 @@ import types
 import warnings
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
@@ -242,8 +243,32 @@ def test_simulate_passes_arguments(tmp_path, monkeypatch):
     assert cli.main(argv) == 0
     (config, kwargs), = calls
     assert config == xmmm.get_preset_config("demo", seed=9)
-    assert kwargs == {"n_replicates": 7, "chunks": 3, "path": str(tmp_path / "s.zarr"),
+    assert kwargs == {"n_replicates": 7, "chunks": 3, "path": str(tmp_path / "s.zarr"), "priors": None,
                       "scheduler": "tcp://127.0.0.1:8786", "progress": False}
+
+
+def test_simulate_with_a_priors_file(tmp_path):
+    priors = tmp_path / "priors.yaml"
+    priors.write_text("transforms.adstock_alpha: {dist: Beta, alpha: 2, beta: 5}\n")
+    out = tmp_path / "study.nc"
+    argv = ["simulate", "--preset", "basic", "--replicates", "6", "--chunk", "4", "--priors", str(priors),
+            "--out", str(out)]
+    assert cli.main(argv) == 0
+    study = xmmm.open_dataset(out)
+    assert study.sizes["replicate"] == 6
+    drawn = study["prior_transforms_adstock_alpha"].values
+    assert drawn.shape == (6, 3) and len(np.unique(drawn)) == drawn.size
+
+
+def test_simulate_with_a_bad_priors_file(tmp_path, capsys):
+    priors = tmp_path / "priors.yaml"
+    priors.write_text("transforms.adstock_alpha: {dist: Beta, alpha: 2\n")
+    argv = ["simulate", "--preset", "basic", "--replicates", "2", "--priors", str(priors),
+            "--out", str(tmp_path / "s.nc")]
+    assert cli.main(argv) == 2
+    line = _one_error_line(capsys.readouterr().err)
+    assert "priors.yaml" in line and "invalid YAML" in line
+    assert not (tmp_path / "s.nc").exists()
 
 
 def test_simulate_without_the_module(tmp_path, capsys, monkeypatch):

@@ -49,6 +49,7 @@ _LAZY = {
     "open_dataset": "xmmm.io",
     "open_result": "xmmm.io",
     "load_config": "xmmm.io",
+    "load_priors": "xmmm.io",
     "save_config": "xmmm.io",
     "to_meridian": "xmmm.handoff",
     "to_pymc_marketing": "xmmm.handoff",

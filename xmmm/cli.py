@@ -262,10 +262,16 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     if args.chunk is not None and args.chunk < 1:
         raise UsageError("--chunk must be >= 1")
     config, source = _config_from_args(args)
+    priors = None
+    if args.priors is not None:
+        from xmmm.io import load_priors
+
+        priors = load_priors(args.priors)
     _status(f"simulating {args.replicates} replicates of {source} into {args.out}")
     simulate_module.simulate(
         config,
         n_replicates=args.replicates,
+        priors=priors,
         chunks=args.chunk,
         path=args.out,
         scheduler=args.scheduler,
@@ -326,6 +332,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_source(p, required=True)
     p.add_argument("--replicates", type=int, required=True, metavar="N", help="number of replicates")
     p.add_argument("--chunk", type=int, metavar="K", help="replicates per chunk")
+    p.add_argument("--priors", metavar="FILE",
+                   help="YAML/JSON file mapping parameter paths to distributions, e.g. "
+                        "'transforms.adstock_alpha: {dist: Beta, alpha: 2, beta: 5}'")
     p.add_argument("--out", required=True, metavar="PATH", help="output store")
     p.add_argument("--scheduler", metavar="ADDRESS", help="address of a dask.distributed scheduler")
     p.set_defaults(func=_cmd_simulate)

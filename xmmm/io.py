@@ -492,6 +492,30 @@ def load_config(path: str | PathLike) -> MMMDataConfig:
     """
     from xmmm.config import MMMDataConfig
 
+    source, data = _read_mapping(path, "config fields (n_periods, channels, ...)")
+    return MMMDataConfig.from_dict(data, source=str(source))
+
+
+def load_priors(path: str | PathLike) -> dict:
+    """Read the priors of a simulation study from a YAML or JSON file.
+
+    The file maps parameter paths to distributions in the dict form, e.g.
+    ``transforms.adstock_alpha: {dist: Beta, alpha: 2, beta: 5}``; see
+    :func:`xmmm.simulate`.  The paths and distributions are checked when the
+    study starts.
+
+    Raises
+    ------
+    FileNotFoundError
+        No such file.
+    ConfigError
+        A syntax error (naming the file, line and column) or a file that is not a mapping.
+    """
+    return dict(_read_mapping(path, "parameter paths and distributions")[1])
+
+
+def _read_mapping(path: str | PathLike, what: str) -> tuple[Path, Mapping]:
+    """The mapping held by a YAML or JSON file, with errors that name the file."""
     source = Path(path).expanduser()
     kind = _config_format(source)
     if not source.exists():
@@ -504,13 +528,10 @@ def load_config(path: str | PathLike) -> MMMDataConfig:
         raise ConfigError(f"{source}: is a folder, not a config file") from None
     data = _parse_json(text, source) if kind == "json" else _parse_yaml(text, source)
     if data is None:
-        raise ConfigError(f"{source}: the file is empty; it must hold a mapping of config fields")
+        raise ConfigError(f"{source}: the file is empty; it must hold a mapping of {what}")
     if not isinstance(data, Mapping):
-        raise ConfigError(
-            f"{source}: the file must hold a mapping of config fields (n_periods, channels, ...); "
-            f"got a {type(data).__name__}"
-        )
-    return MMMDataConfig.from_dict(data, source=str(source))
+        raise ConfigError(f"{source}: the file must hold a mapping of {what}; got a {type(data).__name__}")
+    return source, data
 
 
 def _parse_json(text: str, source: Path) -> Any:
