@@ -5,10 +5,12 @@ Two decorators:
 - :func:`jit` for small per-series helpers (weights, one row), compiled in
   ``nopython`` mode on first call and cached on disk.
 - :func:`series_kernel` for the drivers that loop over a stack of series with
-  ``numba.prange``.  The parallel version runs on the main thread; called from
-  any other thread (a dask or thread-pool worker, which already runs chunks in
-  parallel) a serial version is used instead, because Numba's default
-  ``workqueue`` threading layer must not be entered from two threads at once.
+  ``numba.prange``.  The parallel version runs for large stacks on the main
+  thread.  Small stacks (where starting the thread pool costs more than the
+  work) and calls from any other thread (a dask or thread-pool worker, which
+  already runs chunks in parallel) use a serial version, because Numba's
+  default ``workqueue`` threading layer must not be entered from two threads
+  at once.  Both versions are cached on disk.
 
 Nothing is compiled when this module is imported: ``numba.njit`` without a
 signature compiles lazily, and the serial fallback is only built when needed.
