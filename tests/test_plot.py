@@ -262,3 +262,98 @@ def test_import_xmmm_does_not_import_matplotlib():
         "assert 'matplotlib' in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, env={**os.environ, "MPLBACKEND": "Agg"})
+
+
+# --------------------------------------------------------------------------- the description's inputs
+def _png(fig, tmp_path, name):
+    path = tmp_path / f"{name}.png"
+    fig.savefig(path, dpi=50)
+    assert path.read_bytes()[:8] == PNG_MAGIC
+
+
+def test_channel_spend_from_table(multi, tmp_path):
+    fig = xmmm.plot_channel_spend(multi["data"])
+    _png(fig, tmp_path, "spend")
+    assert len(fig.axes) == 3
+    assert [ax.get_title() for ax in fig.axes] == ["geo_a", "geo_b", "geo_c"]
+    assert [line.get_label() for line in _plotted_lines(fig.axes[0])] == ["TV", "Search", "Social"]
+    tv = fig.axes[1].get_lines()[0].get_ydata()
+    assert list(tv) == pytest.approx(multi.dataset["spend"].sel(geo="geo_b", channel="x-TV").values)
+    fig = xmmm.plot_channel_spend(multi["data"], geos="geo_c", channels="Search")
+    assert len(fig.axes) == 1 and len(_plotted_lines(fig.axes[0])) == 1
+
+
+@pytest.mark.parametrize("which", ["single", "multi"])
+def test_regional_comparison_from_table(request, which, tmp_path):
+    result = _data(request, which)
+    n_geo = result.dataset.sizes["geo"]
+    fig = xmmm.plot_regional_comparison(result["data"])
+    _png(fig, tmp_path, "regional")
+    assert len(fig.axes) == 4
+    assert [ax.get_title() for ax in fig.axes] == ["Sales over time", "Distribution of sales",
+                                                   "Average sales per week (± std)", "Average spend per week"]
+    assert len(fig.axes[0].get_lines()) == n_geo
+    mean = [p.get_height() for p in fig.axes[2].patches]
+    assert mean == pytest.approx(result.dataset["y"].mean("date").values)
+    assert len(fig.axes[3].patches) == 3 * n_geo  # one stacked bar per channel and geo
+
+
+def test_data_quality_from_table(multi, tmp_path):
+    fig = xmmm.plot_data_quality(multi["data"])
+    _png(fig, tmp_path, "quality")
+    assert len(fig.axes) == 7
+    titles = [ax.get_title() for ax in fig.axes]
+    for title in ("Sales over time", "Distribution of sales", "Spend by channel (sum over geos)",
+                  "Spend correlation (mean over geos)", "Zero-spend share per channel"):
+        assert title in titles
+    assert not any(t.startswith("Decomposition") for t in titles)
+    spend = next(ax for ax in fig.axes if ax.get_title().startswith("Spend by channel"))
+    assert len(spend.collections) == 3
+    text_panel = next(ax for ax in fig.axes if ax.get_title(loc="left") == "Quality check")
+    text = text_panel.texts[0].get_text()
+    assert text.startswith("Data quality: passed") and "no ground truth" in text
+    fig = xmmm.plot_data_quality(multi["data"], geos="geo_a")
+    assert fig.get_suptitle() == "Data quality — geo_a"
+
+
+def test_roas_from_ground_truth(multi, tmp_path):
+    fig = xmmm.plot_roas_comparison(multi["ground_truth"], mroas=True)
+    _png(fig, tmp_path, "roas")
+    ax = fig.axes[0]
+    assert len(ax.patches) == 9
+    assert [p.get_height() for p in ax.patches[:3]] == pytest.approx(multi.dataset["roas"].sel(channel="x-TV").values)
+    assert len([line for line in ax.get_lines() if line.get_marker() == "D"]) == 3
+    fig = xmmm.plot_roas_comparison(multi["ground_truth"], geos="geo_b", channels=["x-TV", "x-Search"])
+    assert len(fig.axes[0].patches) == 2
+
+
+def test_contributions_from_transformed_spend(multi, tmp_path):
+    frame = multi["ground_truth"]["transformed_spend"].reset_index()
+    fig = xmmm.plot_channel_contributions(frame)
+    _png(fig, tmp_path, "contributions")
+    assert len(fig.axes) == 3
+    assert sum(isinstance(c, PolyCollection) for c in fig.axes[0].collections) == 3
+    fig = xmmm.plot_channel_contributions(frame, kind="line", geos="geo_a")
+    top = _plotted_lines(fig.axes[0])
+    assert [line.get_label() for line in top] == ["TV", "Search", "Social"]
+    assert list(top[0].get_ydata()) == pytest.approx(
+        multi.dataset["contribution"].sel(geo="geo_a", channel="x-TV").values)
+    with pytest.raises(ValueError, match=r"plot_channel_contributions with baseline=True needs 'baseline', 'y'"):
+        xmmm.plot_channel_contributions(frame, baseline=True)
+
+
+@pytest.mark.parametrize(
+    "name, data, needs",
+    [
+        ("plot_response_curves", "data", "'spend_scale'"),
+        ("plot_adstock_kernels", "data", "'adstock_function'"),
+        ("plot_channel_contributions", "data", "'contribution'"),
+        ("plot_roas_comparison", "data", "'roas'"),
+        ("plot_channel_spend", "ground_truth", "'spend'"),
+        ("plot_regional_comparison", "ground_truth", "'y'"),
+        ("plot_data_quality", "ground_truth", "'y', 'spend'"),
+    ],
+)
+def test_impossible_inputs_say_what_is_missing(multi, name, data, needs):
+    with pytest.raises(ValueError, match=rf"{name} needs {needs}.*\(`result` or `result.dataset`\)"):
+        getattr(xmmm, name)(multi[data])

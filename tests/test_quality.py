@@ -305,7 +305,7 @@ def test_accepts_result_dataset_and_file(default_result, tmp_path):
 
 def test_rejects_other_input(default_result):
     with pytest.raises(TypeError, match="expected an MMMResult"):
-        check_data_quality(default_result["data"])
+        check_data_quality(default_result["data"].to_numpy())
     with pytest.raises(ValueError, match="select a replicate"):
         check_data_quality(default_result.dataset.expand_dims(replicate=2))
     with pytest.raises(ValueError, match="not an xmmm dataset"):
@@ -428,3 +428,75 @@ def test_thresholds_are_adjustable(default_result):
 )
 def test_half_life(weights, expected):
     assert half_life(np.array(weights)) == expected
+
+
+# --------------------------------------------------------------------------- quality: the long table
+def test_long_table_report_has_only_what_the_table_supports(default_result):
+    report = check_data_quality(default_result["data"], warn=False)
+    assert report.passed and report.warnings == []
+    m = report.metrics
+    assert set(m.data_vars) == {"zero_spend_share", "spend_correlation", "y_mean", "y_std", "y_min", "y_max"}
+    assert m.attrs["source"] == "long table"
+    full = check_data_quality(default_result, warn=False).metrics
+    np.testing.assert_allclose(m["zero_spend_share"].values, full["zero_spend_share"].values)
+    np.testing.assert_allclose(m["spend_correlation"].values, full["spend_correlation"].values)
+    y = default_result.dataset["y"]
+    np.testing.assert_allclose(m["y_mean"].values, y.mean("date").values)
+    np.testing.assert_allclose(m["y_max"].values, y.max("date").values)
+    assert list(m["channel"].values) == ["TV", "Search", "Social"]
+    text = report.summary()
+    assert text.startswith("Data quality: passed") and "no ground truth" in text
+    assert list(report.table().columns) == ["zero_spend_share"]
+
+
+def test_long_table_schema_issues_and_warnings():
+    twins = [
+        ChannelConfig("A", pattern="seasonal", base_spend=1000.0, spend_volatility=0.0, base_effectiveness=0.2),
+        ChannelConfig("B", pattern="seasonal", base_spend=500.0, spend_volatility=0.0, base_effectiveness=0.2),
+    ]
+    result = xmmm.generate_mmm_dataset(small_config(twins))
+    df = result["data"].iloc[::-1].reset_index(drop=True)
+    df.loc[0, "x1-A"] = -5.0
+    with pytest.warns(XmmmWarning, match="spend correlation above 0.9"):
+        report = check_data_quality(df)
+    assert not report.passed
+    assert any("rows are not sorted" in i for i in report.issues)
+    assert any("column 'x1-A' has 1 negative value(s)" in i for i in report.issues)
+    assert only(report.warnings, "spend correlation above 0.9")
+
+
+def test_long_table_mostly_zero_spend_warns(default_result):
+    df = default_result["data"].copy()
+    df.loc[df.index[: int(0.9 * len(df))], "x1-TV"] = 0.0
+    report = check_data_quality(df, warn=False)
+    assert only(report.warnings, "channel 'TV': zero spend in more than 80% of periods")
+
+
+def test_unreadable_table_is_an_issue_without_metrics(frame):
+    report = check_data_quality(pd.concat([frame, frame.iloc[:2]]), warn=False)
+    assert not report.passed
+    assert any("repeated (date, geo) pair(s)" in i for i in report.issues)
+    assert any(i.startswith("the table cannot be read") for i in report.issues)
+    assert len(report.metrics.data_vars) == 0
+    assert str(report).startswith("Data quality: FAILED")
+
+
+def test_ground_truth_dict_is_refused_with_a_pointer(default_result):
+    with pytest.raises(ValueError, match=r"check_data_quality needs 'spend'.*ground-truth dict.*result\.dataset"):
+        check_data_quality(default_result["ground_truth"])
+
+
+def test_as_dataset_of_ground_truth_and_table(default_result):
+    from xmmm.quality import as_dataset
+
+    ds = default_result.dataset
+    truth = as_dataset(default_result["ground_truth"], needs=("roas",))
+    assert set(truth.data_vars) == {"roas", "mroas", "attribution"}
+    for var in truth.data_vars:
+        np.testing.assert_allclose(truth[var].transpose("geo", "channel").values,
+                                   ds[var].transpose("geo", "channel").values)
+    assert list(truth["channel"].values) == list(ds["channel"].values)
+    with pytest.raises(ValueError, match=r"plot_x needs 'roas', which a long table .* \(`result` or `result.dataset`\)"):
+        as_dataset(default_result["data"], needs=("roas", "spend"), caller="plot_x")
+    with pytest.raises(ValueError, match="must map geo -> channel -> value"):
+        as_dataset({"roas_values": [1.0]})

@@ -240,8 +240,12 @@ def test_threads_scheduler_and_environment(prior_study, monkeypatch):
 
 
 def _with_timeout(func, seconds: float):
-    with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        return pool.submit(func).result(timeout=seconds)
+    import dask
+
+    # a busy two-core machine can take longer than dask's default to start workers
+    with dask.config.set({"distributed.comm.timeouts.connect": "90s"}):
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            return pool.submit(func).result(timeout=seconds)
 
 
 def test_client_and_address_in_process(prior_study, tmp_path):

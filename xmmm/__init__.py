@@ -33,6 +33,7 @@ _LAZY = {
     "generate_dataset": "xmmm.generate",
     "MMMResult": "xmmm.result",
     "to_long_dataframe": "xmmm.export",
+    "from_long_dataframe": "xmmm.export",
     "get_preset_config": "xmmm.presets",
     "customize_preset": "xmmm.presets",
     "list_available_presets": "xmmm.presets",

@@ -1,18 +1,30 @@
-"""The long table: one row per (date, geo), made from the Dataset only on demand.
+"""The long table: one row per (date, geo), made from the Dataset only on demand, and back.
 
 Columns: ``date``, ``geo``, ``y``, then the spend of each channel as
 ``x1-<label>``, ``x2-<label>``, ... and the value of each control as
 ``c1-<label>``, ...; rows sorted by date, then geo.  Ground truth (contributions,
 signed control effects, parameters) never enters this table.
+
+:func:`from_long_dataframe` reads such a table (or the frame of channel
+contributions ``result["ground_truth"]["transformed_spend"].reset_index()``)
+back into a Dataset holding only what the table holds.
 """
 
 from __future__ import annotations
+
+import re
 
 import numpy as np
 import pandas as pd
 import xarray as xr
 
-__all__ = ["to_long_dataframe"]
+__all__ = ["to_long_dataframe", "from_long_dataframe"]
+
+_CHANNEL = re.compile(r"^x(\d+)-(.+)$")
+_CONTROL = re.compile(r"^c(\d+)-(.+)$")
+_CONTRIBUTION = re.compile(r"^contribution_(x\d+-.+)$")
+#: value of ``attrs["xmmm_source"]`` on a Dataset read from a table
+LONG_TABLE = "long table"
 
 
 def to_long_dataframe(dataset: xr.Dataset) -> pd.DataFrame:
@@ -64,3 +76,137 @@ def to_long_dataframe(dataset: xr.Dataset) -> pd.DataFrame:
         for j, name in enumerate(dataset["control_column"].values):
             columns[str(name)] = values[:, j]
     return pd.DataFrame(columns)
+
+
+def _values(df: pd.DataFrame, columns: list[str], index: pd.MultiIndex) -> np.ndarray:
+    """The columns as floats on the full (date, geo) grid, shape (date, geo, column)."""
+    out = np.empty((len(index), len(columns)))
+    for k, c in enumerate(columns):
+        try:
+            out[:, k] = df[c].to_numpy(dtype=float, na_value=np.nan)
+        except (TypeError, ValueError):
+            raise ValueError(f"column {c!r} must be numeric; got dtype {df[c].dtype}") from None
+    n_dates, n_geos = len(index.levels[0]), len(index.levels[1])
+    return out.reshape(n_dates, n_geos, len(columns))
+
+
+def from_long_dataframe(df: pd.DataFrame) -> xr.Dataset:
+    """The Dataset of a long table: the inverse of :func:`to_long_dataframe` for what the table holds.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        One row per (date, geo), in any order, with columns ``date`` and
+        ``geo`` and any of: ``y``; channel spend ``x<i>-<label>``; control
+        values ``c<j>-<label>``; channel contributions
+        ``contribution_x<i>-<label>`` (as in
+        ``result["ground_truth"]["transformed_spend"].reset_index()``).
+        Other columns are ignored.
+
+    Returns
+    -------
+    xarray.Dataset
+        Dims ``date`` (sorted), ``geo`` (sorted by name), ``channel`` and
+        ``control``; variables ``spend`` (date, geo, channel),
+        ``control_value`` (date, geo, control), ``y`` (date, geo) and
+        ``contribution`` (date, geo, channel), each only when the table has
+        its columns; coords ``channel`` (the labels, e.g. ``"TV"`` for
+        ``x1-TV``), ``channel_column`` (the column names), ``control`` and
+        ``control_column`` likewise.  ``attrs["xmmm_source"]`` is
+        ``"long table"``; ``attrs["frequency"]`` is set when the dates have
+        one.  Ground truth (ROAS, parameters, baseline) cannot be recovered.
+
+    Raises
+    ------
+    ValueError
+        No ``date`` or ``geo`` column, missing dates or geos, a repeated
+        (date, geo) pair, (date, geo) pairs missing from the grid, no channel
+        (``x<i>-``) and no ``contribution_`` columns, contribution columns
+        that do not match the channel columns, non-numeric values.
+
+    Examples
+    --------
+    >>> import xmmm
+    >>> ds = xmmm.generate_mmm_dataset(n_periods=8).dataset
+    >>> back = from_long_dataframe(to_long_dataframe(ds))
+    >>> list(back["channel_column"].values), dict(back.sizes)
+    (['x1-TV', 'x2-Search', 'x3-Social'], {'date': 8, 'geo': 3, 'channel': 3, 'control': 2})
+    """
+    if not isinstance(df, pd.DataFrame):
+        raise TypeError(f"expected a pandas DataFrame; got {type(df).__name__}")
+    columns = [str(c) for c in df.columns]
+    if len(set(columns)) != len(columns):
+        raise ValueError("the table has duplicate column names")
+    df = df.set_axis(columns, axis=1)
+    missing = [c for c in ("date", "geo") if c not in columns]
+    if missing:
+        raise ValueError(f"the table has no {' and no '.join(map(repr, missing))} column; "
+                         "a long table has one row per (date, geo)")
+    for c in ("date", "geo"):
+        if df[c].isna().any():
+            raise ValueError(f"column {c!r} has {int(df[c].isna().sum())} missing value(s)")
+    channel_cols = [c for c in columns if _CHANNEL.match(c)]
+    control_cols = [c for c in columns if _CONTROL.match(c)]
+    contribution_cols = [c for c in columns if _CONTRIBUTION.match(c)]
+    if not channel_cols and not contribution_cols:
+        raise ValueError("the table has no channel columns (x1-<label>, ...) and no contribution columns "
+                         "(contribution_x1-<label>, ...)")
+    if channel_cols and contribution_cols:
+        named = [_CONTRIBUTION.match(c).group(1) for c in contribution_cols]
+        if sorted(named) != sorted(channel_cols):
+            raise ValueError(f"contribution columns {', '.join(contribution_cols)} do not match the channel "
+                             f"columns {', '.join(channel_cols)}")
+        contribution_cols = [f"contribution_{c}" for c in channel_cols]
+    channel_names = channel_cols or [_CONTRIBUTION.match(c).group(1) for c in contribution_cols]
+
+    try:
+        dates = pd.to_datetime(df["date"])
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"column 'date' cannot be read as dates: {err}") from None
+    geos = df["geo"].astype(str)
+    keys = pd.MultiIndex.from_arrays([dates, geos], names=["date", "geo"])
+    repeated = keys.duplicated()
+    if repeated.any():
+        first = keys[repeated][0]
+        raise ValueError(f"{int(repeated.sum())} repeated (date, geo) pair(s), e.g. "
+                         f"({pd.Timestamp(first[0]).date()}, {first[1]}); a long table has one row per (date, geo)")
+    grid = pd.MultiIndex.from_product(
+        [np.sort(dates.unique().to_numpy()), np.sort(geos.unique().astype(str))], names=["date", "geo"]
+    )
+    if len(grid) != len(keys):
+        raise ValueError(f"the table has {len(keys)} rows but {len(grid.levels[0])} dates x {len(grid.levels[1])} "
+                         f"geos make {len(grid)}: {len(grid) - len(keys)} (date, geo) pair(s) are missing")
+    order = keys.get_indexer(grid)
+    rows = df.iloc[order]
+
+    n_dates, n_geos = len(grid.levels[0]), len(grid.levels[1])
+    data_vars: dict[str, tuple] = {}
+    if "y" in columns:
+        data_vars["y"] = (("date", "geo"), _values(rows, ["y"], grid)[..., 0])
+    if channel_cols:
+        data_vars["spend"] = (("date", "geo", "channel"), _values(rows, channel_cols, grid))
+    data_vars["control_value"] = (("date", "geo", "control"), _values(rows, control_cols, grid)
+                                  if control_cols else np.empty((n_dates, n_geos, 0)))
+    if contribution_cols:
+        data_vars["contribution"] = (("date", "geo", "channel"), _values(rows, contribution_cols, grid))
+    date_values = grid.levels[0].to_numpy()
+    attrs = {"xmmm_source": LONG_TABLE}
+    if n_dates >= 3:
+        try:
+            frequency = pd.DatetimeIndex(date_values, freq="infer").freq
+        except ValueError:
+            frequency = None
+        if frequency is not None:
+            attrs["frequency"] = frequency.freqstr
+    return xr.Dataset(
+        data_vars,
+        coords={
+            "date": date_values,
+            "geo": np.asarray(grid.levels[1], dtype=str),
+            "channel": np.array([_CHANNEL.match(c).group(2) for c in channel_names], dtype=str),
+            "channel_column": ("channel", np.array(channel_names, dtype=str)),
+            "control": np.array([_CONTROL.match(c).group(2) for c in control_cols], dtype=str),
+            "control_column": ("control", np.array(control_cols, dtype=str)),
+        },
+        attrs=attrs,
+    )

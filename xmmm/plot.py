@@ -11,6 +11,16 @@ figure.
 :class:`ResultPlotter` bundles the functions as methods (``result.plot``),
 and :func:`save_all_plots` writes every figure as a PNG.
 
+The functions that need no ground truth also take the long table
+``result["data"]`` (:func:`plot_channel_spend`, :func:`plot_regional_comparison`
+and :func:`plot_data_quality`, the last two then without the decomposition
+and media-share panels); :func:`plot_channel_contributions` takes a frame with
+``contribution_x<i>-<label>`` columns such as
+``result["ground_truth"]["transformed_spend"].reset_index()`` and
+:func:`plot_roas_comparison` the dict ``result["ground_truth"]``.  Channels read
+from a table are named by their column label (``TV`` for ``x1-TV``).  Given
+data without what it needs, a function raises a ValueError that names it.
+
 Importing :mod:`xmmm` does not import matplotlib; this module does.
 """
 
@@ -153,7 +163,8 @@ def plot_channel_spend(data, *, geos=None, channels=None, ax=None) -> Figure:
 
     Parameters
     ----------
-    data : MMMResult or xarray.Dataset
+    data : MMMResult, xarray.Dataset or pandas.DataFrame
+        Also the long table ``result["data"]``.
     geos, channels : str or list of str, optional
         Which geos (panels) and channels (lines); default all.
     ax : matplotlib.axes.Axes, optional
@@ -168,7 +179,7 @@ def plot_channel_spend(data, *, geos=None, channels=None, ax=None) -> Figure:
     >>> import xmmm
     >>> fig = plot_channel_spend(xmmm.generate_mmm_dataset(n_periods=52), geos="geo_a")
     """
-    ds = as_dataset(data)
+    ds = as_dataset(data, needs=("spend",), caller="plot_channel_spend")
     geo_names = _select(ds, "geo", geos)
     chans = _select(ds, "channel", channels)
     colors = _channel_colors(ds)
@@ -195,7 +206,10 @@ def plot_channel_contributions(data, *, geos=None, channels=None, kind: str = "a
 
     Parameters
     ----------
-    data : MMMResult or xarray.Dataset
+    data : MMMResult, xarray.Dataset or pandas.DataFrame
+        Also a frame with ``date``, ``geo`` and ``contribution_x<i>-<label>``
+        columns, e.g. ``result["ground_truth"]["transformed_spend"].reset_index()``
+        (then without ``baseline=True``).
     geos, channels : str or list of str, optional
     kind : {"area", "line"}
         Stacked areas (the stack's top is the total media effect) or one line per channel.
@@ -211,7 +225,9 @@ def plot_channel_contributions(data, *, geos=None, channels=None, kind: str = "a
     """
     if kind not in ("area", "line"):
         raise ValueError(f"kind must be 'area' or 'line'; got {kind!r}")
-    ds = as_dataset(data)
+    needs = ("contribution", "baseline", "y") if baseline else ("contribution",)
+    caller = "plot_channel_contributions" + (" with baseline=True" if baseline else "")
+    ds = as_dataset(data, needs=needs, caller=caller)
     geo_names = _select(ds, "geo", geos)
     chans = _select(ds, "channel", channels)
     colors = _channel_colors(ds)
@@ -261,7 +277,9 @@ def plot_roas_comparison(data, *, geos=None, channels=None, mroas: bool = False,
 
     Parameters
     ----------
-    data : MMMResult or xarray.Dataset
+    data : MMMResult, xarray.Dataset or dict
+        Also the ground-truth dict ``result["ground_truth"]`` (its
+        ``roas_values`` and ``mroas_values``).
     geos, channels : str or list of str, optional
     mroas : bool
         Also mark the marginal ROAS of each bar (a black diamond).
@@ -271,7 +289,7 @@ def plot_roas_comparison(data, *, geos=None, channels=None, mroas: bool = False,
     -------
     matplotlib.figure.Figure
     """
-    ds = as_dataset(data)
+    ds = as_dataset(data, needs=("roas",), caller="plot_roas_comparison")
     geo_names = _select(ds, "geo", geos)
     chans = _select(ds, "channel", channels)
     colors = _channel_colors(ds)
@@ -328,16 +346,20 @@ def plot_regional_comparison(data, *, geos=None) -> Figure:
     baseline plus controls and each channel's contribution; the media share
     of ``y`` (percent).  Works for one geo as well.
 
+    From the long table ``result["data"]`` (no contributions) the last two
+    panels become the average ``y`` per geo (with its standard deviation)
+    and the average spend per geo split by channel.
+
     Parameters
     ----------
-    data : MMMResult or xarray.Dataset
+    data : MMMResult, xarray.Dataset or pandas.DataFrame
     geos : str or list of str, optional
 
     Returns
     -------
     matplotlib.figure.Figure
     """
-    ds = as_dataset(data)
+    ds = as_dataset(data, needs=("y",), caller="plot_regional_comparison")
     geo_names = _select(ds, "geo", geos)
     chans = [str(c) for c in ds["channel"].values]
     colors = _channel_colors(ds)
@@ -369,6 +391,11 @@ def plot_regional_comparison(data, *, geos=None) -> Figure:
     a_box.set_xlabel("geo")
 
     x = np.arange(len(geo_names))
+    if "contribution" not in sub:  # a table: no decomposition, no media share
+        _mean_panels(sub, geo_names, chans, colors, gcolors, period, a_dec, a_share)
+        fig.suptitle("Regional comparison" if len(geo_names) > 1 else f"Sales overview — {geo_names[0]}",
+                     fontweight="bold")
+        return fig
     media = sub["contribution"].mean("date").transpose("geo", "channel")
     rest = sub["y"].mean("date").values - media.sum("channel").values
     a_dec.bar(x, rest, color=_BASE_COLOR, label="baseline + controls")
@@ -398,6 +425,36 @@ def plot_regional_comparison(data, *, geos=None) -> Figure:
     return fig
 
 
+def _mean_panels(sub, geo_names, chans, colors, gcolors, period, a_mean, a_spend) -> None:
+    """Mean ``y`` per geo and mean spend per geo by channel: what a table without ground truth supports."""
+    x = np.arange(len(geo_names))
+    y = sub["y"].transpose("geo", "date")
+    mean = y.mean("date").values
+    bars = a_mean.bar(x, mean, yerr=y.std("date").values, color=[gcolors[g] for g in geo_names], alpha=0.8,
+                      ecolor="black", capsize=3)
+    if len(geo_names) <= 16:
+        a_mean.bar_label(bars, fmt="%.0f", fontsize="small", label_type="center")
+    a_mean.set_xticks(x, geo_names, rotation=0 if len(geo_names) <= 8 else 60)
+    a_mean.set_title(f"Average sales per {period} (± std)")
+    a_mean.set_ylabel(f"y (sales per {period})")
+    a_mean.set_xlabel("geo")
+    if "spend" not in sub:
+        a_spend.remove()
+        return
+    spend = sub["spend"].mean("date").transpose("geo", "channel")
+    bottom = np.zeros(len(geo_names))
+    for c in chans:
+        v = spend.sel(channel=c).values
+        a_spend.bar(x, v, bottom=bottom, color=colors[c], label=c)
+        bottom = bottom + v
+    a_spend.set_xticks(x, geo_names, rotation=0 if len(geo_names) <= 8 else 60)
+    a_spend.set_title(f"Average spend per {period}")
+    a_spend.set_ylabel(f"spend (currency per {period})")
+    a_spend.set_xlabel("geo")
+    if len(chans) <= 10:
+        a_spend.legend(fontsize="small", loc="lower right")
+
+
 # --------------------------------------------------------------------------- dashboard
 def plot_data_quality(data, *, geos=None) -> Figure:
     """A one-page dashboard of the dataset and its :func:`~xmmm.check_data_quality` verdict.
@@ -408,16 +465,21 @@ def plot_data_quality(data, *, geos=None) -> Figure:
     the share of zero-spend periods per channel; the quality report's verdict
     and warnings.
 
+    From the long table ``result["data"]`` (no ground truth) the
+    decomposition panel shows the spend of each channel instead (summed over
+    the selected geos), and the report is the table's (see
+    :func:`~xmmm.check_data_quality`).
+
     Parameters
     ----------
-    data : MMMResult or xarray.Dataset
+    data : MMMResult, xarray.Dataset or pandas.DataFrame
     geos : str or list of str, optional
 
     Returns
     -------
     matplotlib.figure.Figure
     """
-    ds = as_dataset(data)
+    ds = as_dataset(data, needs=("y", "spend"), caller="plot_data_quality")
     geo_names = _select(ds, "geo", geos)
     chans = [str(c) for c in ds["channel"].values]
     colors = _channel_colors(ds)
@@ -455,20 +517,22 @@ def plot_data_quality(data, *, geos=None) -> Figure:
     a_hist.set_ylabel("number of periods")
 
     total = sub.sum("geo")
-    rest = total["y"].values - total["contribution"].sum("channel").values
-    a_dec.stackplot(dates, rest, *(total["contribution"].sel(channel=c).values for c in chans),
-                    colors=[_BASE_COLOR, *(colors[c] for c in chans)], labels=["baseline + controls", *chans],
-                    lw=0)
-    a_dec.plot(dates, total["y"].values, color="black", lw=0.8, label="y")
-    a_dec.set_title("Decomposition of sales" + (" (sum over geos)" if len(geo_names) > 1 else ""))
-    a_dec.set_ylabel(f"y (sales per {period})")
+    if "contribution" not in sub:  # a table: the spend instead of the decomposition
+        a_dec.stackplot(dates, *(total["spend"].sel(channel=c).values for c in chans),
+                        colors=[colors[c] for c in chans], labels=chans, lw=0)
+        a_dec.set_title("Spend by channel" + (" (sum over geos)" if len(geo_names) > 1 else ""))
+        a_dec.set_ylabel(f"spend (currency per {period})")
+    else:
+        _decomposition(a_dec, dates, total, chans, colors, len(geo_names), period)
     a_dec.set_xlabel("date")
     _date_axis(a_dec)
     if len(chans) <= 6:
         a_dec.legend(fontsize="small", loc="lower left", ncols=min(len(chans) + 2, 5))
-    else:  # a legend of many channels would hide the panel; the zero-spend panel names the colours
+    elif "contribution" in sub:  # a legend of many channels would hide the panel; the zero-spend panel names the colours
         a_dec.set_title(a_dec.get_title() + "; grey: baseline + controls, colours as in the zero-spend panel",
                         fontsize="medium")
+    else:
+        a_dec.set_title(a_dec.get_title() + "; colours as in the zero-spend panel", fontsize="medium")
 
     corr = report.metrics["spend_correlation"].mean("geo").values
     image = a_corr.imshow(corr, cmap="RdBu_r", vmin=-1, vmax=1)
@@ -507,6 +571,17 @@ def plot_data_quality(data, *, geos=None) -> Figure:
     title = "Data quality" + (f" — {geo_names[0]}" if len(geo_names) == 1 else f" — {len(geo_names)} geos")
     fig.suptitle(title, fontweight="bold")
     return fig
+
+
+def _decomposition(a_dec, dates, total, chans, colors, n_geos: int, period: str) -> None:
+    """``y`` summed over geos as baseline plus controls and each channel's contribution, and ``y`` as a line."""
+    rest = total["y"].values - total["contribution"].sum("channel").values
+    a_dec.stackplot(dates, rest, *(total["contribution"].sel(channel=c).values for c in chans),
+                    colors=[_BASE_COLOR, *(colors[c] for c in chans)], labels=["baseline + controls", *chans],
+                    lw=0)
+    a_dec.plot(dates, total["y"].values, color="black", lw=0.8, label="y")
+    a_dec.set_title("Decomposition of sales" + (" (sum over geos)" if n_geos > 1 else ""))
+    a_dec.set_ylabel(f"y (sales per {period})")
 
 
 def _wrap_report(report, width: int = 110, max_lines: int = 22) -> str:
@@ -554,7 +629,8 @@ def plot_response_curves(data, *, geos=None, channels=None, ax=None, points: int
     -------
     matplotlib.figure.Figure
     """
-    ds = as_dataset(data)
+    ds = as_dataset(data, needs=("spend", "spend_scale", "channel_coefficient", "adstock_function",
+                                 "saturation_function"), caller="plot_response_curves")
     geo_names = _select(ds, "geo", geos)
     chans = _select(ds, "channel", channels)
     gcolors = _geo_colors(geo_names)
@@ -621,7 +697,7 @@ def plot_adstock_kernels(data, *, geos=None, channels=None, ax=None) -> Figure:
     -------
     matplotlib.figure.Figure
     """
-    ds = as_dataset(data)
+    ds = as_dataset(data, needs=("adstock_function",), caller="plot_adstock_kernels")
     geo_names = _select(ds, "geo", geos)
     chans = _select(ds, "channel", channels)
     colors = _channel_colors(ds)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -240,29 +240,99 @@ def _check_against_config(df: pd.DataFrame, columns: list[str], config) -> list[
 # --------------------------------------------------------------------------- dataset input
 _NEEDED = ("spend", "saturated", "contribution", "baseline", "baseline_noise", "y", "roas", "attribution",
            "spend_scale", "channel_coefficient", "adstock_function", "saturation_function")
+#: value of ``attrs["xmmm_source"]`` on a Dataset made from a ground-truth dict
+GROUND_TRUTH = "ground-truth dict"
+_SOURCES = {
+    "long table": "a long table (e.g. result['data'])",
+    GROUND_TRUTH: "a ground-truth dict (result['ground_truth'])",
+}
 
 
-def as_dataset(data) -> xr.Dataset:
-    """The xmmm Dataset of an ``MMMResult``, a Dataset, or a Dataset read from disk.
+def _per_geo_channel(values: Mapping, name: str) -> tuple[list[str], list[str], np.ndarray]:
+    if not isinstance(values, Mapping) or not all(isinstance(v, Mapping) for v in values.values()):
+        raise ValueError(f"ground truth {name!r} must map geo -> channel -> value")
+    geos = [str(g) for g in values]
+    channels: list[str] = []
+    for per_channel in values.values():
+        channels += [str(c) for c in per_channel if str(c) not in channels]
+    table = np.full((len(geos), len(channels)), np.nan)
+    for i, per_channel in enumerate(values.values()):
+        for c, v in per_channel.items():
+            table[i, channels.index(str(c))] = float(v)
+    return geos, channels, table
+
+
+def _ground_truth_dataset(truth: Mapping) -> xr.Dataset:
+    """``roas`` (and ``mroas``, ``attribution`` when present) of the description's ground-truth dict."""
+    geos, channels, roas = _per_geo_channel(truth["roas_values"], "roas_values")
+    if not geos or not channels:
+        raise ValueError("ground truth 'roas_values' is empty")
+    data_vars = {"roas": (("geo", "channel"), roas)}
+    for var, key in (("mroas", "mroas_values"), ("attribution", "attribution_percentages")):
+        if key in truth:
+            g, c, values = _per_geo_channel(truth[key], key)
+            data_vars[var] = xr.DataArray(values, dims=("geo", "channel"), coords={"geo": g, "channel": c})
+    ds = xr.Dataset(data_vars, coords={"geo": geos, "channel": channels}, attrs={"xmmm_source": GROUND_TRUTH})
+    return ds.reindex(geo=geos, channel=channels)
+
+
+def as_dataset(data, needs: Sequence[str] | None = None, *, caller: str = "this function") -> xr.Dataset:
+    """The xmmm Dataset of an ``MMMResult``, a Dataset, a long table or a ground-truth dict.
+
+    Parameters
+    ----------
+    data : MMMResult, xarray.Dataset, pandas.DataFrame or dict
+        A generated dataset (``result``, ``result.dataset``, or one read from
+        disk); a long table (``result["data"]``, or a frame with
+        ``contribution_x<i>-<label>`` columns), read with
+        :func:`xmmm.export.from_long_dataframe`; or the ground-truth dict
+        ``result["ground_truth"]`` (anything with ``"roas_values"``), which
+        gives ``roas`` and, when present, ``mroas`` and ``attribution``
+        (geo, channel).
+    needs : sequence of str, optional
+        Variables the caller requires.  A full generated dataset must hold
+        all of xmmm's variables whatever ``needs`` says; a table or a
+        ground-truth dict only those in ``needs``.
+    caller : str
+        Named in the error message.
 
     Raises
     ------
     TypeError
         Anything else.
     ValueError
-        A Dataset without xmmm's variables, or one with a ``replicate`` dim.
+        A Dataset without xmmm's variables, one with a ``replicate`` dim, a
+        table that cannot be read, or a table or dict without a variable in
+        ``needs`` (the message names the caller, the variable, and points to
+        the full dataset).
     """
-    ds = getattr(data, "dataset", data)
+    if isinstance(data, pd.DataFrame):
+        from xmmm.export import from_long_dataframe
+
+        ds = from_long_dataframe(data)
+    elif isinstance(data, Mapping) and "roas_values" in data:
+        ds = _ground_truth_dataset(data)
+    else:
+        ds = getattr(data, "dataset", data)
     if not isinstance(ds, xr.Dataset):
         raise TypeError(
-            "expected an MMMResult (from xmmm.generate_mmm_dataset) or its xarray.Dataset; "
-            f"got {type(data).__name__}"
+            "expected an MMMResult (from xmmm.generate_mmm_dataset), its xarray.Dataset, the long table "
+            f"result['data'] or the dict result['ground_truth']; got {type(data).__name__}"
         )
     if "replicate" in ds.dims:
         raise ValueError("this takes one dataset; select a replicate first, e.g. study.isel(replicate=0)")
-    missing = [v for v in _NEEDED if v not in ds.variables]
+    source = ds.attrs.get("xmmm_source")
+    if source is None:
+        missing = [v for v in _NEEDED if v not in ds.variables]
+        if missing:
+            raise ValueError(f"not an xmmm dataset: variable(s) {', '.join(missing)} missing")
+        return ds
+    missing = [v for v in (needs or ()) if v not in ds.variables]
     if missing:
-        raise ValueError(f"not an xmmm dataset: variable(s) {', '.join(missing)} missing")
+        raise ValueError(
+            f"{caller} needs {', '.join(map(repr, missing))}, which {_SOURCES.get(source, source)} does not hold; "
+            f"pass the full dataset (`result` or `result.dataset`), which has {'them' if len(missing) > 1 else 'it'}"
+        )
     return ds
 
 
@@ -374,7 +444,9 @@ class QualityReport:
         ``saturation_level``, ``saturation_median_level``, ``elasticity``,
         ``adstock_half_life`` (geo, channel); ``signal_to_noise`` and
         ``media_share`` (geo); ``spend_correlation`` (geo, channel,
-        other_channel).
+        other_channel).  From a long table only ``zero_spend_share``,
+        ``spend_correlation`` and ``y_mean``, ``y_std``, ``y_min``,
+        ``y_max`` (geo); empty when the table cannot be read.
     """
 
     issues: list[str] = field(default_factory=list)
@@ -426,6 +498,15 @@ class QualityReport:
                 "Signal-to-noise (std of media / std of noise): "
                 + ", ".join(f"{g} {float(v):.3g}" for g, v in zip(m["geo"].values, snr.values))
             )
+        elif "zero_spend_share" in m:
+            lines.append("Long table only (no ground truth): ROAS, attribution, saturation, adstock and "
+                         "signal-to-noise not checked.")
+            zero = m["zero_spend_share"].mean("geo")
+            lines.append("Zero-spend share (mean over geos): "
+                         + ", ".join(f"{c} {100 * float(v):.0f}%" for c, v in zip(m["channel"].values, zero.values)))
+            if "y_mean" in m:
+                lines.append("Mean y: " + ", ".join(f"{g} {float(v):.4g}" for g, v in zip(m["geo"].values,
+                                                                                        m["y_mean"].values)))
         return "\n".join(lines)
 
     def __str__(self) -> str:
@@ -451,11 +532,22 @@ def check_data_quality(
 ) -> QualityReport:
     """Diagnose what would make a model fail on this dataset, from its exact ground truth.
 
+    Given only the long table (``result["data"]``, a pandas DataFrame) there
+    is no ground truth: the report then holds the schema violations of
+    :func:`validate_output_schema` as issues (a table that cannot be read at
+    all is one more issue, and the report has no metrics), the spend
+    correlation and zero-spend warnings, and the metrics the table supports:
+    ``zero_spend_share`` (geo, channel), ``spend_correlation`` (geo, channel,
+    other_channel) and ``y_mean``, ``y_std``, ``y_min``, ``y_max`` (geo).
+    The ground-truth metrics (ROAS, attribution, saturation, elasticity,
+    half-life, signal-to-noise, media share) and their warnings are absent,
+    not filled with NaN; ``metrics.attrs["source"]`` is ``"long table"``.
+
     Parameters
     ----------
-    data : MMMResult or xarray.Dataset
+    data : MMMResult, xarray.Dataset or pandas.DataFrame
         A generated dataset (``result`` or ``result.dataset``), also one read
-        back from NetCDF.
+        back from NetCDF; or its long table ``result["data"]`` (see above).
     warn : bool
         Also emit every warning with :func:`warnings.warn` as
         :class:`~xmmm.errors.XmmmWarning`.
@@ -492,17 +584,22 @@ def check_data_quality(
     True
     >>> float(report.metrics["zero_spend_share"].sel(geo="geo_a", channel="x-TV"))
     0.0
+    >>> from_table = check_data_quality(xmmm.generate_mmm_dataset()["data"], warn=False)
+    >>> from_table.passed, "roas" in from_table.metrics
+    (True, False)
     """
-    ds = as_dataset(data)
-    issues: list[str] = []
+    if isinstance(data, pd.DataFrame):
+        issues = validate_output_schema(data)
+        try:
+            table = as_dataset(data, needs=("spend",), caller="check_data_quality")
+        except ValueError as err:
+            return QualityReport(issues=[*issues, f"the table cannot be read: {err}"])
+        return _table_report(table, issues, warn, max_correlation, max_zero_share)
+    ds = as_dataset(data, needs=("spend",), caller="check_data_quality")
+    if ds.attrs.get("xmmm_source"):  # read from a table: no ground truth
+        return _table_report(ds, _schema_issues(ds), warn, max_correlation, max_zero_share)
+    issues = _schema_issues(ds)
     messages: list[str] = []
-
-    from xmmm.export import to_long_dataframe
-
-    try:
-        issues += validate_output_schema(to_long_dataframe(ds))
-    except Exception as err:  # noqa: BLE001 - a broken dataset is an issue, not a crash
-        issues.append(f"the long table cannot be built: {err}")
     for name in ("contribution", "baseline", "y"):
         bad = ~np.isfinite(ds[name].values)
         if bad.any():
@@ -517,7 +614,7 @@ def check_data_quality(
     saturated = ds["saturated"].transpose("geo", "channel", "date")
 
     # --- per (geo, channel)
-    zero_share = (spend.values <= 0).mean(axis=-1)
+    zero_share = _zero_share(spend.values)
     roas = ds["roas"].transpose("geo", "channel").values
     mroas = ds["mroas"].transpose("geo", "channel").values if "mroas" in ds else np.full_like(roas, np.nan)
     attribution = ds["attribution"].transpose("geo", "channel").values
@@ -547,14 +644,7 @@ def check_data_quality(
         snr = np.where(noise_std > 0, media_std / noise_std, np.inf)
 
     # --- correlation (geo, channel, other_channel)
-    corr = np.full((len(geos), len(channels), len(channels)), np.nan)
-    for g in range(len(geos)):
-        s = spend.values[g]
-        sd = s.std(axis=-1)
-        ok = sd > 0
-        if ok.sum() >= 1:
-            sub = np.corrcoef(s[ok]) if ok.sum() > 1 else np.ones((1, 1))
-            corr[g][np.ix_(ok, ok)] = sub
+    corr = _spend_correlation(spend.values)
 
     metrics = xr.Dataset(
         {
@@ -583,20 +673,9 @@ def check_data_quality(
 
     # --- warnings, one per rule and channel (or channel pair / rule), listing the geos
     def per_channel(mask: np.ndarray, values: np.ndarray, text: str, fmt: str) -> None:
-        for j, c in enumerate(channels):
-            hit = [(geos[g], float(values[g, j])) for g in np.flatnonzero(mask[:, j])]
-            if hit:
-                messages.append(f"channel {c!r}: {text} in geo(s) {_geo_list(hit, fmt)}")
+        messages.extend(_per_channel(geos, channels, mask, values, text, fmt))
 
-    for a in range(len(channels)):
-        for b in range(a + 1, len(channels)):
-            r = corr[:, a, b]
-            hit = [(geos[g], float(r[g])) for g in np.flatnonzero(np.abs(np.nan_to_num(r)) > max_correlation)]
-            if hit:
-                messages.append(
-                    f"channels {channels[a]!r} and {channels[b]!r}: spend correlation above {max_correlation:g} "
-                    f"in absolute value in geo(s) {_geo_list(hit, '.3f')}; their effects cannot be told apart"
-                )
+    messages += _correlation_warnings(corr, geos, channels, max_correlation)
     low = [(geos[g], float(snr[g])) for g in np.flatnonzero(snr < min_signal_to_noise)]
     if low:
         messages.append(
@@ -623,4 +702,90 @@ def check_data_quality(
     if warn:
         for message in messages:
             warnings.warn(message, XmmmWarning, stacklevel=2)
+    return QualityReport(issues=issues, warnings=messages, metrics=metrics)
+
+
+def _schema_issues(ds: xr.Dataset) -> list[str]:
+    from xmmm.export import to_long_dataframe
+
+    try:
+        return validate_output_schema(to_long_dataframe(ds))
+    except Exception as err:  # noqa: BLE001 - a broken dataset is an issue, not a crash
+        return [f"the long table cannot be built: {err}"]
+
+
+def _zero_share(spend: np.ndarray) -> np.ndarray:
+    """Share of periods (last axis) with zero spend."""
+    return (spend <= 0).mean(axis=-1)
+
+
+def _spend_correlation(spend: np.ndarray) -> np.ndarray:
+    """Correlation of spend over time between channels, per geo: (geo, channel, date) -> (geo, channel, channel).
+
+    NaN for channels whose spend does not vary (or has missing values) in that geo.
+    """
+    n_geo, n_channel = spend.shape[:2]
+    corr = np.full((n_geo, n_channel, n_channel), np.nan)
+    for g in range(n_geo):
+        s = spend[g]
+        ok = s.std(axis=-1) > 0
+        if ok.sum() >= 1:
+            corr[g][np.ix_(ok, ok)] = np.corrcoef(s[ok]) if ok.sum() > 1 else np.ones((1, 1))
+    return corr
+
+
+def _per_channel(geos, channels, mask: np.ndarray, values: np.ndarray, text: str, fmt: str) -> list[str]:
+    out = []
+    for j, c in enumerate(channels):
+        hit = [(geos[g], float(values[g, j])) for g in np.flatnonzero(mask[:, j])]
+        if hit:
+            out.append(f"channel {c!r}: {text} in geo(s) {_geo_list(hit, fmt)}")
+    return out
+
+
+def _correlation_warnings(corr: np.ndarray, geos, channels, max_correlation: float) -> list[str]:
+    out = []
+    for a in range(len(channels)):
+        for b in range(a + 1, len(channels)):
+            r = corr[:, a, b]
+            hit = [(geos[g], float(r[g])) for g in np.flatnonzero(np.abs(np.nan_to_num(r)) > max_correlation)]
+            if hit:
+                out.append(
+                    f"channels {channels[a]!r} and {channels[b]!r}: spend correlation above {max_correlation:g} "
+                    f"in absolute value in geo(s) {_geo_list(hit, '.3f')}; their effects cannot be told apart"
+                )
+    return out
+
+
+def _table_report(ds: xr.Dataset, issues: list[str], warn: bool, max_correlation: float,
+                  max_zero_share: float) -> QualityReport:
+    """The checks a table without ground truth supports: spend correlation, zero spend, ``y`` statistics."""
+    geos = [str(g) for g in ds["geo"].values]
+    channels = [str(c) for c in ds["channel"].values]
+    spend = ds["spend"].transpose("geo", "channel", "date").values
+    zero_share = _zero_share(spend)
+    corr = _spend_correlation(spend)
+    metrics = xr.Dataset(
+        {
+            "zero_spend_share": (("geo", "channel"), zero_share, {"long_name": "Share of periods with zero spend"}),
+            "spend_correlation": (("geo", "channel", "other_channel"), corr, {
+                "long_name": "Pearson correlation of spend over time"}),
+        },
+        coords={"geo": geos, "channel": channels, "other_channel": channels},
+        attrs={"n_dates": ds.sizes["date"], "source": "long table"},
+    )
+    if "y" in ds:
+        y = ds["y"].transpose("geo", "date").values
+        with warnings.catch_warnings():  # a geo whose y is all missing gives NaN, already an issue
+            warnings.simplefilter("ignore", RuntimeWarning)
+            stats = {"y_mean": np.nanmean(y, axis=-1), "y_std": np.nanstd(y, axis=-1),
+                     "y_min": np.nanmin(y, axis=-1), "y_max": np.nanmax(y, axis=-1)}
+        for name, values in stats.items():
+            metrics[name] = (("geo",), values, {"long_name": f"{name[2:]} of y over time"})
+    messages = _correlation_warnings(corr, geos, channels, max_correlation)
+    messages += _per_channel(geos, channels, zero_share > max_zero_share, zero_share,
+                             f"zero spend in more than {max_zero_share:.0%} of periods", ".0%")
+    if warn:
+        for message in messages:
+            warnings.warn(message, XmmmWarning, stacklevel=3)
     return QualityReport(issues=issues, warnings=messages, metrics=metrics)
