@@ -357,3 +357,10 @@ def test_contributions_from_transformed_spend(multi, tmp_path):
 def test_impossible_inputs_say_what_is_missing(multi, name, data, needs):
     with pytest.raises(ValueError, match=rf"{name} needs {needs}.*\(`result` or `result.dataset`\)"):
         getattr(xmmm, name)(multi[data])
+
+
+def test_save_all_plots_refuses_a_long_table_before_writing(single, tmp_path):
+    table = single["data"]
+    with pytest.raises(ValueError, match="save_all_plots needs .* pass the full dataset"):
+        plot.save_all_plots(table, tmp_path / "out")
+    assert not (tmp_path / "out").exists()

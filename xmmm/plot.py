@@ -37,7 +37,7 @@ import numpy as np
 import xarray as xr
 from matplotlib.figure import Figure
 
-from xmmm.quality import adstock_weights, as_dataset, check_data_quality, half_life, saturation_curve
+from xmmm.quality import _NEEDED, adstock_weights, as_dataset, check_data_quality, half_life, saturation_curve
 
 __all__ = [
     "ResultPlotter",
@@ -822,7 +822,8 @@ def save_all_plots(data, out_dir: str | PathLike, *, geos=None, dpi: int = 110, 
         ``roas_comparison.png``, ``regional_comparison.png``,
         ``data_quality.png``, ``response_curves.png``, ``adstock_kernels.png``.
     """
-    ds = as_dataset(data)
+    # every plot needs the full dataset's truth: check before writing anything
+    ds = as_dataset(data, needs=_NEEDED, caller="save_all_plots")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written = []
