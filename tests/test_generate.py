@@ -455,3 +455,32 @@ def test_generation_benchmark_runs_quick(capsys):
     rows = bench.main(["--quick"])
     assert len(rows) == 2 and all(generate > 0 and export > 0 for _, generate, export in rows)
     assert "generate ms" in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------- the result object
+def test_result_is_a_read_only_dict_with_the_three_keys(result):
+    assert isinstance(result, dict)
+    assert list(result) == ["data", "ground_truth", "config"] and len(result) == 3
+    assert "data" in result and "dataset" not in result
+    assert set(dict(result)) == {"data", "ground_truth", "config"}
+    assert result.get("missing") is None
+    with pytest.raises(KeyError, match="has the keys data, ground_truth, config"):
+        result["dataset"]
+    with pytest.raises(TypeError, match="read-only"):
+        result["data"] = None
+
+
+def test_result_pickles_and_keeps_its_config():
+    import pickle
+
+    config = small_config()
+    result = generate_mmm_dataset(config)
+    again = pickle.loads(pickle.dumps(result))
+    assert again == result and again.config == config
+    assert result.config is not config  # a snapshot: later edits of config do not change it
+
+
+def test_result_config_with_an_unimportable_custom_pattern():
+    channel = ChannelConfig(name="TV", pattern="custom", custom_pattern_func=lambda c, d, s: np.ones(len(d)))
+    result = generate_mmm_dataset(small_config(channels=[channel]))
+    assert result["config"].channels[0].custom_pattern_func is channel.custom_pattern_func

@@ -71,7 +71,8 @@ def generate_mmm_dataset(config: MMMDataConfig | None = None, **overrides):
     """
     from xmmm.result import MMMResult
 
-    return MMMResult(generate_dataset(config, **overrides))
+    resolved = _resolve_config(config, overrides)
+    return MMMResult(_generate(resolved), resolved)
 
 
 def generate_dataset(config: MMMDataConfig | None = None, *, replicate: int = 0, **overrides) -> xr.Dataset:
@@ -80,7 +81,11 @@ def generate_dataset(config: MMMDataConfig | None = None, *, replicate: int = 0,
     ``replicate`` selects the random streams: replicate ``r`` of a simulation
     study is ``generate_dataset(xmmm.replicate_config(config, r, priors), replicate=r)``.
     """
-    config = _resolve_config(config, overrides)
+    return _generate(_resolve_config(config, overrides), replicate)
+
+
+def _generate(config: MMMDataConfig, replicate: int = 0) -> xr.Dataset:
+    """One dataset of a resolved config (validated, seed set)."""
     replicate = int(replicate)
     transforms = ChannelTransforms.of(config)
     arrays = simulate_arrays(config, [replicate], transforms=transforms)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from functools import cached_property
 from os import PathLike
 from typing import Any
@@ -18,13 +18,16 @@ __all__ = ["MMMResult"]
 _KEYS = ("data", "ground_truth", "config")
 
 
-class MMMResult(Mapping):
+class MMMResult(dict):
     """A generated dataset: the ``xarray.Dataset`` plus the description's dict view.
 
     ``result["data"]`` is the long table (made on first access),
     ``result["ground_truth"]`` the ground-truth mapping and ``result["config"]``
     the config that made it (with the seed used).  ``result.dataset`` is the
     Dataset holding everything; it is the object to compute with.
+
+    It is a read-only ``dict`` with exactly those three keys, so code written
+    for a plain result dict keeps working; the values are made on first access.
 
     Parameters
     ----------
@@ -35,10 +38,11 @@ class MMMResult(Mapping):
     """
 
     def __init__(self, dataset: xr.Dataset, config: MMMDataConfig | None = None) -> None:
+        super().__init__()
         self._dataset = dataset
         self._config = config
 
-    # ---- the Mapping view of the description
+    # ---- the dict view of the description (values computed lazily, never stored in the dict)
     def __getitem__(self, key: str) -> Any:
         if key == "data":
             return self.data
@@ -53,6 +57,39 @@ class MMMResult(Mapping):
 
     def __len__(self) -> int:
         return len(_KEYS)
+
+    def __contains__(self, key: object) -> bool:
+        return key in _KEYS
+
+    def keys(self):
+        return list(_KEYS)
+
+    def values(self):
+        return [self[k] for k in _KEYS]
+
+    def items(self):
+        return [(k, self[k]) for k in _KEYS]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self[key] if key in _KEYS else default
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, MMMResult):
+            return self._dataset.identical(other._dataset)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def _read_only(self, *args, **kwargs):
+        raise TypeError("an MMMResult is read-only; change the config and generate again")
+
+    __setitem__ = __delitem__ = update = pop = popitem = clear = setdefault = _read_only
+
+    def copy(self) -> MMMResult:
+        return MMMResult(self._dataset, self._config)
+
+    def __reduce__(self):
+        return (MMMResult, (self._dataset, self._config))
 
     def __repr__(self) -> str:
         ds = self._dataset
