@@ -500,3 +500,11 @@ def test_as_dataset_of_ground_truth_and_table(default_result):
         as_dataset(default_result["data"], needs=("roas", "spend"), caller="plot_x")
     with pytest.raises(ValueError, match="must map geo -> channel -> value"):
         as_dataset({"roas_values": [1.0]})
+
+
+def test_check_data_quality_takes_the_config_as_second_argument():
+    result = xmmm.generate_mmm_dataset(n_periods=52)
+    assert xmmm.check_data_quality(result["data"], result["config"], warn=False).passed
+    report = xmmm.check_data_quality(result["data"].iloc[:-3], result["config"], warn=False)
+    assert not report.passed
+    assert any("the config makes 156 rows" in issue for issue in report.issues)

@@ -519,6 +519,7 @@ def _geo_list(items: list[tuple[str, float]], fmt: str) -> str:
 
 def check_data_quality(
     data,
+    config=None,
     *,
     warn: bool = True,
     max_correlation: float = 0.9,
@@ -548,6 +549,9 @@ def check_data_quality(
     data : MMMResult, xarray.Dataset or pandas.DataFrame
         A generated dataset (``result`` or ``result.dataset``), also one read
         back from NetCDF; or its long table ``result["data"]`` (see above).
+    config : MMMDataConfig, optional
+        With a long table: also check it against this config (columns, rows,
+        geos, dates; see :func:`validate_output_schema`).
     warn : bool
         Also emit every warning with :func:`warnings.warn` as
         :class:`~xmmm.errors.XmmmWarning`.
@@ -589,7 +593,7 @@ def check_data_quality(
     (True, False)
     """
     if isinstance(data, pd.DataFrame):
-        issues = validate_output_schema(data)
+        issues = validate_output_schema(data, config)
         try:
             table = as_dataset(data, needs=("spend",), caller="check_data_quality")
         except ValueError as err:
