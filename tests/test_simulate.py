@@ -239,6 +239,14 @@ def test_threads_scheduler_and_environment(prior_study, monkeypatch):
     xr.testing.assert_identical(simulate(small_config(), 9, priors=PRIORS), prior_study)
 
 
+def _recording(method, seen: list):
+    def wrapper(self, *args, **kwargs):
+        seen.append(self.scheduler.address)
+        return method(self, *args, **kwargs)
+
+    return wrapper
+
+
 def _with_timeout(func, seconds: float):
     import dask
 
@@ -248,7 +256,7 @@ def _with_timeout(func, seconds: float):
             return pool.submit(func).result(timeout=seconds)
 
 
-def test_client_and_address_in_process(prior_study, tmp_path):
+def test_client_and_address_in_process(prior_study, tmp_path, monkeypatch):
     distributed = pytest.importorskip("distributed")
 
     def run():
@@ -258,6 +266,17 @@ def test_client_and_address_in_process(prior_study, tmp_path):
                                         .compute(), prior_study)
             in_memory = simulate(small_config(), 9, priors=PRIORS, chunks=None, scheduler=cluster.scheduler_address)
             xr.testing.assert_identical(in_memory, prior_study)
+            # no scheduler argument: the address in XMMM_SCHEDULER is used
+            monkeypatch.setenv("XMMM_SCHEDULER", cluster.scheduler_address)
+            seen = []
+            monkeypatch.setattr(distributed.Client, "submit",
+                                _recording(distributed.Client.submit, seen), raising=True)
+            from_env = simulate(small_config(), 9, priors=PRIORS, chunks=3, path=tmp_path / "env.nc")
+            try:
+                xr.testing.assert_identical(from_env.load().drop_attrs(), prior_study.drop_attrs())
+            finally:
+                from_env.close()
+            assert seen, "the study did not go through the scheduler named by XMMM_SCHEDULER"
 
     _with_timeout(run, 120)
 
