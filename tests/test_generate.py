@@ -484,3 +484,26 @@ def test_result_config_with_an_unimportable_custom_pattern():
     channel = ChannelConfig(name="TV", pattern="custom", custom_pattern_func=lambda c, d, s: np.ones(len(d)))
     result = generate_mmm_dataset(small_config(channels=[channel]))
     assert result["config"].channels[0].custom_pattern_func is channel.custom_pattern_func
+
+
+def test_the_description_configuration_examples_generate():
+    channels = [
+        ChannelConfig(name="x-TV", pattern="linear_trend", base_spend=2000.0, spend_trend=0.05, base_effectiveness=0.6),
+        ChannelConfig(name="x-Digital", pattern="seasonal", base_spend=1500.0, seasonal_amplitude=0.4,
+                      seasonal_phase=0.0, base_effectiveness=0.5),
+        ChannelConfig(name="x-Print", pattern="delayed_start", base_spend=800.0, start_period=10, ramp_up_periods=4,
+                      base_effectiveness=0.3),
+        ChannelConfig(name="x-Radio", pattern="on_off", base_spend=1000.0, activation_probability=0.7,
+                      min_active_periods=2, max_active_periods=8, base_effectiveness=0.4),
+    ]
+    regions = RegionConfig(n_regions=3, region_names=["geo_a", "geo_b", "geo_c"], base_sales_rate=10000.0,
+                           sales_trend=0.02, sales_volatility=0.15, seasonal_amplitude=0.2)
+    config = MMMDataConfig(n_periods=52, channels=channels, regions=regions, seed=42)
+    data = generate_mmm_dataset(config)["data"]
+    assert list(data.columns) == ["date", "geo", "y", "x1-TV", "x2-Digital", "x3-Print", "x4-Radio"]
+    assert (data[data.date < data.date.unique()[10]]["x3-Print"] == 0).all()
+    # the description's TransformConfig example gives kappa in currency while spend is max-scaled: say so
+    transforms = TransformConfig(adstock_fun="geometric_adstock", adstock_kwargs={"alpha": 0.5},
+                                 saturation_fun="hill_function", saturation_kwargs={"slope": 1.0, "kappa": 1500.0})
+    with pytest.warns(XmmmWarning, match="almost linear"):
+        generate_mmm_dataset(config, transforms=transforms)
