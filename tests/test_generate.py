@@ -129,7 +129,7 @@ def test_decomposition_identity_is_exact(ds):
 
 def test_transforms_applied_as_declared(ds):
     scaled = ds.spend / ds.spend_scale
-    for j, channel in enumerate(ds.channel.values):
+    for channel in ds.channel.values:
         for geo in ds.geo.values:
             x = scaled.sel(geo=geo, channel=channel).values
             alpha = float(ds.adstock_alpha.sel(geo=geo, channel=channel))

@@ -586,12 +586,14 @@ def to_dataset(
 
 
 def _structural_columns(transforms: ChannelTransforms, family: str) -> dict[str, np.ndarray]:
-    names: dict[str, object] = {}
+    """One column per structural option used by any channel (fill: False, 0 or "" where unused)."""
+    names: list[str] = []
     for name, _ in getattr(transforms, family):
         for p in get_transform(family, name).structural_parameters:
-            names.setdefault(p.name, p)
+            if p.name not in names:
+                names.append(p.name)
     out = {}
-    for pname, p in names.items():
+    for pname in names:
         column = [params.get(pname) for _, params in getattr(transforms, family)]
         sample = next(v for v in column if v is not None)
         if isinstance(sample, bool):

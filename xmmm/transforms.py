@@ -35,10 +35,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import sys
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from xmmm.errors import TransformError
+
+if TYPE_CHECKING:  # xarray is imported only when a labelled wrapper runs
+    import xarray as xr
 
 __all__ = [
     "ADSTOCK_TRANSFORMS",
