@@ -364,3 +364,16 @@ def test_save_all_plots_refuses_a_long_table_before_writing(single, tmp_path):
     with pytest.raises(ValueError, match="save_all_plots needs .* pass the full dataset"):
         plot.save_all_plots(table, tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def test_gallery_script_writes_every_plot_of_the_demo_preset(tmp_path):
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "gallery.py"
+    spec = importlib.util.spec_from_file_location("gallery", path)
+    gallery = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gallery)
+    written = gallery.main([str(tmp_path / "gallery"), "--dpi", "20"])
+    assert sorted(p.name for p in written) == sorted(f"{name}.png" for name in PLOTS)
+    assert all(p.stat().st_size > 0 for p in written)
