@@ -38,7 +38,7 @@ _LAZY = {
     "customize_preset": "xmmm.presets",
     "list_available_presets": "xmmm.presets",
     "check_data_quality": "xmmm.quality",
-    "validate_output_schema": "xmmm.quality",
+    "validate_output_schema": "xmmm.schema",
     "plot_channel_spend": "xmmm.plot",
     "plot_channel_contributions": "xmmm.plot",
     "plot_roas_comparison": "xmmm.plot",

@@ -196,7 +196,7 @@ def describe(dataset, name: str = "dataset") -> str:
     y = dataset["y"]
     lines.append(f"  y: total {float(y.sum()):,.0f}, mean per period and region {float(y.mean()):,.1f}")
 
-    from xmmm.generate import MARGINAL_STEP
+    from xmmm.ground_truth import MARGINAL_STEP
 
     spend = dataset["spend"].sum(["date", "geo"]).values
     contribution = dataset["contribution"].sum(["date", "geo"]).values

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from functools import cached_property
 from os import PathLike
 from typing import Any
@@ -18,7 +18,7 @@ __all__ = ["MMMResult"]
 _KEYS = ("data", "ground_truth", "config")
 
 
-class MMMResult(dict):
+class MMMResult(Mapping):
     """A generated dataset: the ``xarray.Dataset`` plus the description's dict view.
 
     ``result["data"]`` is the long table (made on first access),
@@ -26,8 +26,20 @@ class MMMResult(dict):
     the config that made it (with the seed used).  ``result.dataset`` is the
     Dataset holding everything; it is the object to compute with.
 
-    It is a read-only ``dict`` with exactly those three keys, so code written
-    for a plain result dict keeps working; the values are made on first access.
+    It is a read-only mapping (``collections.abc.Mapping``) with exactly those
+    three keys, so code written for the description's result dict keeps
+    working (``result["data"]``, ``dict(result)``, ``for key in result``); the
+    values are made on first access.  It is not a ``dict``: code that needs
+    one (``json.dumps``) says so with ``dict(result)``.
+
+    Examples
+    --------
+    >>> import xmmm
+    >>> result = xmmm.generate_mmm_dataset(n_periods=20)
+    >>> list(result), len(result)
+    (['data', 'ground_truth', 'config'], 3)
+    >>> sorted(dict(result)) == sorted(result.keys())
+    True
 
     Parameters
     ----------
@@ -38,7 +50,6 @@ class MMMResult(dict):
     """
 
     def __init__(self, dataset: xr.Dataset, config: MMMDataConfig | None = None) -> None:
-        super().__init__()
         self._dataset = dataset
         self._config = config
 
@@ -61,18 +72,6 @@ class MMMResult(dict):
     def __contains__(self, key: object) -> bool:
         return key in _KEYS
 
-    def keys(self):
-        return list(_KEYS)
-
-    def values(self):
-        return [self[k] for k in _KEYS]
-
-    def items(self):
-        return [(k, self[k]) for k in _KEYS]
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return self[key] if key in _KEYS else default
-
     def __eq__(self, other: object) -> bool:
         if isinstance(other, MMMResult):
             return self._dataset.identical(other._dataset)
@@ -80,10 +79,11 @@ class MMMResult(dict):
 
     __hash__ = None  # type: ignore[assignment]
 
-    def _read_only(self, *args, **kwargs):
+    def __setitem__(self, key, value) -> None:
         raise TypeError("an MMMResult is read-only; change the config and generate again")
 
-    __setitem__ = __delitem__ = update = pop = popitem = clear = setdefault = _read_only
+    def __delitem__(self, key) -> None:
+        raise TypeError("an MMMResult is read-only; change the config and generate again")
 
     def copy(self) -> MMMResult:
         return MMMResult(self._dataset, self._config)
