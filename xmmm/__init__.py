@@ -48,7 +48,7 @@ _LAZY = {
     "plot_adstock_kernels": "xmmm.plot",
     "save_all_plots": "xmmm.plot",
     "open_dataset": "xmmm.io",
-    "open_result": "xmmm.io",
+    "open_result": "xmmm.result",
     "load_config": "xmmm.io",
     "load_priors": "xmmm.io",
     "save_config": "xmmm.io",

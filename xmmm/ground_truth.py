@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-__all__ = ["MARGINAL_STEP", "ground_truth_dict", "media_metrics"]
+__all__ = ["MARGINAL_STEP", "channel_summary", "ground_truth_dict", "media_metrics"]
 
 #: relative spend step of the marginal ROAS ground truth (+1 % of spend)
 MARGINAL_STEP = 0.01
@@ -66,6 +66,41 @@ def media_metrics(
         attribution = np.where(media > 0, 100.0 * total_contribution / media, 0.0)
         media_share = np.where(y.sum(axis=-1) > 0, 100.0 * media[..., 0] / y.sum(axis=-1), 0.0)
     return {"roas": roas, "mroas": mroas, "attribution": attribution, "media_share": media_share}
+
+
+def channel_summary(dataset: xr.Dataset) -> pd.DataFrame:
+    """The truth of every channel over all geos and dates of a single dataset.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by the channel's export column; ``spend`` and ``contribution``
+        (totals), ``ROAS`` (total contribution / total spend), ``mROAS`` (the
+        extra outcome of +1 % spend in every geo and period per extra unit of
+        spend, from the per-geo ``mroas``), ``attribution %`` (share of the
+        total media contribution); NaN where a channel never spends.
+
+    Examples
+    --------
+    >>> import xmmm
+    >>> table = channel_summary(xmmm.generate_dataset(n_periods=30))
+    >>> list(table.columns)
+    ['spend', 'contribution', 'ROAS', 'mROAS', 'attribution %']
+    """
+    spend = dataset["spend"].sum(["date", "geo"]).values
+    contribution = dataset["contribution"].sum(["date", "geo"]).values
+    geo_spend = dataset["spend"].sum("date").transpose("geo", "channel").values
+    # the per-geo marginal ROAS is extra / (step * geo spend): summing the extras gives the national figure
+    extra = (dataset["mroas"].transpose("geo", "channel").values * MARGINAL_STEP * geo_spend).sum(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        roas = np.where(spend > 0, contribution / spend, np.nan)
+        mroas = np.where(spend > 0, extra / (MARGINAL_STEP * spend), np.nan)
+        total = contribution.sum()
+        attribution = 100.0 * contribution / total if total > 0 else contribution * np.nan
+    return pd.DataFrame(
+        {"spend": spend, "contribution": contribution, "ROAS": roas, "mROAS": mroas, "attribution %": attribution},
+        index=pd.Index([str(c) for c in dataset["channel_column"].values], name="channel"),
+    )
 
 
 def _per_geo_channel(da: xr.DataArray) -> dict[str, dict[str, float]]:

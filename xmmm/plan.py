@@ -229,6 +229,10 @@ class Plan:
         (``effectiveness * level``).
     control_level, control_coefficient : numpy.ndarray
         (R, G, K).
+    spend_scale : numpy.ndarray, optional
+        (R, G, S): what divides spend before the transforms.  ``None`` in a
+        plan built from a config: the media block computes it from the
+        natural spend; set in a plan rebuilt from a Dataset.
     """
 
     config: MMMDataConfig | None
@@ -247,6 +251,7 @@ class Plan:
     coefficient: np.ndarray
     control_level: np.ndarray
     control_coefficient: np.ndarray
+    spend_scale: np.ndarray | None = None
 
     # ---- derived facts
     @property
@@ -457,6 +462,7 @@ class Plan:
                 optional("control_coefficient", "control") if "control" in ds.dims
                 else np.empty((len(reps), ds.sizes["geo"], 0))
             ),
+            spend_scale=optional("spend_scale", "channel"),
         )
 
     # ---- the true curves of one channel (quality checks, plots, hand-offs)
@@ -493,6 +499,28 @@ class Plan:
         stage = self.saturation[self._channel(channel)]
         numeric = self.numeric("saturation", channel, geos, replicate)
         return stage.transform.apply(np.asarray(x, dtype=float), **numeric, **stage.options)
+
+    def steady_state_contribution(self, channel, spend: np.ndarray, geos=None, replicate: int = 0) -> np.ndarray:
+        """Contribution per period of spending ``spend`` every period (the long-run response).
+
+        ``coefficient * saturation(gain * spend / spend_scale)`` with ``gain``
+        the sum of the adstock weights (1 when they are normalised).
+
+        Parameters
+        ----------
+        channel : str
+        spend : numpy.ndarray
+            Shape (geo, n): sustained spend levels per selected geo.
+        geos : list of str, optional
+            The geos (rows of ``spend``); default all.
+        """
+        j = self._channel(channel)
+        rows = self._rows(geos)
+        gain = self.weights(channel, replicate).sum(axis=-1)[rows]
+        scale = self.spend_scale[replicate, rows, j]
+        coefficient = self.coefficient[replicate, rows, j]
+        x = gain[:, None] * np.asarray(spend, dtype=float) / scale[:, None]
+        return coefficient[:, None] * self.saturation_curve(channel, x, geos, replicate)
 
     def ceiling(self, channel, replicate: int = 0) -> np.ndarray:
         """Supremum of one channel's saturation curve per geo; ``inf`` where it is unbounded."""

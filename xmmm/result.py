@@ -6,14 +6,16 @@ import json
 from collections.abc import Iterator, Mapping
 from functools import cached_property
 from os import PathLike
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import xarray as xr
 
 from xmmm.config import MMMDataConfig
+from xmmm.errors import ConfigError, DataFileError
 
-__all__ = ["MMMResult"]
+__all__ = ["MMMResult", "open_result"]
 
 _KEYS = ("data", "ground_truth", "config")
 
@@ -158,3 +160,31 @@ class MMMResult(Mapping):
         from xmmm.io import to_parquet
 
         to_parquet(self._dataset, path, **kwargs)
+
+
+def open_result(path: str | PathLike) -> MMMResult:
+    """Read an xmmm NetCDF file as an :class:`MMMResult`.
+
+    The result's ``config`` is the one stored in the file, so
+    ``xmmm.generate_dataset(open_result(path).config)`` reproduces the file.
+
+    Raises
+    ------
+    DataFileError
+        As :func:`xmmm.open_dataset`, and for a simulation study (several
+        replicates): read it with :func:`xmmm.open_dataset` and select one.
+    """
+    from xmmm.io import open_dataset
+
+    dataset = open_dataset(path)
+    if "replicate" in dataset.dims:
+        raise DataFileError(
+            f"{Path(path)}: holds {dataset.sizes['replicate']} replicates; read it with "
+            "xmmm.open_dataset and select one, e.g. .isel(replicate=0)"
+        )
+    result = MMMResult(dataset)
+    try:
+        result.config  # noqa: B018 - fail here, naming the file, rather than later
+    except ConfigError as err:
+        raise DataFileError(f"{Path(path)}: the stored config is not valid: {err}") from None
+    return result

@@ -62,8 +62,7 @@ from xmmm.config import MMMDataConfig
 from xmmm.errors import ConfigError, GenerationError, XmmmWarning
 from xmmm.blocks.outcome import check_finite, check_non_negative
 from xmmm.dataset import to_dataset
-from xmmm.engine import run
-from xmmm.generate import _resolve_config
+from xmmm.generate import _resolve_config, simulate_arrays
 from xmmm.plan import Plan
 from xmmm.suspicious import suspicious
 from xmmm.priors import (
@@ -98,17 +97,13 @@ class _Job:
 
     def block(self, replicates: Sequence[int]) -> dict[str, np.ndarray]:
         """Every array of the given replicates: the core's output plus the drawn base values."""
-        return self.run(replicates)[1]
-
-    def run(self, replicates: Sequence[int]) -> tuple[Plan, dict[str, np.ndarray]]:
-        """The plan and every array of the given replicates (drawn base values included)."""
         reps = [int(r) for r in replicates]
         base = sample_base(self.config, self.sampled, reps)
-        plan = Plan.build(self.config, reps, base or None)
-        arrays = run(plan)
-        labels = dict(replicates=reps, geos=plan.geos, dates=plan.dates)
+        arrays = simulate_arrays(self.config, reps, base or None)
+        config = self.config
+        labels = dict(replicates=reps, geos=config.region_names, dates=config.dates)
         try:
-            check_finite(arrays, channels=plan.channels, controls=plan.controls, **labels)
+            check_finite(arrays, channels=config.channel_names, controls=config.control_names, **labels)
             if self.on_negative == "raise":
                 check_non_negative(arrays, **labels)
         except GenerationError as err:
@@ -118,7 +113,12 @@ class _Job:
             raise
         for key, values in base.items():
             arrays[_PRIOR_PREFIX + key] = values
-        return plan, arrays
+        return arrays
+
+    def plan(self, replicates: Sequence[int]) -> Plan:
+        """The parameter plan of the given replicates."""
+        reps = [int(r) for r in replicates]
+        return Plan.build(self.config, reps, sample_base(self.config, self.sampled, reps) or None)
 
     def __dask_tokenize__(self):
         return (
@@ -237,8 +237,8 @@ def simulate(
 
     # one replicate now: bad priors and negative outcomes fail early, warnings are
     # checked once, and it is the template (names, shapes, dtypes, labels) of every block
-    probe_plan, probe = job.run([first])
-    for message in suspicious(probe_plan, probe):
+    probe = job.block([first])
+    for message in suspicious(job.plan([first]), probe):
         warnings.warn(f"{message} (checked on replicate {first} only)", XmmmWarning, stacklevel=2)
     reps = np.arange(first, first + n, dtype=np.int64)
     attrs = {"n_replicates": n, "first_replicate": first, "xmmm_priors": priors_to_json(sampled)}
