@@ -85,7 +85,7 @@ def _saturation_range_warnings(plan: Plan, arrays: Mapping[str, np.ndarray]) -> 
     for i, channel in enumerate(plan.config.channels):
         stage = plan.saturation[i]
         name, spec = stage.name, stage.transform
-        if name == "none":
+        if name == "none" or spec.power_law:
             continue
         x = adstocked[:, i, :]
         active = x[x > 0]

@@ -312,6 +312,10 @@ class Transform:
         carry-over weights (``mode`` excluded).
     constraints : tuple of Constraint
         Rules joining several parameters.
+    power_law : bool
+        Saturations whose elasticity is the same at every input (``x**alpha``):
+        where spend falls on the curve says nothing about the parameters, so
+        "the curve barely bends over the spend range" is no warning for them.
     """
 
     name: str
@@ -326,6 +330,7 @@ class Transform:
     ceiling: Callable | None = field(default=None, repr=False)
     weights_kernel: Callable | None = field(default=None, repr=False)
     constraints: tuple[Constraint, ...] = field(default=(), repr=False)
+    power_law: bool = False
 
     # ---- the parameters
     @property

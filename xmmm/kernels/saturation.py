@@ -258,6 +258,7 @@ ROOT = declare(
     pymc_function="root_saturation",
     pymc_component="RootSaturation",
     coefficient="beta",
+    power_law=True,
 )
 
 
