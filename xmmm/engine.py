@@ -20,18 +20,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
 from xmmm.blocks.baseline import baseline
 from xmmm.blocks.controls import controls
 from xmmm.blocks.effects import contributions, transform
-from xmmm.blocks.media import natural_spend, spend_scale
+from xmmm.blocks.exposures import cost_per_exposure, media_series, stepped
+from xmmm.blocks.media import natural_activity, spend_scale
 from xmmm.blocks.outcome import outcome
+from xmmm.blocks.reach import reachable_share
 from xmmm.ground_truth import MARGINAL_STEP, media_metrics
 from xmmm.plan import Plan
 
-__all__ = ["Interventions", "run"]
+__all__ = ["Interventions", "run", "stores_population"]
 
 
 @dataclass(frozen=True)
@@ -41,25 +44,37 @@ class Interventions:
     Attributes
     ----------
     spend : numpy.ndarray, optional
-        Replaces the spend, broadcast to (R, G, S, T).
+        Replaces the spend, broadcast to (R, G, S, T).  For a channel without
+        spend it replaces what its pattern gives: the exposures of organic
+        media, the values of a treatment.
     scale : numpy.ndarray, optional
-        Multiplies the spend, broadcast to (R, G, S, T).
+        Multiplies the spend (and so the exposures and impressions it buys),
+        broadcast to (R, G, S, T); multiplies the exposures of organic media
+        and a treatment's deviation from its baseline value, so that 0
+        switches any channel off (a treatment to its baseline value).
 
-    The spend scale (what divides spend before the transforms) is that of
-    the natural, un-intervened spend: an intervention changes the media, not
-    the model.
+    The spend scale (what divides spend, exposures or reach before the
+    transforms) is that of the natural, un-intervened media: an intervention
+    changes the media, not the model.  A changed spend of a reach-and-frequency
+    channel buys impressions at the same cost, which split into reach and
+    frequency by the same curve as the data (:mod:`xmmm.blocks.reach`).
     """
 
     spend: np.ndarray | None = None
     scale: np.ndarray | None = None
 
-    def apply(self, spend: np.ndarray) -> np.ndarray:
-        """The intervened spend."""
+    def apply(self, spend: np.ndarray, step=None) -> np.ndarray:
+        """The intervened spend (or activity, see above).
+
+        ``step(activity, factor)`` applies ``scale`` (default: a product;
+        :func:`xmmm.blocks.exposures.stepped` scales treatments' deviations).
+        """
         out = spend
         if self.spend is not None:
             out = np.broadcast_to(np.asarray(self.spend, dtype=float), spend.shape).copy()
         if self.scale is not None:
-            out = out * np.asarray(self.scale, dtype=float)
+            factor = np.asarray(self.scale, dtype=float)
+            out = out * factor if step is None else step(out, factor)
         return out
 
 
@@ -79,19 +94,30 @@ def run(plan: Plan, interventions: Interventions | None = None) -> dict[str, np.
         ``saturation_*`` (R, G, S).
     """
     base = baseline(plan)
-    natural = natural_spend(plan)
-    scale = spend_scale(natural, plan.config.transforms.spend_scaling)
-    spend = natural if interventions is None else interventions.apply(natural)
+    natural = natural_activity(plan)
+    cost, share = cost_per_exposure(plan), reachable_share(plan)
+    natural_media = media_series(plan, natural, cost, share)
+    scale = input_scale(plan, natural_media["input"])
+    activity = natural if interventions is None else interventions.apply(natural, partial(stepped, plan))
+    media = natural_media if interventions is None else media_series(plan, activity, cost, share)
 
-    adstocked, saturated = transform(plan, spend / scale[..., None])
-    contribution = contributions(plan, saturated)
-    # marginal ROAS: the same transforms on spend raised by MARGINAL_STEP, scale held fixed
-    _, saturated_up = transform(plan, spend * (1.0 + MARGINAL_STEP) / scale[..., None])
-    extra = (plan.coefficient[..., None] * (saturated_up - saturated)).sum(axis=-1)
+    adstocked, saturated = transform(plan, media["input"] / scale[..., None], media.get("frequency"))
+    contribution = contributions(plan, saturated, adstocked)
+    # marginal ROAS: the same media with the activity raised by MARGINAL_STEP, scale held fixed
+    up = media_series(plan, stepped(plan, activity, 1.0 + MARGINAL_STEP), cost, share)
+    adstocked_up, saturated_up = transform(plan, up["input"] / scale[..., None], up.get("frequency"))
+    contribution_up = contributions(plan, saturated_up, adstocked_up)
+    if plan.inputs.revenue_per_kpi is None and plan.inputs.reach_frequency.size == 0:
+        extra = (plan.coefficient[..., None] * (saturated_up - saturated)).sum(axis=-1)
+    else:
+        extra = _in_revenue(plan, contribution_up - contribution).sum(axis=-1)
 
     control = controls(plan)
     out = outcome({**base, **control, "contribution": contribution})
-    metrics = media_metrics(spend, contribution, extra, out["y"])
+    spend = media["spend"]
+    metrics = media_metrics(spend, contribution, extra, out["y"], revenue_per_kpi=plan.inputs.revenue_per_kpi,
+                            is_media=None if plan.inputs.spend_only else plan.inputs.is_media)
+    extended = {} if plan.inputs.spend_only else _media_inputs(plan, media, contribution)
     return _ordered(
         {
             "spend": spend,
@@ -109,7 +135,43 @@ def run(plan: Plan, interventions: Interventions | None = None) -> dict[str, np.
             "control_coefficient": plan.control_coefficient,
             **metrics,
             **plan.params,
+            **extended,
+            **({"population": plan.population} if stores_population(plan.config) else {}),
         }
+    )
+
+
+def input_scale(plan: Plan, natural_input: np.ndarray) -> np.ndarray:
+    """The scale (R, G, S) dividing each channel's input before the transforms; 1 for treatments."""
+    scale = spend_scale(natural_input, plan.config.transforms.spend_scaling, plan.population)
+    treatments = plan.inputs.treatments
+    if treatments.size:
+        scale[:, :, treatments] = 1.0
+    return scale
+
+
+def _in_revenue(plan: Plan, kpi: np.ndarray) -> np.ndarray:
+    """KPI amounts (R, G, S, T) in revenue (times the revenue per KPI; unchanged without one)."""
+    rpk = plan.inputs.revenue_per_kpi
+    return kpi if rpk is None else kpi * rpk[:, :, None, :]
+
+
+def _media_inputs(plan: Plan, media, contribution: np.ndarray) -> dict[str, np.ndarray]:
+    """The series and truth of channel kinds other than paid spend, and of a KPI that is not revenue."""
+    out = {k: v for k, v in media.items() if k not in ("spend", "input")}
+    out["incremental_outcome"] = contribution.sum(axis=-1)
+    if plan.inputs.revenue_per_kpi is not None:
+        out["revenue_per_kpi"] = plan.inputs.revenue_per_kpi
+        out["incremental_revenue"] = _in_revenue(plan, contribution).sum(axis=-1)
+    return out
+
+
+def stores_population(config) -> bool:
+    """Whether a dataset holds ``population``: configured, used by the spend scaling or bounding reach."""
+    return (
+        config.regions.population is not None
+        or config.transforms.spend_scaling == "per_capita_median"
+        or any(c.is_reach_frequency for c in config.channels)
     )
 
 

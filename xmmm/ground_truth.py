@@ -22,7 +22,8 @@ MARGINAL_STEP = 0.01
 
 
 def media_metrics(
-    spend: np.ndarray, contribution: np.ndarray, extra: np.ndarray, y: np.ndarray
+    spend: np.ndarray, contribution: np.ndarray, extra: np.ndarray, y: np.ndarray, *,
+    revenue_per_kpi: np.ndarray | None = None, is_media: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     r"""ROAS, marginal ROAS, attribution and media share of a generation.
 
@@ -33,14 +34,20 @@ def media_metrics(
     extra : numpy.ndarray
         (..., G, S): the extra outcome over the window when the channel's spend
         is raised by :data:`MARGINAL_STEP` in every period (the spend scale
-        held fixed).
+        held fixed), in revenue.
     y : numpy.ndarray
         (..., G, T) the outcome.
+    revenue_per_kpi : numpy.ndarray, optional
+        (..., G, T) revenue of one unit of ``y`` when ``y`` is not revenue:
+        ROAS is then in revenue (``contribution * revenue_per_kpi``).
+    is_media : numpy.ndarray, optional
+        (S,) bool: the channels that attribution and media share count
+        (non-media treatments are not media); default all.
 
     Returns
     -------
     dict
-        ``roas`` and ``mroas`` (..., G, S) in y per unit of spend,
+        ``roas`` and ``mroas`` (..., G, S) in revenue per unit of spend,
         ``attribution`` (..., G, S) in percent of the geo's media contribution,
         ``media_share`` (..., G) in percent of y; 0 where undefined.
 
@@ -59,11 +66,14 @@ def media_metrics(
     """
     total_spend = spend.sum(axis=-1)
     total_contribution = contribution.sum(axis=-1)
+    total_return = (total_contribution if revenue_per_kpi is None
+                    else (contribution * revenue_per_kpi[..., None, :]).sum(axis=-1))
+    counted = total_contribution if is_media is None else np.where(is_media, total_contribution, 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        roas = np.where(total_spend > 0, total_contribution / total_spend, 0.0)
+        roas = np.where(total_spend > 0, total_return / total_spend, 0.0)
         mroas = np.where(total_spend > 0, extra / (MARGINAL_STEP * total_spend), 0.0)
-        media = total_contribution.sum(axis=-1, keepdims=True)
-        attribution = np.where(media > 0, 100.0 * total_contribution / media, 0.0)
+        media = counted.sum(axis=-1, keepdims=True)
+        attribution = np.where(media > 0, 100.0 * counted / media, 0.0)
         media_share = np.where(y.sum(axis=-1) > 0, 100.0 * media[..., 0] / y.sum(axis=-1), 0.0)
     return {"roas": roas, "mroas": mroas, "attribution": attribution, "media_share": media_share}
 

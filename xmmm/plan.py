@@ -37,6 +37,7 @@ import numpy as np
 
 from xmmm.config import MMMDataConfig
 from xmmm.errors import ConfigError
+from xmmm.inputs import MediaInputs
 from xmmm.kernels.declare import Transform
 from xmmm.random import stream_keys, uniforms
 from xmmm.transforms import get_transform
@@ -81,9 +82,16 @@ class StageGroup:
 
 
 def channel_stages(config: MMMDataConfig, family: str) -> tuple[Stage, ...]:
-    """The configured adstock or saturation of every channel, resolved (defaults filled)."""
+    """The configured adstock or saturation of every channel, resolved (defaults filled).
+
+    A non-media treatment enters linearly: its stages are ``"none"`` whatever
+    the transforms say.
+    """
     stages = []
-    for i in range(len(config.channels)):
+    for i, channel in enumerate(config.channels):
+        if channel.kind == "treatment":
+            stages.append(Stage(get_transform(family, "none"), {}))
+            continue
         name, resolved = config.transforms.for_channel(i, family)
         spec = get_transform(family, name)
         numeric, options = spec.split(resolved)
@@ -139,8 +147,9 @@ def base_values(config: MMMDataConfig, n_replicates: int) -> dict[str, np.ndarra
         f"regions.{f}": rep(getattr(reg, f))
         for f in ("base_sales_rate", "sales_trend", "sales_volatility", "seasonal_amplitude")
     }
-    # a custom pattern returns spend in currency: its level is the regional factor alone
-    out["channels.base_spend"] = rep([1.0 if c.pattern == "custom" else c.base_spend for c in config.channels])
+    # a custom pattern returns spend in currency: its level is the regional factor alone;
+    # the level of a channel without spend is its base_value (exposures, a treatment's value)
+    out["channels.base_spend"] = rep([1.0 if c.pattern == "custom" else c.level for c in config.channels])
     out["channels.base_effectiveness"] = rep([c.base_effectiveness for c in config.channels])
     out["controls.base_value"] = rep(
         [1.0 if c.pattern == "custom" else c.base_value for c in config.control_variables]
@@ -156,6 +165,15 @@ def base_values(config: MMMDataConfig, n_replicates: int) -> dict[str, np.ndarra
 
 
 # --------------------------------------------------------------------------- regional variation
+def population_of(population, level: np.ndarray) -> np.ndarray:
+    """People per (replicate, geo): given per geo, a total split in proportion to the level, or the level."""
+    if population is None:
+        return level.copy()
+    if isinstance(population, (list, tuple)):
+        return np.broadcast_to(np.asarray(population, dtype=float), level.shape).copy()
+    return float(population) * level / level.sum(axis=-1, keepdims=True)
+
+
 def regional_factors(
     seed: int,
     role: str,
@@ -233,6 +251,16 @@ class Plan:
         (R, G, S): what divides spend before the transforms.  ``None`` in a
         plan built from a config: the media block computes it from the
         natural spend; set in a plan rebuilt from a Dataset.
+    population : numpy.ndarray, optional
+        (R, G) people per geo (``RegionConfig.population``; proportional to
+        the level when not configured).  ``None`` in a plan rebuilt from a
+        Dataset without a ``population`` variable.
+    inputs : MediaInputs, optional
+        What each channel's data are made of (kinds, units, costs, reach,
+        treatments' baselines, revenue per KPI); ``None``: paid spend only.
+    cost_level : numpy.ndarray, optional
+        (R, G, S) cost per exposure before its trend and noise (the configured
+        cost times the regional factor); NaN for channels without a cost.
     """
 
     config: MMMDataConfig | None
@@ -252,6 +280,9 @@ class Plan:
     control_level: np.ndarray
     control_coefficient: np.ndarray
     spend_scale: np.ndarray | None = None
+    population: np.ndarray | None = None
+    inputs: MediaInputs | None = None
+    cost_level: np.ndarray | None = None
 
     # ---- derived facts
     @property
@@ -327,6 +358,13 @@ class Plan:
         )
         effectiveness = values["channels.base_effectiveness"][:, None, :] * effect_factor
         coefficient = effectiveness * level[..., None]
+        treatments = [i for i, c in enumerate(config.channels) if c.kind == "treatment"]
+        if treatments:
+            # a treatment's effect is linear in its value: effectiveness * level per base_value of change
+            base_level = values["channels.base_spend"][:, None, treatments]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                coefficient[..., treatments] = np.where(
+                    base_level > 0, coefficient[..., treatments] / base_level, 0.0)
 
         value_factor = regional_factors(seed, "control_value", geo, controls, 1.0, sim, reps)
         value_spread = np.array([c.regional_value_variation for c in config.control_variables])
@@ -339,6 +377,12 @@ class Plan:
         with np.errstate(divide="ignore", invalid="ignore"):
             per_unit = np.where(base_value > 0, values["controls.base_effectiveness"][:, None, :] / base_value, 0.0)
         control_coefficient = per_unit * control_factor * level[..., None]
+
+        inputs = MediaInputs.of(config, len(reps))
+        cost_level = None
+        if inputs.has_cost.any():
+            cost_factor = regional_factors(seed, "cost", geo, channels, regions.channel_param_variation, sim, reps)
+            cost_level = inputs.cost_per_exposure[None, None, :] * cost_factor
 
         plan = cls(
             config=config,
@@ -357,6 +401,9 @@ class Plan:
             coefficient=coefficient,
             control_level=control_level,
             control_coefficient=control_coefficient,
+            population=population_of(regions.population, level),
+            inputs=inputs,
+            cost_level=cost_level,
         )
         plan.validate()
         return plan
@@ -463,6 +510,8 @@ class Plan:
                 else np.empty((len(reps), ds.sizes["geo"], 0))
             ),
             spend_scale=optional("spend_scale", "channel"),
+            population=values("population", "geo") if "population" in has else None,
+            inputs=MediaInputs.from_dataset(ds, len(reps)),
         )
 
     # ---- the true curves of one channel (quality checks, plots, hand-offs)

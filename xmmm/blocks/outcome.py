@@ -15,7 +15,7 @@ import numpy as np
 
 from xmmm.errors import GenerationError
 
-__all__ = ["LAYOUT", "check_finite", "check_non_negative", "outcome"]
+__all__ = ["LAYOUT", "PER_KIND", "check_finite", "check_non_negative", "outcome"]
 
 
 def outcome(components: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -37,7 +37,12 @@ LAYOUT = {
     "control_effect": ("control", "date"), "baseline": ("date",), "baseline_level": ("date",),
     "baseline_trend": ("date",), "baseline_seasonality": ("date",), "baseline_noise": ("date",),
     "y": ("date",), "control_level": ("control",), "control_coefficient": ("control",), "media_share": (),
+    "exposure": ("channel", "date"), "cost_per_exposure": ("channel", "date"), "reach": ("channel", "date"),
+    "frequency": ("channel", "date"), "treatment_value": ("channel", "date"), "revenue_per_kpi": ("date",),
+    "population": (),
 }
+#: series that hold NaN for the channels that do not have them (exposures of a channel acting on spend, ...)
+PER_KIND = ("exposure", "cost_per_exposure", "reach", "frequency", "treatment_value")
 
 
 def check_finite(
@@ -54,14 +59,18 @@ def check_finite(
     Every array has a leading (replicate, geo); the axes after them are those
     of :data:`LAYOUT` (``(channel,)`` for per-channel truth not listed there).
     NaN is allowed in transform parameters (``adstock_*``, ``saturation_*``),
-    where it marks a channel whose function has no such parameter.
+    where it marks a channel whose function has no such parameter, and in the
+    series of :data:`PER_KIND` (a channel without exposures has none).
     """
     labels = {"channel": channels, "control": controls}
     for name, a in arrays.items():
         a = np.asarray(a)
         if a.dtype.kind != "f" or name.startswith(("adstock_", "saturation_")) or np.isfinite(a).all():
             continue
-        index = np.unravel_index(int(np.flatnonzero(~np.isfinite(a).ravel())[0]), a.shape)
+        bad = np.isinf(a) if name in PER_KIND else ~np.isfinite(a)
+        if not bad.any():
+            continue
+        index = np.unravel_index(int(np.flatnonzero(bad.ravel())[0]), a.shape)
         r, g = index[0], index[1]
         parts = []
         if len(replicates) > 1 or replicates[r] != 0:
