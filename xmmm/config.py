@@ -276,7 +276,8 @@ class ChannelConfig:
         log-normal noise, capped so the share never exceeds 1), >= 0.
     baseline_value : float
         Treatments: the value their counterfactual refers to (e.g. 0 for no
-        promotion, the regular price for a price).  Not varied by region.
+        promotion, the regular price for a price).  A treatment's level is
+        not varied by region, so every geo shares its baseline value.
     """
 
     name: str

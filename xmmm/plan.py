@@ -360,6 +360,9 @@ class Plan:
         coefficient = effectiveness * level[..., None]
         treatments = [i for i, c in enumerate(config.channels) if c.kind == "treatment"]
         if treatments:
+            # a treatment's level is not varied by region: its baseline value is shared by every geo
+            spend_level[..., treatments] = np.broadcast_to(
+                values["channels.base_spend"][:, None, treatments], spend_level[..., treatments].shape)
             # a treatment's effect is linear in its value: effectiveness * level per base_value of change
             base_level = values["channels.base_spend"][:, None, treatments]
             with np.errstate(divide="ignore", invalid="ignore"):
@@ -549,11 +552,18 @@ class Plan:
         numeric = self.numeric("saturation", channel, geos, replicate)
         return stage.transform.apply(np.asarray(x, dtype=float), **numeric, **stage.options)
 
-    def steady_state_contribution(self, channel, spend: np.ndarray, geos=None, replicate: int = 0) -> np.ndarray:
+    def steady_state_contribution(self, channel, spend: np.ndarray, geos=None, replicate: int = 0,
+                                  frequency: np.ndarray | None = None) -> np.ndarray:
         """Contribution per period of spending ``spend`` every period (the long-run response).
 
         ``coefficient * saturation(gain * spend / spend_scale)`` with ``gain``
-        the sum of the adstock weights (1 when they are normalised).
+        the sum of the adstock weights (1 when they are normalised).  For a
+        channel with exposures ``spend`` is the sustained exposures; for a
+        reach-and-frequency channel it is the sustained reach at a
+        ``frequency`` held fixed, ``coefficient * gain * reach / spend_scale *
+        saturation(frequency)`` (linear in reach, as Meridian's response
+        curves of such channels); for a treatment it is the deviation from
+        the baseline value, ``coefficient * deviation``.
 
         Parameters
         ----------
@@ -562,14 +572,25 @@ class Plan:
             Shape (geo, n): sustained spend levels per selected geo.
         geos : list of str, optional
             The geos (rows of ``spend``); default all.
+        frequency : numpy.ndarray, optional
+            Shape (geo,): the frequency of a reach-and-frequency channel.
         """
         j = self._channel(channel)
         rows = self._rows(geos)
+        kind = self.inputs.kinds[j] if self.inputs is not None else "paid"
+        coefficient = self.coefficient[replicate, rows, j]
+        x = np.asarray(spend, dtype=float)
+        if kind == "treatment":
+            return coefficient[:, None] * x
         gain = self.weights(channel, replicate).sum(axis=-1)[rows]
         scale = self.spend_scale[replicate, rows, j]
-        coefficient = self.coefficient[replicate, rows, j]
-        x = gain[:, None] * np.asarray(spend, dtype=float) / scale[:, None]
-        return coefficient[:, None] * self.saturation_curve(channel, x, geos, replicate)
+        if kind.endswith("reach_frequency"):
+            if frequency is None:
+                raise ValueError(f"channel {channel!r} has reach and frequency: give the frequency to hold fixed")
+            effective = self.saturation_curve(channel, np.asarray(frequency, dtype=float)[:, None], geos, replicate)
+            return coefficient[:, None] * gain[:, None] * x / scale[:, None] * effective
+        return coefficient[:, None] * self.saturation_curve(channel, gain[:, None] * x / scale[:, None], geos,
+                                                            replicate)
 
     def ceiling(self, channel, replicate: int = 0) -> np.ndarray:
         """Supremum of one channel's saturation curve per geo; ``inf`` where it is unbounded."""
