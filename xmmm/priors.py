@@ -62,15 +62,21 @@ __all__ = [
 
 
 # --------------------------------------------------------------------------- distributions
-# PyMC's signatures give the names, order and defaults of the parameters, preliz
+# PyMC's signatures give the names, order and defaults of the parameters; preliz
 # resolves the parameterisation (Beta mu/sigma or mu/nu, Gamma mu/sigma, sigma or
-# precision, ...), and scipy evaluates the quantile from preliz's resolved
-# parameters: preliz's own ppf rounds differently for most distributions, and
-# the draws of xmmm 0.1 must stay bit for bit.
+# precision, ...); scipy evaluates the quantile from preliz's resolved parameters.
+# preliz's own ppf is not used: it rounds differently for most distributions
+# (draws stay bit-identical to xmmm 0.1's) and compiles per process.
+
+
+def _inverse_gamma_scale(d, p):
+    # PyMC's beta = mu (mu^2 + sigma^2) / sigma^2; preliz's mu^3 / sigma^2 + mu rounds otherwise
+    return p["mu"] * (p["mu"] ** 2 + p["sigma"] ** 2) / p["sigma"] ** 2 if "mu" in p else d.beta
+
 
 #: PyMC name -> (scipy.stats name, its arguments from the preliz distribution ``d``
 #: and the given parameters ``p``, ``"fold"`` or ``"expit"`` for the two that
-#: scipy lacks).  ``p`` is read where preliz's own conversion rounds otherwise.
+#: scipy lacks).  ``p`` is read only where preliz's own conversion rounds otherwise.
 _SCIPY: dict[str, tuple[str, Callable, str]] = {
     "Normal": ("norm", lambda d, p: {"loc": d.mu, "scale": d.sigma}, ""),
     "HalfNormal": ("halfnorm", lambda d, p: {"scale": d.sigma}, ""),
@@ -83,13 +89,7 @@ _SCIPY: dict[str, tuple[str, Callable, str]] = {
     ),
     "Beta": ("beta", lambda d, p: {"a": d.alpha, "b": d.beta}, ""),
     "Gamma": ("gamma", lambda d, p: {"a": d.alpha, "scale": 1.0 / d.beta}, ""),
-    # PyMC's beta = mu (mu^2 + sigma^2) / sigma^2; preliz's mu^3 / sigma^2 + mu rounds otherwise
-    "InverseGamma": (
-        "invgamma",
-        lambda d, p: {"a": d.alpha, "scale": p["mu"] * (p["mu"] ** 2 + p["sigma"] ** 2) / p["sigma"] ** 2
-                      if "mu" in p else d.beta},
-        "",
-    ),
+    "InverseGamma": ("invgamma", lambda d, p: {"a": d.alpha, "scale": _inverse_gamma_scale(d, p)}, ""),
     # preliz keeps a given scale as 1 / (1 / scale)
     "Exponential": ("expon", lambda d, p: {"scale": p["scale"] if "scale" in p else 1.0 / d.lam}, ""),
     "Uniform": ("uniform", lambda d, p: {"loc": d.lower, "scale": d.upper - d.lower}, ""),
@@ -171,15 +171,18 @@ def _pymc_parameters(name: str) -> tuple[tuple[str, object], ...]:
 
 
 def _missing(name: str, names: Sequence[str]) -> str:
+    """Python's own words for missing arguments, as the message has always been."""
     quoted = [repr(n) for n in names]
-    listed = quoted[0] if len(quoted) == 1 else (
-        f"{quoted[0]} and {quoted[1]}" if len(quoted) == 2 else ", ".join(quoted[:-1]) + f", and {quoted[-1]}"
-    )
+    listed = " and ".join(quoted) if len(quoted) <= 2 else ", ".join(quoted[:-1]) + f", and {quoted[-1]}"
     return f"{name}: missing {len(names)} required positional argument{'s' if len(names) > 1 else ''}: {listed}"
 
 
 def _preliz_distribution(name: str, given: Mapping[str, np.ndarray]):
-    """preliz's distribution of PyMC's ``name`` with the given parameters (float arrays).
+    """preliz's distribution of PyMC's ``name`` with the given parameters.
+
+    ``given`` holds float arrays (0-d for one value), not Python floats: numpy
+    rounds ``x ** 2`` and ``x ** 0.5`` as ``x * x`` and ``sqrt(x)``, which the
+    draws rely on.
 
     Applies PyMC's defaults (those of its signature; ``sigma = 1`` when neither
     ``sigma`` nor the precision is given; InverseGamma ``beta = 1``;
@@ -199,7 +202,6 @@ def _preliz_distribution(name: str, given: Mapping[str, np.ndarray]):
         raise ConfigError(_missing(name, missing))
     kwargs = {k: np.asarray(default, dtype=float) for k, default in pymc_params
               if default is not _REQUIRED and default is not None}
-    # 0-d arrays, not Python floats: numpy's x**2 and x**0.5 round as xmmm 0.1's did
     kwargs.update(given)
     names = {k for k, _ in pymc_params}
     precision = next((k for k in ("tau", "lam") if "sigma" in names and k in names), None)
@@ -223,7 +225,7 @@ def _preliz_distribution(name: str, given: Mapping[str, np.ndarray]):
             raise ConfigError(f"{name}: {err}") from None
         dist = None
     if dist is None or not dist.is_frozen:
-        raise ConfigError(f"{name}: {_ALTERNATIVES[name]}")
+        raise ConfigError(f"{name}: {_ALTERNATIVES.get(name, 'give ' + ', '.join(sorted(names)))}")
     return dist
 
 
