@@ -816,7 +816,7 @@ def _organic_media(seed: int) -> MMMDataConfig:
                      spend_volatility=0.1),
             _organic("SEO", "linear_trend", 25_000, 0.06, _geometric(0.5, 6), _hill(0.55),
                      unit="clicks", spend_trend=0.004, spend_volatility=0.12),
-            _organic("Organic social", "seasonal", 1_500_000, 0.04, _geometric(0.4, 5), _hill(2.0, 1.5),
+            _organic("Organic_social", "seasonal", 1_500_000, 0.04, _geometric(0.4, 5), _hill(2.0, 1.5),
                      kind="organic_reach_frequency", reachable_share=0.2, reach_volatility=0.1,
                      seasonal_amplitude=0.3, spend_volatility=0.2),
         ],
@@ -1059,6 +1059,14 @@ _SHORT = {
 }
 
 
+def _tag(channel: ChannelConfig) -> str:
+    """What a channel is, when it is not paid media acting on spend: `` (impressions)``, `` (R&F)``, ..."""
+    if channel.kind == "paid":
+        return "" if channel.unit == "spend" else f" ({channel.unit})"
+    return {"reach_frequency": " (R&F)", "organic": f" (organic {channel.unit})",
+            "organic_reach_frequency": " (organic R&F)", "treatment": " (treatment)"}[channel.kind]
+
+
 def _distinct(values) -> list:
     out: list = []
     for v in values:
@@ -1086,8 +1094,10 @@ def presets_table_markdown(names: list[str] | None = None) -> str:
     str
         One row per preset: periods and frequency, regions, channels, spend
         patterns, adstock and saturation functions, controls, and the media
-        contribution as a share of ``y`` and the ROAS, each as the range over
-        geos (and channels), from the preset's own seed.
+        contribution as a share of ``y`` and the ROAS of the paid channels, each
+        as the range over geos (and channels), from the preset's own seed.
+        Channels other than paid media acting on spend are tagged
+        (``(impressions)``, ``(R&F)``, ``(organic clicks)``, ``(treatment)``).
 
     Examples
     --------
@@ -1107,7 +1117,7 @@ def presets_table_markdown(names: list[str] | None = None) -> str:
         config = get_preset_config(name)
         ds = generate_dataset(config)
         freq = {"W": "weekly", "D": "daily"}.get(config.frequency, config.frequency)
-        channels = config.channel_names
+        channels = [f"{c.name}{_tag(c)}" for c in config.channels]
         channel_text = ", ".join(channels)
         if len(channels) > 6:
             channel_text = f"{len(channels)} ({', '.join(channels[:4])}, ...)"
@@ -1119,7 +1129,8 @@ def presets_table_markdown(names: list[str] | None = None) -> str:
         controls = ", ".join(config.control_names) or "none"
         share = ds["media_share"].values
         scenario = descriptions[name].split(": ", 1)[-1]
-        roas = ds["roas"].values
+        paid = [i for i, c in enumerate(config.channels) if c.has_spend]
+        roas = ds["roas"].values[..., paid]
         lines.append(
             f"| `{name}` | {scenario[:1].upper() + scenario[1:]} | {config.n_periods} {freq} "
             f"| {config.regions.n_regions} | {channel_text} | {', '.join(patterns)} "

@@ -111,7 +111,8 @@ def media_series(plan: Plan, activity: np.ndarray, cost: np.ndarray | None,
         exposure = np.full(activity.shape, np.nan)
         paid = np.flatnonzero(has_cost)
         organic = np.flatnonzero(has_exposures & ~has_spend)
-        exposure[:, :, paid, :] = activity[:, :, paid, :] / cost[:, :, paid, :]
+        if paid.size:
+            exposure[:, :, paid, :] = activity[:, :, paid, :] / cost[:, :, paid, :]
         exposure[:, :, organic, :] = activity[:, :, organic, :]
         rf = inputs.reach_frequency
         if rf.size:
@@ -120,7 +121,8 @@ def media_series(plan: Plan, activity: np.ndarray, cost: np.ndarray | None,
             out["reach"] = _spread(reach, rf, activity.shape)
             out["frequency"] = _spread(frequency, rf, activity.shape)
             model_input[:, :, rf, :] = reach
-        spend[:, :, paid, :] = exposure[:, :, paid, :] * cost[:, :, paid, :]
+        if paid.size:
+            spend[:, :, paid, :] = exposure[:, :, paid, :] * cost[:, :, paid, :]
         plain = np.flatnonzero(has_exposures & ~np.isin(np.arange(len(has_spend)), rf))
         model_input[:, :, plain, :] = exposure[:, :, plain, :]
         out["exposure"] = exposure
