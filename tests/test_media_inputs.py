@@ -418,3 +418,31 @@ def test_treatments_ignore_the_transforms():
     ds = xmmm.generate_dataset(config)
     assert list(ds.adstock_function.sel(channel=["Promo", "Price"]).values) == ["none", "none"]
     assert list(ds.saturation_function.sel(channel=["Promo", "Price"]).values) == ["none", "none"]
+
+
+def test_summary_and_describe_read_kinds_and_revenue(ds):
+    from xmmm.cli import describe
+    from xmmm.ground_truth import channel_summary
+
+    table = channel_summary(ds)
+    assert list(table.columns) == ["kind", "spend", "contribution", "revenue", "ROAS", "mROAS", "attribution %"]
+    paid = table["kind"].isin(["paid", "reach_frequency"])
+    np.testing.assert_allclose(table["ROAS"][paid], (table["revenue"] / table["spend"])[paid], rtol=1e-12)
+    assert table["ROAS"][~paid].isna().all() and table.loc[["x7-Promo", "x8-Price"], "attribution %"].isna().all()
+    assert table["attribution %"].sum() == pytest.approx(100.0)
+    text = describe(ds)
+    assert "ROAS = revenue / spend" in text and "reach_frequency" in text
+    truth = xmmm.MMMResult(ds)["ground_truth"]
+    assert truth["incremental_outcomes"]["geo_1"]["Promo"] == pytest.approx(
+        float(ds.incremental_outcome.sel(geo="geo_1", channel="Promo")))
+
+
+def test_a_prior_on_the_level_of_an_organic_channel():
+    config = every_kind(n_periods=20, revenue_per_kpi=2.0)
+    priors = {"channels[Newsletter].base_spend": {"dist": "LogNormal", "mu": 12.0, "sigma": 0.3}}
+    study = xmmm.simulate(config, 2, priors=priors)
+    for r in (0, 1):
+        one = xmmm.generate_dataset(xmmm.replicate_config(config, r, priors), replicate=r)
+        np.testing.assert_array_equal(study["exposure"].sel(replicate=r).values, one["exposure"].values)
+    level = study["spend_level"].sel(channel="Newsletter").isel(geo=0)
+    assert level[0] != level[1] and float(level[0]) != 200_000.0

@@ -88,7 +88,11 @@ def channel_summary(dataset: xr.Dataset) -> pd.DataFrame:
         (totals), ``ROAS`` (total contribution / total spend), ``mROAS`` (the
         extra outcome of +1 % spend in every geo and period per extra unit of
         spend, from the per-geo ``mroas``), ``attribution %`` (share of the
-        total media contribution); NaN where a channel never spends.
+        total media contribution); NaN where a channel never spends.  With
+        media inputs the first column is the channel's ``kind`` and
+        treatments have no attribution; for a KPI that is not revenue a
+        ``revenue`` column (the incremental revenue) comes after
+        ``contribution`` and ROAS is in revenue.
 
     Examples
     --------
@@ -99,18 +103,26 @@ def channel_summary(dataset: xr.Dataset) -> pd.DataFrame:
     """
     spend = dataset["spend"].sum(["date", "geo"]).values
     contribution = dataset["contribution"].sum(["date", "geo"]).values
+    # a KPI that is not revenue: ROAS in revenue
+    revenue = (dataset["incremental_revenue"].sum("geo").values if "incremental_revenue" in dataset
+               else contribution)
+    media = (np.asarray(dataset["channel_kind"].values != "treatment") if "channel_kind" in dataset.coords
+             else np.ones(contribution.shape, dtype=bool))
     geo_spend = dataset["spend"].sum("date").transpose("geo", "channel").values
     # the per-geo marginal ROAS is extra / (step * geo spend): summing the extras gives the national figure
     extra = (dataset["mroas"].transpose("geo", "channel").values * MARGINAL_STEP * geo_spend).sum(axis=0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        roas = np.where(spend > 0, contribution / spend, np.nan)
+        roas = np.where(spend > 0, revenue / spend, np.nan)
         mroas = np.where(spend > 0, extra / (MARGINAL_STEP * spend), np.nan)
-        total = contribution.sum()
-        attribution = 100.0 * contribution / total if total > 0 else contribution * np.nan
-    return pd.DataFrame(
-        {"spend": spend, "contribution": contribution, "ROAS": roas, "mROAS": mroas, "attribution %": attribution},
-        index=pd.Index([str(c) for c in dataset["channel_column"].values], name="channel"),
-    )
+        total = contribution[media].sum()
+        attribution = np.where(media, 100.0 * contribution / total, np.nan) if total > 0 else contribution * np.nan
+    columns = {"spend": spend, "contribution": contribution, "ROAS": roas, "mROAS": mroas,
+               "attribution %": attribution}
+    if "channel_kind" in dataset.coords:
+        columns = {"kind": [str(k) for k in dataset["channel_kind"].values], **columns}
+    if "incremental_revenue" in dataset:
+        columns = {**dict(list(columns.items())[:-3]), "revenue": revenue, **dict(list(columns.items())[-3:])}
+    return pd.DataFrame(columns, index=pd.Index([str(c) for c in dataset["channel_column"].values], name="channel"))
 
 
 def _per_geo_channel(da: xr.DataArray) -> dict[str, dict[str, float]]:
@@ -144,7 +156,9 @@ def ground_truth_dict(dataset: xr.Dataset) -> dict:
         ``transformed_spend``: DataFrame of channel contributions over time, columns
         ``contribution_<x column>``;
         ``control_effects``: DataFrame of signed control effects, columns ``effect_<c column>``;
-        ``control_coefficients``: ``{geo: {control: value}}``; ``media_share``: ``{geo: percent}``.
+        ``control_coefficients``: ``{geo: {control: value}}``; ``media_share``: ``{geo: percent}``;
+        with media inputs also ``incremental_outcomes`` (and for a KPI that is not
+        revenue ``incremental_revenues``): ``{geo: {channel: value}}``.
     """
     channels = [str(c) for c in dataset["channel"].values]
     geos = [str(g) for g in dataset["geo"].values]
@@ -201,6 +215,11 @@ def ground_truth_dict(dataset: xr.Dataset) -> dict:
         geo: {str(k): float(v) for k, v in zip(dataset["control"].values, row)}
         for geo, row in zip(geos, dataset["control_coefficient"].transpose("geo", "control").values)
     }
+    extra = {}
+    if "incremental_outcome" in dataset:  # media inputs or a KPI that is not revenue
+        extra["incremental_outcomes"] = _per_geo_channel(dataset["incremental_outcome"])
+    if "incremental_revenue" in dataset:
+        extra["incremental_revenues"] = _per_geo_channel(dataset["incremental_revenue"])
     return {
         "transformation_parameters": params,
         "baseline_components": baseline,
@@ -211,4 +230,5 @@ def ground_truth_dict(dataset: xr.Dataset) -> dict:
         "control_effects": effects,
         "control_coefficients": control_coefficients,
         "media_share": {geo: float(v) for geo, v in zip(geos, dataset["media_share"].values)},
+        **extra,
     }
