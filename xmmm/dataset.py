@@ -202,7 +202,7 @@ def channel_activity(ds: xr.Dataset) -> xr.DataArray:
     Examples
     --------
     >>> import xmmm
-    >>> ds = xmmm.generate_dataset(n_periods=10)
+    >>> ds = xmmm.generate_dataset(n_periods=30)
     >>> bool((channel_activity(ds) == ds["spend"]).all())
     True
     """

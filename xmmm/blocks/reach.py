@@ -69,7 +69,7 @@ def reach_and_frequency(impressions: np.ndarray, share: np.ndarray,
     >>> reach, frequency = reach_and_frequency(np.array([[[[0.0, 500.0, 4000.0]]]]), np.full((1, 1, 1, 3), 0.5),
     ...                                        np.array([[1000.0]]))
     >>> reach.round(1).tolist(), frequency.round(3).tolist()
-    ([[[[0.0, 316.1, 490.8]]]], [[[[1.0, 1.582, 8.15]]]])
+    ([[[[0.0, 316.1, 499.8]]]], [[[[1.0, 1.582, 8.003]]]])
     """
     reachable = share * population[:, :, None, None]  # <= population: share <= 1
     x = impressions / reachable
