@@ -38,7 +38,7 @@ __all__ = [
 
 #: Spend / control-value patterns understood by the generator.
 PATTERNS = ("linear_trend", "seasonal", "delayed_start", "on_off", "custom")
-SPEND_SCALINGS = ("max", "mean", "none")
+SPEND_SCALINGS = ("max", "mean", "none", "per_capita_median")
 
 
 # --------------------------------------------------------------------------- checks
@@ -355,6 +355,20 @@ class RegionConfig:
         Regional variation factors, in [0, 1).
     region_similarity : float
         0 = independent regions, 1 = identical parameters.
+    population : float or list of float, optional
+        People per geo, used for per-capita spend scaling
+        (``transforms.spend_scaling="per_capita_median"``) and by the Meridian
+        hand-off.  A list gives each geo's population; a number is the total,
+        split between geos in proportion to their baseline level.  ``None``
+        (default): proportional to the baseline level, ``population = L_g``
+        (one person per unit of baseline sales per period), so baseline sales
+        per head are the same in every geo.  Stored as the ``population``
+        variable when set or used.
+    seasonal_period_days : float, optional
+        ``None`` (default): the baseline seasonality follows the calendar year,
+        ``yearfrac = (day_of_year - 1) / days in that year``.  A number ``P``:
+        ``yearfrac = day_of_year / P``; 365.25 is the year of pymc-marketing's
+        ``YearlyFourier``, whose terms then express the seasonality exactly.
     """
 
     n_regions: int = 1
@@ -368,10 +382,14 @@ class RegionConfig:
     channel_param_variation: float = 0.1
     transform_variation: float = 0.1
     region_similarity: float = 0.0
+    population: float | list[float] | None = None
+    seasonal_period_days: float | None = None
 
     def __post_init__(self) -> None:
         if self.region_names is not None and not isinstance(self.region_names, str):
             self.region_names = list(self.region_names)
+        if isinstance(self.population, tuple):
+            self.population = list(self.population)
         p = _Problems("RegionConfig.")
         self._collect(p)
         p.raise_if_any()
@@ -395,6 +413,15 @@ class RegionConfig:
         for name in ("baseline_variation", "channel_param_variation", "transform_variation"):
             p.number(name, getattr(self, name), lower=0, upper=1, upper_open=True)
         p.number("region_similarity", self.region_similarity, lower=0, upper=1)
+        if isinstance(self.population, list):
+            if _is_int(self.n_regions) and len(self.population) != self.n_regions:
+                p.add("population", self.population, f"a number or a list of n_regions ({self.n_regions}) numbers")
+            else:
+                for i, value in enumerate(self.population):
+                    p.number(f"population[{i}]", value, lower=0, lower_open=True)
+        else:
+            p.number("population", self.population, lower=0, lower_open=True, optional=True)
+        p.number("seasonal_period_days", self.seasonal_period_days, lower=0, lower_open=True, optional=True)
 
     @property
     def names(self) -> list[str]:
@@ -419,8 +446,11 @@ class TransformConfig:
 
     Spend is divided by a per-(geo, channel) ``spend_scale`` before the
     transforms: its maximum over time (``"max"``, as pymc-marketing's MMM
-    scales channels), its mean (``"mean"``) or 1 (``"none"``, parameters in
-    currency units).  The scale used is stored as ground truth.
+    scales channels), its mean (``"mean"``), 1 (``"none"``, parameters in
+    currency units) or, as Google Meridian scales media, the geo's population
+    times the channel's median non-zero spend per head across geos and periods
+    (``"per_capita_median"``; see ``RegionConfig.population``).  The scale used
+    is stored as ground truth.
     """
 
     adstock_fun: str | list[str] | None = "geometric_adstock"

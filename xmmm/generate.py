@@ -227,7 +227,7 @@ def simulate_arrays(
     t = np.arange(n, dtype=float)
     trend = level[..., None] * values["regions.sales_trend"][:, None, None] * t
     season_shape = values["regions.seasonal_amplitude"][:, None, None] * np.sin(
-        2.0 * np.pi * year_fraction(dates) + regions.seasonal_phase
+        2.0 * np.pi * _season_fraction(dates, regions.seasonal_period_days) + regions.seasonal_phase
     )
     seasonality = level[..., None] * season_shape
     noise = (
@@ -242,10 +242,13 @@ def simulate_arrays(
     spend_level = values["channels.base_spend"][:, None, :] * spend_factor
     spend = pattern_values(config.channels, dates, geo, spend_level, seed=seed, role="spend", replicates=reps)
     scaling = config.transforms.spend_scaling
+    population = _population(regions.population, level)
     if scaling == "max":
         scale = spend.max(axis=-1)
     elif scaling == "mean":
         scale = spend.mean(axis=-1)
+    elif scaling == "per_capita_median":
+        scale = per_capita_median_scale(spend, population)
     else:
         scale = np.ones(spend.shape[:-1])
     scale = np.where(scale > 0.0, scale, 1.0)
@@ -326,7 +329,55 @@ def simulate_arrays(
         "attribution": attribution,
         "media_share": media_share,
         **params,
+        **({"population": population} if _stores_population(config) else {}),
     }
+
+
+def _season_fraction(dates, period_days: float | None) -> np.ndarray:
+    """Position within the seasonal year: calendar year fraction, or ``day_of_year / period_days``."""
+    if period_days is None:
+        return year_fraction(dates)
+    return np.asarray(dates.day_of_year, dtype=float) / float(period_days)
+
+
+def _population(population, level: np.ndarray) -> np.ndarray:
+    """People per (replicate, geo): given per geo, a total split by baseline level, or the level itself."""
+    if population is None:
+        return level.copy()
+    if isinstance(population, (list, tuple)):
+        return np.broadcast_to(np.asarray(population, dtype=float), level.shape).copy()
+    return float(population) * level / level.sum(axis=-1, keepdims=True)
+
+
+def _stores_population(config: MMMDataConfig) -> bool:
+    return config.regions.population is not None or config.transforms.spend_scaling == "per_capita_median"
+
+
+def per_capita_median_scale(spend: np.ndarray, population: np.ndarray) -> np.ndarray:
+    """Google Meridian's media scale: population x the channel's median non-zero spend per head.
+
+    Parameters
+    ----------
+    spend : numpy.ndarray
+        (R, G, S, T) spend.
+    population : numpy.ndarray
+        (R, G) people per geo.
+
+    Returns
+    -------
+    numpy.ndarray
+        (R, G, S): ``population[g] * median`` over geos and periods of the
+        non-zero values of ``spend / population`` (NaN for a channel that never
+        spends), computed as ``meridian.model.transformers.MediaTransformer`` does.
+    """
+    per_capita = spend / population[:, :, None, None]
+    per_capita = np.where(per_capita == 0.0, np.nan, per_capita)
+    r, g, s, t = per_capita.shape
+    pooled = np.moveaxis(per_capita, 2, 1).reshape(r, s, g * t)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN slice: a channel that never spends
+        median = np.nanmedian(pooled, axis=-1)
+    return population[:, :, None] * median[:, None, :]
 
 
 def _parameter_scale(transforms: ChannelTransforms, family: str, pname: str) -> str:
@@ -520,6 +571,7 @@ _TRUTH = {
     "control_level": ("control", "Control value level (base_value x regional factor)", "control units"),
     "control_coefficient": ("control", "Control effect per unit of control value", "y per control unit"),
 }
+_POPULATION = ("People per geo (per-capita spend scaling, Meridian hand-off)", "people")
 
 
 def to_dataset(
@@ -552,6 +604,9 @@ def to_dataset(
         data_vars[name] = (lead + ("geo", kind), take(name), {"long_name": long_name, "units": units})
     data_vars["media_share"] = (lead + ("geo",), take("media_share"),
                                 {"long_name": "Media contribution as a share of y", "units": "percent"})
+    if "population" in arrays:
+        data_vars["population"] = (lead + ("geo",), take("population"),
+                                   {"long_name": _POPULATION[0], "units": _POPULATION[1]})
 
     transforms = transforms or ChannelTransforms.of(config)
     for family in ("adstock", "saturation"):
