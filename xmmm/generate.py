@@ -23,7 +23,7 @@ import xarray as xr
 from xmmm._version import __version__
 from xmmm.config import DEFAULT_CONFIG, MMMDataConfig, apply_overrides, validate_config
 from xmmm.errors import GenerationError, XmmmWarning
-from xmmm.patterns import max_active_share, pattern_values, year_fraction
+from xmmm.patterns import max_active_share, pattern_values, season_fraction
 from xmmm.random import normals, stream_keys, uniforms
 from xmmm.transforms import get_transform
 
@@ -227,7 +227,7 @@ def simulate_arrays(
     t = np.arange(n, dtype=float)
     trend = level[..., None] * values["regions.sales_trend"][:, None, None] * t
     season_shape = values["regions.seasonal_amplitude"][:, None, None] * np.sin(
-        2.0 * np.pi * _season_fraction(dates, regions.seasonal_period_days) + regions.seasonal_phase
+        2.0 * np.pi * season_fraction(dates, regions.seasonal_period_days) + regions.seasonal_phase
     )
     seasonality = level[..., None] * season_shape
     noise = (
@@ -331,13 +331,6 @@ def simulate_arrays(
         **params,
         **({"population": population} if _stores_population(config) else {}),
     }
-
-
-def _season_fraction(dates, period_days: float | None) -> np.ndarray:
-    """Position within the seasonal year: calendar year fraction, or ``day_of_year / period_days``."""
-    if period_days is None:
-        return year_fraction(dates)
-    return np.asarray(dates.day_of_year, dtype=float) / float(period_days)
 
 
 def _population(population, level: np.ndarray) -> np.ndarray:

@@ -53,6 +53,8 @@ from xmmm.transforms import get_transform
 
 __all__ = [
     "TARGETS",
+    "HILL_LIKE",
+    "MERIDIAN_SATURATIONS",
     "JULIAN_YEAR_DAYS",
     "MEDIAN_TO_MAX",
     "check_target",
@@ -78,6 +80,9 @@ MEDIAN_TO_MAX = 2.0
 # the Hill curve with the half-point and the elasticity there of tanh / logistic
 _ATANH_HALF = math.atanh(0.5)
 _TANH_SLOPE = 3.0 * _ATANH_HALF
+
+#: Saturation functions :func:`hill_like` has a Hill curve for.
+HILL_LIKE = ("hill_function", "michaelis_menten", "logistic_saturation", "tanh_saturation")
 
 #: Saturation functions Meridian's Hill curve reproduces exactly (a coefficient
 #: absorbs Michaelis-Menten's ``alpha``).
