@@ -107,7 +107,7 @@ def test_region_errors(kwargs, message):
         ({"saturation_kwargs": {"half_max": 1.0}}, "half_max"),
         ({"adstock_kwargs": [{"alpha": 0.2}, 3]}, "adstock_kwargs must be a dict or a list of dicts"),
         ({"adstock_fun": ["geometric_adstock"], "adstock_kwargs": [{}, {}]}, "a list as long as adstock_fun (1)"),
-        ({"spend_scaling": "log"}, "spend_scaling must be one of 'max', 'mean', 'none'; got 'log'"),
+        ({"spend_scaling": "log"}, "spend_scaling must be one of 'max', 'mean', 'none', 'per_capita_median'; got 'log'"),
     ],
 )
 def test_transform_errors(kwargs, message):

@@ -47,6 +47,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from xmmm.checks import join
 from xmmm.config import MMMDataConfig, apply_overrides, collect_problems
 from xmmm.errors import ConfigError
 from xmmm.transforms import get_transform
@@ -378,8 +379,6 @@ def validate_config(config: MMMDataConfig, target: str | None = None) -> None:
     ...
     xmmm.errors.ConfigError: transforms.adstock_kwargs: Meridian takes one max_lag (l_max - 1) for all channels; channels use l_max 8 (TV), 4 (Search), 6 (Print)
     """
-    from xmmm.config import _join
-
     check_target(target)
     if not isinstance(config, MMMDataConfig):
         raise ConfigError(f"config must be an MMMDataConfig; got {type(config).__name__}")
@@ -387,7 +386,7 @@ def validate_config(config: MMMDataConfig, target: str | None = None) -> None:
     if not problems and target is not None:
         problems = family_problems(config, target)
     if problems:
-        raise ConfigError(_join(problems))
+        raise ConfigError(join(problems))
 
 
 # --------------------------------------------------------------------------- moving a config inside

@@ -34,6 +34,7 @@ import pandas as pd
 import xarray as xr
 
 from xmmm.errors import XmmmWarning
+from xmmm.ground_truth import MARGINAL_STEP
 from xmmm.handoff._common import (
     Mismatch,
     baseline_terms,
@@ -544,8 +545,6 @@ class _Truth:
         spend = ds["spend"].transpose("geo", "date", "channel").values
         geo_spend = spend.sum(axis=1)
         total_spend = geo_spend.sum(axis=0)
-        from xmmm.generate import MARGINAL_STEP
-
         extra = ds["mroas"].transpose("geo", "channel").values * MARGINAL_STEP * geo_spend
         with np.errstate(divide="ignore", invalid="ignore"):
             roi = np.where(total_spend > 0, contribution.sum(axis=(0, 1)) / total_spend, np.nan)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import copy
 import math
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -42,7 +43,7 @@ from xmmm.handoff._common import (
 )
 from xmmm.patterns import season_fraction
 from xmmm.targets import HILL_LIKE, JULIAN_YEAR_DAYS, geometric_alpha_like, hill_like
-from xmmm.transforms import get_transform
+from xmmm.transforms import ADSTOCK_TRANSFORMS, SATURATION_TRANSFORMS, get_transform
 
 if TYPE_CHECKING:  # pragma: no cover
     from xmmm.result import MMMResult
@@ -51,30 +52,17 @@ __all__ = ["PymcMarketingHandoff", "to_pymc_marketing", "ADSTOCK_COMPONENTS", "S
 
 #: xmmm adstock name -> pymc-marketing component class name
 #: (``pymc_marketing.mmm.components.adstock``); ``weibull_adstock`` picks the
-#: PDF or CDF class from its ``type``.
+#: PDF or CDF class from its ``type``.  Read from the declarations.
 ADSTOCK_COMPONENTS = {
-    "geometric_adstock": "GeometricAdstock",
-    "delayed_adstock": "DelayedAdstock",
-    "weibull_adstock": {"PDF": "WeibullPDFAdstock", "CDF": "WeibullCDFAdstock"},
-    "binomial_adstock": "BinomialAdstock",
-    "none": "NoAdstock",
+    name: dict(spec.pymc_component) if isinstance(spec.pymc_component, Mapping) else spec.pymc_component
+    for name, spec in ADSTOCK_TRANSFORMS.items()
 }
 
 #: xmmm saturation name -> (pymc-marketing class in ``pymc_marketing.mmm.components.saturation``,
 #: how the channel coefficient enters its parameters).  ``"beta"``: the class
 #: multiplies by a ``beta`` parameter, ``beta = coefficient / target_scale``;
-#: otherwise the named parameters absorb the coefficient.
-SATURATION_COMPONENTS = {
-    "hill_function": ("HillSaturation", "beta"),
-    "logistic_saturation": ("LogisticSaturation", "beta"),
-    "inverse_scaled_logistic_saturation": ("InverseScaledLogisticSaturation", "beta"),
-    "tanh_saturation": ("TanhSaturation", "b,c"),
-    "tanh_saturation_baselined": ("TanhSaturationBaselined", "beta"),
-    "michaelis_menten": ("MichaelisMentenSaturation", "alpha"),
-    "root_saturation": ("RootSaturation", "beta"),
-    "hill_saturation_sigmoid": ("HillSaturationSigmoid", "sigma"),
-    "none": ("NoSaturation", "beta"),
-}
+#: otherwise the named parameters absorb the coefficient.  Read from the declarations.
+SATURATION_COMPONENTS = {name: (spec.pymc_component, spec.coefficient) for name, spec in SATURATION_TRANSFORMS.items()}
 
 # how a saturation curve's input scale enters its parameters: f(a u; p') = f(u; p)
 # with p' from p and a = xmmm's channel scale / pymc-marketing's

@@ -1,0 +1,86 @@
+"""Spend: from the channels' patterns, and the scale that normalises it before the transforms.
+
+Spend of channel ``c`` in geo ``g`` is its pattern (:mod:`xmmm.patterns`) at
+the plan's spend level, from the streams ``spend_noise`` / ``spend_bursts`` /
+``spend_custom`` of each (replicate, geo, channel).  The spend scale is a
+property of the *natural* spend (the patterns' spend, before any
+intervention): its maximum over time (``"max"``, as pymc-marketing's MMM
+scales channels), its mean (``"mean"``), 1 (``"none"``) or Google Meridian's
+scale, the geo's population times the channel's median non-zero spend per
+head over geos and periods (``"per_capita_median"``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from xmmm.patterns import pattern_values
+from xmmm.plan import Plan
+
+__all__ = ["natural_spend", "spend_scale", "per_capita_median_scale"]
+
+
+def natural_spend(plan: Plan) -> np.ndarray:
+    """Spend of every channel from its pattern, (R, G, S, T)."""
+    return pattern_values(
+        [c.pattern_spec for c in plan.config.channels],
+        plan.dates,
+        plan.geos,
+        plan.spend_level,
+        seed=plan.seed,
+        role="spend",
+        replicates=plan.replicates,
+    )
+
+
+def spend_scale(spend: np.ndarray, scaling: str, population: np.ndarray | None = None) -> np.ndarray:
+    """The per-(replicate, geo, channel) scale of ``spend`` (R, G, S, T); 1 where spend is all zero.
+
+    ``population`` (R, G) is needed for ``"per_capita_median"``.
+    """
+    if scaling == "max":
+        scale = spend.max(axis=-1)
+    elif scaling == "mean":
+        scale = spend.mean(axis=-1)
+    elif scaling == "per_capita_median":
+        scale = per_capita_median_scale(spend, population)
+    else:
+        scale = np.ones(spend.shape[:-1])
+    return np.where(scale > 0.0, scale, 1.0)
+
+
+def per_capita_median_scale(spend: np.ndarray, population: np.ndarray) -> np.ndarray:
+    """Google Meridian's media scale: population x the channel's median non-zero spend per head.
+
+    Parameters
+    ----------
+    spend : numpy.ndarray
+        (R, G, S, T) spend.
+    population : numpy.ndarray
+        (R, G) people per geo.
+
+    Returns
+    -------
+    numpy.ndarray
+        (R, G, S): ``population[g] * median`` over geos and periods of the
+        non-zero values of ``spend / population`` (NaN for a channel that
+        never spends), as ``meridian.model.transformers.MediaTransformer``
+        computes it.
+
+    Examples
+    --------
+    >>> spend = np.array([[[[0.0, 2.0, 4.0]], [[6.0, 0.0, 0.0]]]])      # (1 replicate, 2 geos, 1 channel, 3 periods)
+    >>> per_capita_median_scale(spend, np.array([[1.0, 2.0]]))          # per head: 2, 4 and 3 -> median 3
+    array([[[3.],
+            [6.]]])
+    """
+    per_capita = spend / population[:, :, None, None]
+    per_capita = np.where(per_capita == 0.0, np.nan, per_capita)
+    r, g, s, t = per_capita.shape
+    pooled = np.moveaxis(per_capita, 2, 1).reshape(r, s, g * t)
+    # a channel that never spends has an all-NaN slice: its scale falls back to 1
+    finite = np.isfinite(pooled).any(axis=-1)
+    median = np.full((r, s), np.nan)
+    if finite.any():
+        median[finite] = np.nanmedian(pooled[finite], axis=-1)
+    return population[:, :, None] * median[:, None, :]
