@@ -416,14 +416,21 @@ def _unified_adstock(config: MMMDataConfig, keep_function: bool) -> tuple[list[s
     return ["geometric_adstock"] * len(adstocks), kwargs
 
 
-def _unified_saturation(config: MMMDataConfig, keep: Sequence[str] | None) -> tuple[list[str], list[dict], list[float]]:
-    """Hill curves (or the kept functions): names, kwargs and each channel's ceiling (1 when kept)."""
+def _unified_saturation(
+    config: MMMDataConfig, keep: Sequence[str] | None, half_point_factor: float = 1.0
+) -> tuple[list[str], list[dict], list[float]]:
+    """Hill curves (or the kept functions): names, kwargs and each channel's ceiling (1 when kept).
+
+    ``half_point_factor`` multiplies every half-saturation point (``kappa``,
+    Michaelis-Menten's ``lam``), for a change of the spend scale.
+    """
     saturations = _channel_transforms(config, "saturation")
     names, kwargs, ceilings = [], [], []
     for i, (name, params) in enumerate(saturations):
         if keep is not None and name in keep:
             names.append(name)
-            kwargs.append(dict(params))
+            half = {"hill_function": "kappa", "michaelis_menten": "lam"}.get(name)
+            kwargs.append({**params, **({half: params[half] * half_point_factor} if half else {})})
             ceilings.append(1.0)
             continue
         numeric = {p.name: params[p.name] for p in get_transform("saturation", name).numeric_parameters}
@@ -435,6 +442,7 @@ def _unified_saturation(config: MMMDataConfig, keep: Sequence[str] | None) -> tu
                 "logistic_saturation or tanh_saturation"
             )
         kappa, slope, ceiling, exact = (float(v) if not isinstance(v, bool) else v for v in like)
+        kappa *= half_point_factor
         names.append("hill_function")
         kwargs.append({"slope": slope if exact else _readable(slope), "kappa": kappa if exact else _readable(kappa)})
         ceilings.append(ceiling)
@@ -495,7 +503,7 @@ def to_target(config: MMMDataConfig, target: str) -> MMMDataConfig:
     keep = (config.transforms.for_channel(0, "saturation")[0],) if pymc and uniform_saturation else (
         None if pymc else MERIDIAN_SATURATIONS
     )
-    saturation_fun, saturation_kwargs, ceilings = _unified_saturation(config, keep)
+    saturation_fun, saturation_kwargs, ceilings = _unified_saturation(config, keep, 1.0 if pymc else MEDIAN_TO_MAX)
     moved = config.copy()
     for channel, ceiling in zip(moved.channels, ceilings):
         if ceiling != 1.0:
@@ -507,9 +515,6 @@ def to_target(config: MMMDataConfig, target: str) -> MMMDataConfig:
         moved.regions.seasonal_period_days = JULIAN_YEAR_DAYS
     else:
         transforms.spend_scaling = "per_capita_median"
-        for name, kw in zip(saturation_fun, saturation_kwargs):
-            half = "kappa" if name == "hill_function" else "lam"
-            kw[half] = _readable(kw[half] * MEDIAN_TO_MAX)
         moved.regions.transform_variation = 0.0
         if isinstance(moved.regions.population, list):
             moved.regions.population = float(sum(moved.regions.population))

@@ -357,6 +357,11 @@ def _spread(values: np.ndarray, axis: int = 0) -> np.ndarray:
 _SHARED = 1e-12  # relative spread below which a per-geo value counts as shared
 
 
+def _shared(values: np.ndarray) -> float:
+    """The one value of a shared parameter (the first geo's), else the mean over geos."""
+    return float(values[0]) if _spread(values) <= _SHARED else float(values.mean())
+
+
 class _Truth:
     """Meridian's parameters nearest to a dataset, and how far that model is from it."""
 
@@ -436,7 +441,7 @@ class _Truth:
                     reasons.setdefault(col, []).append(
                         f"{label} varies by geo in the data ({values.min():.3g} to {values.max():.3g}), Meridian "
                         "shares it (the mean is used)")
-            self.alpha_m[j], self.ec_m[j], self.slope_m[j] = alpha.mean(), ec.mean(), slope.mean()
+            self.alpha_m[j], self.ec_m[j], self.slope_m[j] = _shared(alpha), _shared(ec), _shared(slope)
             self.beta_gm[:, j] = coefficient[:, j] * ceiling / (p * s)
 
         u = spend / self.media_scale[:, None, :]

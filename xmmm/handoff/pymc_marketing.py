@@ -519,7 +519,7 @@ def _truth(ds, adstock, saturation, channel_method: str, reasons: dict, terms: d
             ("geo", "fourier_mode"),
             np.stack([level * a * math.cos(phi), level * a * math.sin(phi)], axis=-1) / target_scale[:, None],
         )
-        day = 2.0 * np.pi * np.asarray(when.dayofyear, dtype=float) / JULIAN_YEAR_DAYS
+        day = 2.0 * np.pi * np.asarray(when.day_of_year, dtype=float) / JULIAN_YEAR_DAYS
         fourier = np.sin(day)[:, None] * out["gamma_fourier"][1][None, :, 0] + np.cos(day)[:, None] * out[
             "gamma_fourier"][1][None, :, 1]
         out["yearly_seasonality_contribution"] = (date_geo, fourier)
