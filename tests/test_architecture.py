@@ -36,8 +36,8 @@ LAYERS: list[tuple[str, ...]] = [
     ("xmmm.io",),
     ("xmmm.plot",),
     ("xmmm.result",),
-    ("xmmm.generate", "xmmm.presets", "xmmm.priors", "xmmm.study"),
-    ("xmmm.handoff",),
+    ("xmmm.generate", "xmmm.presets", "xmmm.targets", "xmmm.priors", "xmmm.study"),
+    ("xmmm.handoff", "xmmm.handoff._common", "xmmm.handoff.meridian", "xmmm.handoff.pymc_marketing"),
     ("xmmm.cli", "xmmm.__main__"),
 ]
 #: the package's front door re-exports lazily by name; it is above everything

@@ -1,4 +1,10 @@
-"""Hand-off to Meridian and pymc-marketing: layouts, and the truth in their terms."""
+"""Hand-offs to pymc-marketing and Meridian: layouts, the truth in their terms, checked with the libraries.
+
+pymc-marketing runs here: its model, built from the hand-off and pinned at the
+truth with ``pymc.do``, must reproduce xmmm's data.  Meridian needs its own
+environment (``tests/test_handoff_meridian.py``); here only the layout and the
+relations among its truth are checked.
+"""
 
 from __future__ import annotations
 
@@ -16,12 +22,18 @@ from xmmm.errors import XmmmWarning
 from xmmm.handoff import (
     ADSTOCK_COMPONENTS,
     SATURATION_COMPONENTS,
+    SEASONALITY_CONTROLS,
     MeridianHandoff,
     PymcMarketingHandoff,
     to_meridian,
     to_pymc_marketing,
 )
 from xmmm.transforms import ADSTOCK_TRANSFORMS, SATURATION_TRANSFORMS
+
+PRESETS = list(xmmm.list_available_presets())
+RTOL = 1e-8
+#: pymc-marketing 0.19.2 builds its Fourier terms with pandas' deprecated ``DatetimeIndex.dayofyear``
+PYMC_FOURIER_DEPRECATION = pytest.mark.filterwarnings("ignore:DatetimeIndex.dayofyear is deprecated")
 
 
 def _generate(**overrides) -> xr.Dataset:
@@ -32,118 +44,191 @@ def _generate(**overrides) -> xr.Dataset:
         return xmmm.generate_dataset(config)
 
 
+def small_target_config(name: str, target: str):
+    """A preset moved into a family, at a size that keeps every channel spending (fast to build)."""
+    config = xmmm.get_preset_config(name, target=target)
+    starts = [c.start_period + c.ramp_up_periods for c in config.channels if c.pattern == "delayed_start"]
+    n_periods = min(config.n_periods, max([120 if config.frequency == "D" else 60] + [s + 12 for s in starts]))
+    overrides = {"n_periods": n_periods}
+    if config.regions.n_regions > 3:
+        overrides["regions"] = {"n_regions": 3}
+    return xmmm.customize_preset(name, target=target, **overrides)
+
+
+def _quiet(call, *args, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", XmmmWarning)
+        return call(*args, **kwargs)
+
+
 @pytest.fixture(scope="module")
 def dataset() -> xr.Dataset:
     return _generate()
 
 
-# =========================================================================== Meridian
-def test_meridian_layout(dataset):
-    handoff = xmmm.to_meridian(xmmm.MMMResult(dataset))
-    assert isinstance(handoff, MeridianHandoff)
-    ds = handoff.dataset
-    assert set(ds.data_vars) == {"kpi", "revenue_per_kpi", "population", "controls", "media", "media_spend"}
-    assert ds["kpi"].dims == ("geo", "time")
-    assert ds["revenue_per_kpi"].dims == ("geo", "time")
-    assert ds["population"].dims == ("geo",)
-    assert ds["controls"].dims == ("geo", "time", "control_variable")
-    assert ds["media"].dims == ("geo", "media_time", "media_channel")
-    assert ds["media_spend"].dims == ("geo", "time", "media_channel")
-    assert list(ds["time"].values) == [d.strftime("%Y-%m-%d") for d in pd.DatetimeIndex(dataset["date"].values)]
-    assert all(isinstance(t, str) and len(t) == 10 for t in ds["media_time"].values)
-    assert list(ds["media_channel"].values) == list(dataset["channel_column"].values)
-    assert list(ds["control_variable"].values) == list(dataset["control_column"].values)
-    assert list(ds["geo"].values) == list(dataset["geo"].values)
-    np.testing.assert_array_equal(ds["kpi"].values, dataset["y"].transpose("geo", "date").values)
-    spend = dataset["spend"].transpose("geo", "date", "channel").values
-    np.testing.assert_array_equal(ds["media"].values, spend)
-    np.testing.assert_array_equal(ds["media_spend"].values, spend)
-    np.testing.assert_array_equal(
-        ds["controls"].values, dataset["control_value"].transpose("geo", "date", "control").values
-    )
-    assert (ds["revenue_per_kpi"] == 1).all() and (ds["population"] == 1).all()
-    assert not any(bool(ds[v].isnull().any()) for v in ds.data_vars)
+# =========================================================================== pymc-marketing helpers
+def _aligned(truth: xr.DataArray, model, dims) -> np.ndarray:
+    """Truth in a model's dims and coordinate order (pymc-marketing sorts geos by name)."""
+    da = truth.transpose(*dims)
+    return da.sel({d: list(model.coords[d]) for d in dims if d in da.coords}).values
 
 
-def test_meridian_truth(dataset):
-    truth = to_meridian(dataset).truth
-    total_contribution = dataset["contribution"].sum(["date", "geo"]).values
-    total_spend = dataset["spend"].sum(["date", "geo"]).values
-    np.testing.assert_allclose(truth["roi"].values, total_contribution / total_spend, rtol=1e-12)
-    np.testing.assert_allclose(
-        truth["roi_by_geo"].values, dataset["roas"].transpose("geo", "channel").values, rtol=1e-12
-    )
-    np.testing.assert_array_equal(
-        truth["incremental_outcome"].values, dataset["contribution"].transpose("geo", "date", "channel").values
-    )
-    np.testing.assert_allclose(
-        truth["pct_of_contribution"].values, 100 * total_contribution / float(dataset["y"].sum()), rtol=1e-12
-    )
-    # the default config is geometric + Hill for every channel: both map
-    np.testing.assert_array_equal(truth["alpha_m"].values, dataset["adstock_alpha"].transpose("geo", "channel").values)
-    np.testing.assert_array_equal(truth["max_lag"].values, dataset["adstock_l_max"].values - 1)
-    slope = dataset["saturation_slope"].transpose("geo", "channel").values
-    np.testing.assert_array_equal(truth["slope_m"].values, slope)
-    assert list(truth["channel_name"].values) == list(dataset["channel"].values)
+def _likelihood_mean(model):
+    """The ``mu`` of the likelihood (pymc-marketing builds it but does not store it)."""
+    from pytensor.graph.traversal import ancestors
+
+    for var in ancestors(model.observed_RVs):
+        if getattr(var, "name", None) == "mu":
+            return var
+    raise LookupError("the likelihood has no input named 'mu'")
 
 
-def test_meridian_mroi_is_marginal_roas_over_all_geos(dataset):
-    from xmmm.generate import MARGINAL_STEP
+def _pinned_outputs(handoff: PymcMarketingHandoff, names=("channel_contribution", "control_contribution")):
+    """Build the hand-off's model, pin every free variable at the truth and evaluate (one compile)."""
+    import pymc as pm
+    import pytensor
 
-    single = _generate(regions={"n_regions": 1, "region_names": None})
-    np.testing.assert_allclose(to_meridian(single).truth["mroi"].values, single["mroas"].isel(geo=0).values, rtol=1e-12)
-    # from first principles: the same transforms on spend raised by 1 % (scales held), summed over geos
-    mroi = to_meridian(dataset).truth["mroi"]
-    adstock = xmmm.transforms.get_transform("adstock", "geometric_adstock")
-    hill = xmmm.transforms.get_transform("saturation", "hill_function")
-    for j in range(dataset.sizes["channel"]):
-        one = dataset.isel(channel=j)
-        x = (one["spend"] * (1 + MARGINAL_STEP) / one["spend_scale"]).transpose("geo", "date").values
-        saturated = hill.apply(
-            adstock.apply(x, alpha=one["adstock_alpha"].values, l_max=int(one["adstock_l_max"])),
-            slope=one["saturation_slope"].values,
-            kappa=one["saturation_kappa"].values,
-        )
-        gain = float((one["channel_coefficient"].values[:, None] * saturated).sum() - one["contribution"].sum())
-        expected = gain / (MARGINAL_STEP * float(one["spend"].sum()))
-        assert math.isclose(float(mroi[j]), expected, rel_tol=1e-9)
+    mmm = handoff.build_model()
+    model = mmm.model
+    free = {rv.name for rv in model.free_RVs}
+    assert free <= set(handoff.truth.data_vars), free - set(handoff.truth.data_vars)
+    pinned = {rv.name: _aligned(handoff.truth[rv.name], model, model.named_vars_to_dims.get(rv.name, ()))
+              for rv in model.free_RVs}
+    fixed = pm.do(model, pinned)
+    outputs = [fixed[n] for n in names if n in fixed.named_vars] + [_likelihood_mean(fixed)]
+    values = pytensor.function([], outputs, mode="FAST_COMPILE")()
+    dims = [model.named_vars_to_dims[n] for n in names if n in fixed.named_vars] + [outputs[-1].type.dims]
+    keys = [n for n in names if n in fixed.named_vars] + ["mu"]
+    return model, {k: (v, d) for k, v, d in zip(keys, values, dims)}
 
 
-def test_meridian_without_controls_and_unmapped_transforms():
-    ds = _generate(
-        control_variables=[],
-        transforms={"adstock_fun": "delayed_adstock", "adstock_kwargs": {"alpha": 0.5, "theta": 1.0, "l_max": 4},
-                    "saturation_fun": "logistic_saturation", "saturation_kwargs": {"lam": 2.0}},
-    )
-    handoff = to_meridian(ds)
-    assert "controls" not in handoff.dataset and "control_variable" not in handoff.dataset.coords
-    assert bool(handoff.truth["alpha_m"].isnull().all()) and bool(handoff.truth["slope_m"].isnull().all())
-    assert (handoff.truth["max_lag"] == -1).all()
+def _relative(actual: np.ndarray, expected: np.ndarray) -> float:
+    scale = np.max(np.abs(expected))
+    return float(np.max(np.abs(actual - expected)) / scale) if scale > 0 else float(np.max(np.abs(actual)))
 
 
-def test_meridian_rejects_non_datasets(dataset):
-    with pytest.raises(TypeError, match="MMMResult or an xmmm"):
-        to_meridian(dataset["y"])
-    with pytest.raises(ValueError, match="select a replicate"):
-        to_meridian(dataset.expand_dims(replicate=[0]))
+# =========================================================================== pymc-marketing: exact for every preset
+@PYMC_FOURIER_DEPRECATION
+@pytest.mark.parametrize("name", PRESETS)
+def test_pymc_marketing_model_at_the_truth_reproduces_every_target_preset(name):
+    """Channel and control contributions and the mean outcome of the pinned model equal xmmm's to 1e-8."""
+    ds = xmmm.generate_dataset(small_target_config(name, "pymc-marketing"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", XmmmWarning)  # an exact hand-off says nothing
+        handoff = to_pymc_marketing(ds)
+    assert handoff.exact and handoff.mismatches == []
+    model, out = _pinned_outputs(handoff)
+    target_scale = ds["y"].max("date")
+    expected = {
+        "channel_contribution": ds["contribution"] / target_scale,
+        "control_contribution": ds["control_effect"] / target_scale,
+        "mu": (ds["y"] - ds["baseline_noise"]) / target_scale,
+    }
+    columns = {"channel": ds["channel_column"].values, "control": ds["control_column"].values}
+    for key, (value, dims) in out.items():
+        data = expected[key].assign_coords({d: columns[d] for d in columns if d in expected[key].dims})
+        reference = _aligned(data, model, dims)
+        # relative to the largest value: contributions are 0 where a channel has not spent yet
+        assert _relative(value, reference) < RTOL, (key, _relative(value, reference))
+    mu, _ = out["mu"]
+    assert np.max(np.abs(mu - _aligned(expected["mu"], model, out["mu"][1])) / np.abs(mu)) < RTOL
 
 
-def test_meridian_builds_input_data_and_model(dataset):
-    pytest.importorskip("meridian", reason="google-meridian is not installed (it needs TensorFlow)")
-    from meridian.data import load
-    from meridian.model import model
+def test_pymc_marketing_truth_covers_the_baseline_terms():
+    ds = xmmm.generate_dataset(small_target_config("growing_business", "pymc-marketing"))
+    handoff = to_pymc_marketing(ds)
+    kw = handoff.model_kwargs
+    assert kw["yearly_seasonality"] == 1 and len(handoff.mu_effects) == 1
+    truth = handoff.truth
+    level = ds["baseline_level"].isel(date=0, drop=True)
+    target_scale = ds["y"].max("date")
+    config = xmmm.MMMResult(ds).config.regions
+    np.testing.assert_allclose(truth["intercept_contribution"], level / target_scale, rtol=1e-12)
+    np.testing.assert_allclose(truth["y_sigma"], level * config.sales_volatility / target_scale, rtol=1e-12)
+    np.testing.assert_allclose(truth["delta"].isel(changepoint=0),
+                               level * config.sales_trend * (ds.sizes["date"] - 1) / target_scale, rtol=1e-12)
+    amplitude = np.hypot(truth["gamma_fourier"].sel(fourier_mode="sin_1"), truth["gamma_fourier"].sel(fourier_mode="cos_1"))
+    np.testing.assert_allclose(amplitude, level * config.seasonal_amplitude / target_scale, rtol=1e-12)
+    # the model's seasonal and trend terms at the truth are the data's components
+    np.testing.assert_allclose(truth["yearly_seasonality_contribution"],
+                               (ds["baseline_seasonality"] / target_scale).transpose("date", "geo"), rtol=1e-9,
+                               atol=1e-12)
+    np.testing.assert_allclose(truth["trend_effect_contribution"],
+                               (ds["baseline_trend"] / target_scale).transpose("date", "geo"), rtol=1e-9, atol=1e-15)
 
-    handoff = to_meridian(dataset)
-    input_data = load.XrDatasetDataLoader(handoff.dataset, kpi_type="revenue").load()
-    assert list(input_data.media_spend.coords["media_channel"].values) == list(dataset["channel_column"].values)
-    assert input_data.kpi.shape == (dataset.sizes["geo"], dataset.sizes["date"])
-    meridian_model = model.Meridian(input_data=input_data)
-    assert meridian_model.n_geos == dataset.sizes["geo"]
-    assert meridian_model.n_media_channels == dataset.sizes["channel"]
-    assert handoff.input_data().kpi.shape == input_data.kpi.shape
+
+def test_pymc_marketing_priors_cover_every_geo(dataset):
+    handoff = _quiet(to_pymc_marketing, dataset)
+    for component in (handoff.model_kwargs["adstock"], handoff.model_kwargs["saturation"]):
+        assert all(prior.dims == ("geo", "channel") for prior in component.function_priors.values())
 
 
-# =========================================================================== pymc-marketing
+@PYMC_FOURIER_DEPRECATION
+def test_truth_values_follow_the_model_order():
+    """pymc-marketing sorts geos; truth_values selects by label (geos here are US, UK, DE)."""
+    ds = xmmm.generate_dataset(small_target_config("digital_heavy", "pymc-marketing"))
+    handoff = to_pymc_marketing(ds)
+    mmm = handoff.build_model()
+    assert list(mmm.model.coords["geo"]) == sorted(ds["geo"].values)
+    values = handoff.truth_values(mmm.model)
+    order = [list(ds["geo"].values).index(g) for g in mmm.model.coords["geo"]]
+    np.testing.assert_array_equal(values["intercept_contribution"],
+                                  handoff.truth["intercept_contribution"].values[order])
+    with pytest.raises(KeyError, match="no value for the model's free variable 'extra'"):
+        import pymc as pm
+
+        with mmm.model:
+            pm.Normal("extra")
+        handoff.truth_values(mmm.model)
+
+
+# =========================================================================== pymc-marketing: outside the family
+@PYMC_FOURIER_DEPRECATION
+def test_pymc_marketing_outside_the_family_measures_how_far_the_truth_is():
+    """``basic`` mixes l_max 8/4/6 and the calendar year: the figures are what the pinned model gives."""
+    ds = xmmm.generate_dataset(xmmm.customize_preset("basic", n_periods=40))
+    with pytest.warns(XmmmWarning, match="not exact") as record:
+        handoff = to_pymc_marketing(ds)
+    message = str(record[0].message)
+    assert "x2-Search: l_max 4 in the data, 8 in the model" in message
+    assert "yearly seasonality" in message and "mean outcome" in message
+    assert not handoff.exact
+    items = {m.item: m for m in handoff.mismatches}
+    assert set(items) == {"x2-Search", "x3-Print", "yearly seasonality", "mean outcome"}
+    model, out = _pinned_outputs(handoff)
+    target_scale = ds["y"].max("date")
+    contribution, dims = out["channel_contribution"]
+    data = (ds["contribution"] / target_scale).assign_coords(channel=ds["channel_column"].values)
+    reference = _aligned(data, model, dims)
+    axis = dims.index("channel")
+    for j, column in enumerate(model.coords["channel"]):
+        got = np.take(contribution, j, axis=axis)
+        want = np.take(reference, j, axis=axis)
+        measured = float(np.max(np.abs(got - want)) / np.max(np.abs(want)))
+        if column in items:
+            assert measured > 1e-6 and math.isclose(items[column].difference, measured, rel_tol=1e-6)
+        else:
+            assert measured < RTOL
+    mu, mu_dims = out["mu"]
+    expected = _aligned((ds["y"] - ds["baseline_noise"]) / target_scale, model, mu_dims)
+    per_period = float(np.max(np.abs(mu - expected) / expected))
+    assert math.isclose(items["mean outcome"].difference, per_period, rel_tol=1e-6)
+    assert f"{100 * items['x2-Search'].difference:.3g} %" in str(items["x2-Search"])
+
+
+def test_pymc_marketing_hands_off_mixed_transforms_as_the_nearest_model():
+    ds = _generate(transforms={"saturation_fun": ["hill_function", "logistic_saturation", "michaelis_menten"],
+                               "saturation_kwargs": [{}, {"lam": 2.0}, {"alpha": 1.0, "lam": 0.4}]})
+    with pytest.warns(XmmmWarning, match="logistic_saturation in the data, hill_function"):
+        handoff = to_pymc_marketing(ds)
+    assert type(handoff.model_kwargs["saturation"]).__name__ == "HillSaturation"
+    assert {m.item for m in handoff.mismatches} >= {"x2-Search", "x3-Social"}
+    ds = _generate(transforms={"saturation_fun": ["hill_function", "root_saturation", "hill_function"],
+                               "saturation_kwargs": [{}, {"alpha": 0.5}, {}]})
+    with pytest.raises(ValueError, match="root_saturation has no Hill equivalent"):
+        to_pymc_marketing(ds)
+
+
 def test_every_registry_transform_has_a_component():
     from pymc_marketing.mmm.components import adstock, saturation
 
@@ -157,7 +242,7 @@ def test_every_registry_transform_has_a_component():
 
 
 def test_pymc_marketing_inputs(dataset):
-    handoff = xmmm.to_pymc_marketing(xmmm.MMMResult(dataset))
+    handoff = _quiet(xmmm.to_pymc_marketing, xmmm.MMMResult(dataset))
     assert isinstance(handoff, PymcMarketingHandoff)
     columns = list(dataset["channel_column"].values)
     controls = list(dataset["control_column"].values)
@@ -174,25 +259,16 @@ def test_pymc_marketing_inputs(dataset):
     assert kw["scaling"]["channel"] == {"method": "max", "dims": ()}
 
 
-def _component_with_geo_priors(component):
-    """The same component with every parameter's prior over (geo, channel), to pin per-geo truth."""
-    from pymc_extras.prior import Prior
-
-    priors = {name: Prior("HalfNormal", sigma=1, dims=("geo", "channel")) for name in component.default_priors}
-    if hasattr(component, "l_max"):
-        return type(component)(l_max=component.l_max, normalize=component.normalize, mode=component.mode, priors=priors)
-    return type(component)(priors=priors)
-
-
 CASES = {
-    "geometric+hill": {},
+    "geometric+hill on unscaled spend": {"spend_scaling": "none", "saturation_kwargs": {"kappa": 3000.0, "slope": 1.2}},
     "delayed+tanh": {
         "adstock_fun": "delayed_adstock", "adstock_kwargs": {"alpha": 0.6, "theta": 1.5, "l_max": 5},
         "saturation_fun": "tanh_saturation", "saturation_kwargs": {"b": 0.8, "c": 1.2},
     },
-    "weibull-cdf+michaelis": {
+    "weibull-cdf+michaelis on Meridian's scaling": {
         "adstock_fun": "weibull_adstock", "adstock_kwargs": {"lam": 2.0, "k": 1.5, "type": "CDF", "l_max": 6},
-        "saturation_fun": "michaelis_menten", "saturation_kwargs": {"alpha": 1.0, "lam": 0.4},
+        "saturation_fun": "michaelis_menten", "saturation_kwargs": {"alpha": 1.0, "lam": 0.8},
+        "spend_scaling": "per_capita_median",
     },
     "binomial-before+sigmoid": {
         "adstock_fun": "binomial_adstock", "adstock_kwargs": {"alpha": 0.4, "l_max": 4, "mode": "Before"},
@@ -209,91 +285,24 @@ CASES = {
 }
 
 
+@PYMC_FOURIER_DEPRECATION
 @pytest.mark.parametrize("transforms", CASES.values(), ids=CASES.keys())
-def test_pymc_marketing_model_with_true_parameters_reproduces_contributions(transforms):
-    """Build MMM(**model_kwargs), fix its parameters at the truth and compare the contributions.
+def test_pymc_marketing_every_transform_reproduces_contributions(transforms):
+    """Any one adstock and saturation (on any channel scaling): contributions exact at the truth.
 
-    Graph only (no sampling): the check holds scaling, adstock, saturation and
-    the beta/target-scale translation together.
+    The default config's seasonality follows the calendar year, which the
+    model's Fourier terms do not; the channels and controls are exact anyway.
     """
-    import pymc as pm
-    import pytensor
-
-    ds = _generate(transforms=transforms) if transforms else _generate()
-    handoff = to_pymc_marketing(ds)
-    kwargs = dict(handoff.model_kwargs)
-    kwargs["adstock"] = _component_with_geo_priors(kwargs["adstock"])
-    kwargs["saturation"] = _component_with_geo_priors(kwargs["saturation"])
-    mmm = PymcMarketingHandoff(handoff.X, handoff.y, kwargs, handoff.truth).build_model()
-    model = mmm.model
-    assert list(model.coords["channel"]) == list(ds["channel_column"].values)
-    assert list(model.coords["geo"]) == list(ds["geo"].values)
-    np.testing.assert_allclose(
-        mmm.scalers["_channel"].transpose("geo", "channel").values, handoff.truth["channel_scale"].values, rtol=1e-12
-    )
-    np.testing.assert_allclose(mmm.scalers["_target"].values, handoff.truth["target_scale"].values, rtol=1e-12)
-
-    free = {rv.name for rv in model.free_RVs}
-    pinned = {name: handoff.truth[name].transpose(*model.named_vars_to_dims[name]).values
-              for name in free if name.startswith(("adstock_", "saturation_")) or name == "gamma_control"}
-    assert {n for n in free if n.startswith(("adstock_", "saturation_"))} <= set(pinned)
-    fixed = pm.do(model, pinned)
-    contribution, control = pytensor.function(
-        [], [fixed["channel_contribution"], fixed["control_contribution"]], mode="FAST_COMPILE"
-    )()
-    dims = model.named_vars_to_dims["channel_contribution"]
-    expected = handoff.truth["channel_contribution"].transpose(*dims).values
-    np.testing.assert_allclose(contribution, expected, rtol=1e-9, atol=1e-12)
-    expected_control = (ds["control_effect"] / handoff.truth["target_scale"]).transpose(
-        *model.named_vars_to_dims["control_contribution"]
-    ).values
-    np.testing.assert_allclose(control, expected_control, rtol=1e-9, atol=1e-12)
-
-
-def test_pymc_marketing_builds_with_default_kwargs(dataset):
-    mmm = to_pymc_marketing(dataset).build_model()
-    assert {"date", "geo", "channel", "control"} <= set(mmm.model.coords)
-
-
-def test_pymc_marketing_truth_on_target_scale(dataset):
-    truth = to_pymc_marketing(dataset).truth
-    target_scale = dataset["y"].max("date")
-    np.testing.assert_allclose(
-        truth["saturation_beta"].values,
-        (dataset["channel_coefficient"] / target_scale).transpose("geo", "channel").values,
-        rtol=1e-12,
-    )
-    kappa = dataset["saturation_kappa"].transpose("geo", "channel").values
-    np.testing.assert_array_equal(truth["saturation_kappa"].values, kappa)
-    np.testing.assert_array_equal(truth["channel_contribution_original_scale"].values,
-                                  dataset["contribution"].transpose("date", "geo", "channel").values)
-    assert list(truth["channel"].values) == list(dataset["channel_column"].values)
-    assert truth.attrs["saturation_mapped"] == 1
-
-
-def test_pymc_marketing_unscaled_spend_leaves_saturation_out():
-    ds = _generate(transforms={"spend_scaling": "none", "saturation_kwargs": {"kappa": 3000.0, "slope": 1.0}})
-    truth = to_pymc_marketing(ds).truth
-    assert not [v for v in truth.data_vars if v.startswith("saturation_")]
-    assert "adstock_alpha" in truth and truth.attrs["saturation_mapped"] == 0
-
-
-def test_pymc_marketing_mixed_transforms_raise():
-    ds = _generate(transforms={"saturation_fun": ["hill_function", "logistic_saturation", "hill_function"],
-                               "saturation_kwargs": [{}, {"lam": 2.0}, {}]})
-    message = "one saturation transform for all channels.*hill_function, logistic_saturation"
-    with pytest.raises(ValueError, match=message):
-        to_pymc_marketing(ds)
-    ds = _generate(transforms={"adstock_kwargs": [{"l_max": 8, "mode": "Before"}, {"l_max": 8}, {"l_max": 8}]})
-    with pytest.raises(ValueError, match="one mode for all channels"):
-        to_pymc_marketing(ds)
-
-
-def test_pymc_marketing_different_l_max_takes_the_longest_with_a_warning():
-    ds = _generate(transforms={"adstock_kwargs": [{"l_max": 4}, {"l_max": 8}, {"l_max": 6}]})
-    with pytest.warns(xmmm.XmmmWarning, match="l_max = 4, 6, 8, so the model gets l_max = 8"):
-        handoff = to_pymc_marketing(ds)
-    assert handoff.model_kwargs["adstock"].l_max == 8
+    ds = _generate(transforms=transforms)
+    handoff = _quiet(to_pymc_marketing, ds)
+    assert {m.item for m in handoff.mismatches} <= {"yearly seasonality", "mean outcome"}
+    model, out = _pinned_outputs(handoff)
+    target_scale = ds["y"].max("date")
+    columns = {"channel": ds["channel_column"].values, "control": ds["control_column"].values}
+    for key, data in (("channel_contribution", ds["contribution"]), ("control_contribution", ds["control_effect"])):
+        value, dims = out[key]
+        scaled = (data / target_scale).assign_coords({d: columns[d] for d in columns if d in data.dims})
+        assert _relative(value, _aligned(scaled, model, dims)) < RTOL
 
 
 def test_pymc_marketing_inverse_scaled_logistic_eps():
@@ -301,7 +310,8 @@ def test_pymc_marketing_inverse_scaled_logistic_eps():
         transforms={"saturation_fun": "inverse_scaled_logistic_saturation", "saturation_kwargs": {"lam": 0.5}},
         regions={"transform_variation": 0.0},
     )
-    assert type(to_pymc_marketing(ok).model_kwargs["saturation"]).__name__ == "InverseScaledLogisticSaturation"
+    handoff = _quiet(to_pymc_marketing, ok)
+    assert type(handoff.model_kwargs["saturation"]).__name__ == "InverseScaledLogisticSaturation"
     bad = _generate(transforms={"saturation_fun": "inverse_scaled_logistic_saturation",
                                 "saturation_kwargs": {"lam": 0.5, "eps": 2.0}})
     with pytest.raises(ValueError, match="eps"):
@@ -310,3 +320,171 @@ def test_pymc_marketing_inverse_scaled_logistic_eps():
                                    "saturation_kwargs": {"lam": 0.5}})
     with pytest.raises(ValueError, match="transform_variation"):
         to_pymc_marketing(varied)
+
+
+# =========================================================================== Meridian (layout and truth relations)
+@pytest.fixture(scope="module")
+def meridian_ds() -> xr.Dataset:
+    return xmmm.generate_dataset(small_target_config("multi_region", "meridian"))
+
+
+def test_meridian_layout(meridian_ds):
+    ds = meridian_ds
+    handoff = xmmm.to_meridian(xmmm.MMMResult(ds))
+    assert isinstance(handoff, MeridianHandoff) and handoff.exact
+    data = handoff.dataset
+    assert set(data.data_vars) == {"kpi", "revenue_per_kpi", "population", "controls", "media", "media_spend"}
+    assert data["kpi"].dims == ("geo", "time") and data["revenue_per_kpi"].dims == ("geo", "time")
+    assert data["controls"].dims == ("geo", "time", "control_variable")
+    assert data["media"].dims == ("geo", "media_time", "media_channel")
+    assert data["media_spend"].dims == ("geo", "time", "media_channel")
+    assert list(data["time"].values) == [d.strftime("%Y-%m-%d") for d in pd.DatetimeIndex(ds["date"].values)]
+    assert list(data["media_channel"].values) == list(ds["channel_column"].values)
+    assert list(data["control_variable"].values) == [*ds["control_column"].values, *SEASONALITY_CONTROLS]
+    np.testing.assert_array_equal(data["kpi"].values, ds["y"].transpose("geo", "date").values)
+    spend = ds["spend"].transpose("geo", "date", "channel").values
+    np.testing.assert_array_equal(data["media"].values, spend)
+    np.testing.assert_array_equal(data["media_spend"].values, spend)
+    np.testing.assert_array_equal(data["population"].values, ds["population"].values)
+    np.testing.assert_array_equal(data["controls"].values[..., : ds.sizes["control"]],
+                                  ds["control_value"].transpose("geo", "date", "control").values)
+    # the seasonality columns: sine and cosine of the seasonal phase, the same in every geo
+    fraction = xmmm.patterns.year_fraction(pd.DatetimeIndex(ds["date"].values))
+    np.testing.assert_allclose(data["controls"].sel(control_variable="seasonality_sin").values,
+                               np.broadcast_to(np.sin(2 * np.pi * fraction), (ds.sizes["geo"], ds.sizes["date"])))
+    assert (data["revenue_per_kpi"] == 1).all()
+    assert not any(bool(data[v].isnull().any()) for v in data.data_vars)
+
+
+def test_meridian_model_spec_contains_the_truth(meridian_ds):
+    handoff = to_meridian(meridian_ds)
+    spec = handoff.model_spec_kwargs
+    assert spec["max_lag"] == int(meridian_ds["adstock_l_max"].max()) - 1
+    assert spec["knots"] == 2  # a linear trend: mu_t is linear between the first and the last period
+    population = meridian_ds["population"]
+    assert spec["baseline_geo"] == str(meridian_ds["geo"].values[int(np.argmax(population.values))])
+    assert handoff.priors["slope_m"][0] == "LogNormal"  # the presets' slopes are not all 1
+    # Meridian's default ec_m prior is on (0.1, 10): it holds these, so it is kept
+    assert "ec_m" not in handoff.priors
+    assert (handoff.truth["ec_m"] > 0.1).all() and (handoff.truth["ec_m"] < 10).all()
+
+
+def test_meridian_priors_widen_where_the_defaults_exclude_the_truth():
+    config = xmmm.customize_preset("multi_region", target="meridian", n_periods=40,
+                                   transforms={"saturation_kwargs": {"slope": 1.0, "kappa": 0.05}})
+    handoff = to_meridian(_quiet(xmmm.generate_dataset, config))
+    assert "slope_m" not in handoff.priors  # every slope is 1: Meridian's default Deterministic(1) holds
+    dist, params = handoff.priors["ec_m"]
+    assert dist == "TruncatedNormal" and params["low"] < float(handoff.truth["ec_m"].min())
+
+
+def test_meridian_truth_relations(meridian_ds):
+    ds = meridian_ds
+    truth = to_meridian(ds).truth
+    # Meridian's parameters are shared by geos where xmmm's are (the family: no transform variation)
+    np.testing.assert_array_equal(truth["alpha_m"].values, ds["adstock_alpha"].isel(geo=0).values)
+    np.testing.assert_array_equal(truth["slope_m"].values, ds["saturation_slope"].isel(geo=0).values)
+    np.testing.assert_allclose(truth["ec_m"].values, ds["saturation_kappa"].isel(geo=0).values, rtol=1e-12)
+    beta = np.exp(truth["beta_m"] + truth["eta_m"] * truth["beta_gm_dev"])
+    xr.testing.assert_allclose(beta.transpose(*truth["beta_gm"].dims), truth["beta_gm"], rtol=1e-12)
+    gamma = truth["gamma_c"] + truth["xi_c"] * truth["gamma_gc_dev"]
+    xr.testing.assert_allclose(gamma.transpose(*truth["gamma_gc"].dims), truth["gamma_gc"], rtol=1e-12, atol=1e-15)
+    baseline = int(np.argmax(ds["population"].values))
+    assert float(truth["tau_g"][baseline]) == 0.0
+    np.testing.assert_allclose(np.delete(truth["tau_g"].values, baseline), truth["tau_g_excl_baseline"].values)
+    n = ds.sizes["date"]
+    w = np.arange(n) / (n - 1)
+    knots = truth["knot_values"].values
+    np.testing.assert_allclose(truth["mu_t"].values, knots[0] * (1 - w) + knots[1] * w, rtol=1e-12)
+    total_spend = ds["spend"].sum(["date", "geo"]).values
+    np.testing.assert_allclose(truth["roi"].values, ds["contribution"].sum(["date", "geo"]).values / total_spend,
+                               rtol=1e-12)
+    np.testing.assert_allclose(truth["roi_m"].values, truth["roi"].values, rtol=1e-10)
+    np.testing.assert_allclose(truth["mroi_m"].values, truth["mroi"].values, rtol=1e-10)
+    np.testing.assert_array_equal(truth["expected_outcome"].values,
+                                  (ds["y"] - ds["baseline_noise"]).transpose("geo", "date").values)
+    np.testing.assert_allclose(truth["roi_by_geo"].values, ds["roas"].transpose("geo", "channel").values, rtol=1e-12)
+    # Meridian's scale equals xmmm's spend scale: the data were generated with it
+    np.testing.assert_allclose(truth["media_scale"].values, ds["spend_scale"].transpose("geo", "channel").values,
+                               rtol=1e-15)
+
+
+def test_meridian_mroi_is_marginal_roas_over_all_geos(dataset):
+    from xmmm.ground_truth import MARGINAL_STEP
+
+    single = _generate(regions={"n_regions": 1, "region_names": None})
+    np.testing.assert_allclose(_quiet(to_meridian, single).truth["mroi"].values, single["mroas"].isel(geo=0).values,
+                               rtol=1e-12)
+    mroi = _quiet(to_meridian, dataset).truth["mroi"]
+    adstock = xmmm.transforms.get_transform("adstock", "geometric_adstock")
+    hill = xmmm.transforms.get_transform("saturation", "hill_function")
+    for j in range(dataset.sizes["channel"]):
+        one = dataset.isel(channel=j)
+        x = (one["spend"] * (1 + MARGINAL_STEP) / one["spend_scale"]).transpose("geo", "date").values
+        saturated = hill.apply(
+            adstock.apply(x, alpha=one["adstock_alpha"].values, l_max=int(one["adstock_l_max"])),
+            slope=one["saturation_slope"].values,
+            kappa=one["saturation_kappa"].values,
+        )
+        gain = float((one["channel_coefficient"].values[:, None] * saturated).sum() - one["contribution"].sum())
+        expected = gain / (MARGINAL_STEP * float(one["spend"].sum()))
+        assert math.isclose(float(mroi[j]), expected, rel_tol=1e-9)
+
+
+def test_meridian_national_data_leave_population_to_meridian():
+    ds = xmmm.generate_dataset(xmmm.customize_preset("basic", target="meridian", n_periods=40))
+    handoff = to_meridian(ds)
+    assert "population" not in handoff.dataset  # Meridian resets a national population to 1 (with a warning)
+    assert handoff.model_spec_kwargs["media_effects_dist"] == "normal" and "baseline_geo" not in handoff.model_spec_kwargs
+    assert handoff.priors["eta_m"] == ("Deterministic", {"loc": 0.0})
+    np.testing.assert_allclose(handoff.truth["beta_gm"].isel(geo=0), handoff.truth["beta_m"], rtol=1e-15)
+    assert (handoff.truth["eta_m"] == 0).all()
+
+
+def test_meridian_leaves_controls_without_time_variation_to_tau_g():
+    config = small_target_config("demo", "meridian")
+    config.control_variables[1].activation_probability = 0.0  # the promotion never runs: all zero
+    ds = xmmm.generate_dataset(config)
+    handoff = to_meridian(ds)
+    assert handoff.exact
+    assert "c2-promotion" not in list(handoff.dataset["control_variable"].values)
+    assert handoff.truth.attrs["controls_in_tau_g"] == "c2-promotion"
+
+
+def test_meridian_outside_the_family_says_what_and_how_far(dataset):
+    with pytest.warns(XmmmWarning, match="the Meridian hand-off is not exact") as record:
+        handoff = to_meridian(dataset)
+    assert not handoff.exact
+    items = {m.item: m for m in handoff.mismatches}
+    assert set(items) == {"x1-TV", "x2-Search", "x3-Social", "expected outcome"}
+    assert "alpha_m varies by geo" in items["x1-TV"].reason and "ec_m varies by geo" in items["x1-TV"].reason
+    assert all(0.001 < m.difference < 0.5 for m in handoff.mismatches)
+    assert str(items["x1-TV"]) in str(record[0].message)
+    # the shared parameters are the means over geos
+    np.testing.assert_allclose(handoff.truth["alpha_m"].values,
+                               dataset["adstock_alpha"].mean("geo").values, rtol=1e-12)
+
+
+def test_meridian_rejects_non_datasets(dataset):
+    with pytest.raises(TypeError, match="MMMResult or an xmmm"):
+        to_meridian(dataset["y"])
+    with pytest.raises(ValueError, match="select a replicate"):
+        to_meridian(dataset.expand_dims(replicate=[0]))
+
+
+def test_meridian_rejects_a_channel_that_never_spends():
+    config = xmmm.customize_preset("demo", target="meridian", n_periods=20)  # Podcast starts at period 30
+    ds = _quiet(xmmm.generate_dataset, config)
+    with pytest.raises(ValueError, match="x3-Podcast never spend"):
+        to_meridian(ds)
+
+
+def test_meridian_objects_say_that_they_need_the_library(meridian_ds):
+    try:
+        import meridian  # noqa: F401
+    except ImportError:
+        pass
+    else:
+        pytest.skip("google-meridian is installed here (see tests/test_handoff_meridian.py)")
+    with pytest.raises(ImportError, match="pip install google-meridian"):
+        to_meridian(meridian_ds).model_spec()

@@ -21,7 +21,6 @@ from xmmm.config import (
     MMMDataConfig,
     RegionConfig,
     TransformConfig,
-    validate_config,
 )
 from xmmm.errors import ConfigError, DataFileError, GenerationError, TransformError, XmmmWarning
 
@@ -29,6 +28,8 @@ from xmmm.errors import ConfigError, DataFileError, GenerationError, TransformEr
 # stays fast: numpy, pandas, xarray, numba and matplotlib load only when needed.
 _LAZY = {
     "DEFAULT_CONFIG": "xmmm.config",
+    "validate_config": "xmmm.targets",
+    "TARGETS": "xmmm.targets",
     "generate_mmm_dataset": "xmmm.generate",
     "generate_dataset": "xmmm.generate",
     "MMMResult": "xmmm.result",

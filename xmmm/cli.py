@@ -87,6 +87,11 @@ def _config_from_args(args: argparse.Namespace):
     else:
         config = DEFAULT_CONFIG
         source = "the default config"
+    if getattr(args, "target", None):
+        from xmmm.targets import to_target
+
+        config = to_target(config, args.target)
+        source += f" moved into the {args.target} family"
     overrides: dict[str, Any] = {}
     if getattr(args, "seed", None) is not None:
         overrides["seed"] = args.seed
@@ -298,6 +303,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_source(p, required=False)
     p.add_argument("--periods", type=int, metavar="N", help="override the number of periods")
     p.add_argument("--regions", type=int, metavar="N", help="override the number of regions (default names)")
+    p.add_argument("--target", choices=("pymc-marketing", "meridian"),
+                   help="move the config inside that library's model family, so its hand-off is exact")
     p.add_argument("--out", required=True, metavar="FILE", help="output file: .nc, .csv or .parquet")
     p.set_defaults(func=_cmd_generate)
 

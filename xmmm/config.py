@@ -528,6 +528,11 @@ class RegionConfig:
         (one person per unit of baseline sales per period), so baseline sales
         per head are the same in every geo.  Stored as the ``population``
         variable when set or used.
+    seasonal_period_days : float, optional
+        ``None`` (default): the baseline seasonality follows the calendar year,
+        ``yearfrac = (day_of_year - 1) / days in that year``.  A number ``P``:
+        ``yearfrac = day_of_year / P``; 365.25 is the year of pymc-marketing's
+        ``YearlyFourier``, whose terms then express the seasonality exactly.
     """
 
     n_regions: int = 1
@@ -542,6 +547,7 @@ class RegionConfig:
     transform_variation: float = 0.1
     region_similarity: float = 0.0
     population: float | list[float] | None = None
+    seasonal_period_days: float | None = None
 
     def __post_init__(self) -> None:
         if self.region_names is not None and not isinstance(self.region_names, str):
@@ -582,6 +588,7 @@ class RegionConfig:
                     p.number(f"population[{i}]", value, lower=0, lower_open=True)
         else:
             p.number("population", self.population, lower=0, lower_open=True, optional=True)
+        p.number("seasonal_period_days", self.seasonal_period_days, lower=0, lower_open=True, optional=True)
 
     @property
     def names(self) -> list[str]:

@@ -50,13 +50,23 @@ from xmmm.errors import ConfigError
 from xmmm.kernels._numba import series_kernel
 from xmmm.random import normals, stream_keys, uniforms
 
-__all__ = ["year_fraction", "pattern_values", "lognormal_noise", "on_off_activity"]
+__all__ = ["year_fraction", "season_fraction", "pattern_values", "lognormal_noise", "on_off_activity"]
 
 
 def year_fraction(dates: pd.DatetimeIndex) -> np.ndarray:
     """Position of each date within its calendar year, in [0, 1)."""
     days_in_year = np.where(dates.is_leap_year, 366.0, 365.0)
     return (np.asarray(dates.day_of_year, dtype=float) - 1.0) / days_in_year
+
+
+def season_fraction(dates: pd.DatetimeIndex, period_days: float | None = None) -> np.ndarray:
+    """Position within the seasonal year: :func:`year_fraction`, or ``day_of_year / period_days``.
+
+    ``period_days=365.25`` is the phase of pymc-marketing's ``YearlyFourier``.
+    """
+    if period_days is None:
+        return year_fraction(dates)
+    return np.asarray(dates.day_of_year, dtype=float) / float(period_days)
 
 
 def lognormal_noise(z: np.ndarray, cv: np.ndarray) -> np.ndarray:

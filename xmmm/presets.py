@@ -63,6 +63,7 @@ from xmmm.config import (
     apply_overrides,
 )
 from xmmm.errors import ConfigError
+from xmmm.targets import check_target, to_target, validate_config
 
 __all__ = [
     "DEFAULT_PRESET_SEED",
@@ -965,7 +966,7 @@ def _lookup(name: str) -> Callable[[int], MMMDataConfig]:
     return _PRESETS[key][1]
 
 
-def get_preset_config(name: str, seed: int | None = None) -> MMMDataConfig:
+def get_preset_config(name: str, seed: int | None = None, target: str | None = None) -> MMMDataConfig:
     """A fresh config of a named preset.
 
     Parameters
@@ -976,6 +977,12 @@ def get_preset_config(name: str, seed: int | None = None) -> MMMDataConfig:
     seed : int, optional
         Seed of the config; ``None`` uses :data:`DEFAULT_PRESET_SEED`, so the
         preset's data are the same every time.
+    target : {None, "pymc-marketing", "meridian"}
+        ``None``: the preset as it is.  A library name: the preset moved inside
+        that library's model family (:func:`xmmm.targets.to_target`), with the
+        same channels, spend patterns, regions and sizes, so that the hand-off
+        (``xmmm.to_pymc_marketing`` / ``xmmm.to_meridian``) is exact: the
+        library's model at the true parameters reproduces the data's mean.
 
     Returns
     -------
@@ -985,7 +992,8 @@ def get_preset_config(name: str, seed: int | None = None) -> MMMDataConfig:
     Raises
     ------
     ConfigError
-        An unknown name (the message lists the valid ones) or a bad seed.
+        An unknown name (the message lists the valid ones), a bad seed or an
+        unknown target.
 
     Examples
     --------
@@ -995,9 +1003,13 @@ def get_preset_config(name: str, seed: int | None = None) -> MMMDataConfig:
     ['seasonal', 'linear_trend', 'delayed_start', 'on_off', 'custom']
     >>> generate_mmm_dataset(config)["data"].shape
     (208, 10)
+    >>> get_preset_config("basic", target="pymc-marketing").transforms.adstock_kwargs[1]["l_max"]
+    8
     """
+    check_target(target)
     build = _lookup(name)
-    return build(DEFAULT_PRESET_SEED if seed is None else seed)
+    config = build(DEFAULT_PRESET_SEED if seed is None else seed)
+    return config if target is None else to_target(config, target)
 
 
 def list_available_presets() -> dict[str, str]:
@@ -1012,13 +1024,16 @@ def list_available_presets() -> dict[str, str]:
     return {name: description for name, (description, _) in _PRESETS.items()}
 
 
-def customize_preset(name: str, **overrides) -> MMMDataConfig:
+def customize_preset(name: str, target: str | None = None, **overrides) -> MMMDataConfig:
     """A preset's config with some fields changed, validated as a whole.
 
     Parameters
     ----------
     name : str
         A preset name (see :func:`get_preset_config`).
+    target : {None, "pymc-marketing", "meridian"}
+        Start from the preset moved inside that library's family (see
+        :func:`get_preset_config`); the changed config must still be inside it.
     **overrides
         Top-level fields (``n_periods=104``, ``seed=123``), nested dicts for
         sub-configs (``regions={"n_regions": 5}``) or dotted paths
@@ -1032,7 +1047,9 @@ def customize_preset(name: str, **overrides) -> MMMDataConfig:
     Raises
     ------
     ConfigError
-        An unknown preset, an unknown field (naming the valid ones) or a bad value.
+        An unknown preset, an unknown field (naming the valid ones), a bad
+        value, or (with ``target``) a change that leaves the family (every way
+        it does, in one message).
 
     Examples
     --------
@@ -1042,8 +1059,13 @@ def customize_preset(name: str, **overrides) -> MMMDataConfig:
     (104, 123)
     >>> customize_preset("multi_region", **{"regions.n_regions": 3}).region_names
     ['geo_1', 'geo_2', 'geo_3']
+    >>> customize_preset("multi_region", target="meridian", n_periods=52).transforms.spend_scaling
+    'per_capita_median'
     """
-    return apply_overrides(get_preset_config(name), overrides)
+    config = apply_overrides(get_preset_config(name, target=target), overrides)
+    if target is not None:
+        validate_config(config, target=target)
+    return config
 
 
 # --------------------------------------------------------------------------- documentation

@@ -5,14 +5,15 @@ r"""The baseline of each geo: level, trend, yearly seasonality and noise.
         + L_g A \sin(2\pi \, \text{yearfrac}_t + \varphi) + L_g \, \sigma \, z_{g,t}
 
 with ``L`` the plan's level, ``z`` standard normal from the stream
-``baseline_noise`` of each (replicate, geo).
+``baseline_noise`` of each (replicate, geo); ``yearfrac`` is the calendar
+year fraction, or ``day_of_year / regions.seasonal_period_days`` when set.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from xmmm.patterns import year_fraction
+from xmmm.patterns import season_fraction
 from xmmm.plan import Plan
 from xmmm.random import normals, stream_keys
 
@@ -34,7 +35,8 @@ def baseline(plan: Plan) -> dict[str, np.ndarray]:
     t = np.arange(n, dtype=float)
     trend = level[..., None] * plan.base["regions.sales_trend"][:, None, None] * t
     season_shape = plan.base["regions.seasonal_amplitude"][:, None, None] * np.sin(
-        2.0 * np.pi * year_fraction(dates) + plan.config.regions.seasonal_phase
+        2.0 * np.pi * season_fraction(dates, plan.config.regions.seasonal_period_days)
+        + plan.config.regions.seasonal_phase
     )
     seasonality = level[..., None] * season_shape
     noise = (

@@ -1,0 +1,113 @@
+"""The Meridian hand-off checked with Meridian itself (needs google-meridian, see .ci/run).
+
+Meridian's own ``Analyzer``, given a one-draw posterior at the hand-off's
+truth, must reproduce xmmm's expected outcome per geo and time, incremental
+outcome, ROI and marginal ROI for every preset moved into Meridian's family.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+
+import xmmm
+from xmmm.errors import XmmmWarning
+
+pytest.importorskip("meridian", reason="google-meridian is not installed (it pins numpy < 2.4 and pandas < 3)")
+
+from meridian.analysis import analyzer  # noqa: E402
+
+PRESETS = list(xmmm.list_available_presets())
+RTOL = 1e-8
+#: Meridian warns whenever the slope prior is not its default Deterministic(1)
+SLOPE_PRIOR = pytest.mark.filterwarnings("ignore:Changing the prior for `slope_m`:UserWarning")
+
+
+def small_target_config(name: str, target: str):
+    """A preset moved into a family, at a size that keeps every channel spending (fast to build)."""
+    config = xmmm.get_preset_config(name, target=target)
+    starts = [c.start_period + c.ramp_up_periods for c in config.channels if c.pattern == "delayed_start"]
+    n_periods = min(config.n_periods, max([120 if config.frequency == "D" else 60] + [s + 12 for s in starts]))
+    overrides = {"n_periods": n_periods}
+    if config.regions.n_regions > 3:
+        overrides["regions"] = {"n_regions": 3}
+    return xmmm.customize_preset(name, target=target, **overrides)
+
+
+def _analysis(handoff):
+    """Meridian's Analyzer at the truth: (model, expected, incremental, roi, mroi) in Meridian's geo order."""
+    model = handoff.model_at_truth()
+    analysis = analyzer.Analyzer(model_context=model.model_context, inference_data=model.inference_data)
+    per_geo = {"aggregate_times": False}
+    if model.n_geos > 1:  # a national model has one geo and warns about the argument
+        per_geo["aggregate_geos"] = False
+    expected = np.asarray(analysis.expected_outcome(**per_geo))[0, 0]
+    incremental = np.asarray(analysis.incremental_outcome(**per_geo))[0, 0]
+    roi = np.asarray(analysis.roi())[0, 0]
+    mroi = np.asarray(analysis.marginal_roi())[0, 0]
+    return model, expected.reshape(model.n_geos, -1), incremental.reshape(model.n_geos, model.n_times, -1), roi, mroi
+
+
+def _in_meridian_order(truth, model):
+    """Meridian orders geos by name; a national model names its geo itself."""
+    if model.n_geos == 1:
+        return truth
+    return truth.sel(geo=[str(g) for g in model.input_data.geo.values])
+
+
+def _relative(actual, expected, axis=None) -> np.ndarray:
+    return np.max(np.abs(actual - expected), axis=axis) / np.max(np.abs(expected), axis=axis)
+
+
+@SLOPE_PRIOR
+@pytest.mark.parametrize("name", PRESETS)
+def test_meridian_analyzer_at_the_truth_reproduces_every_target_preset(name):
+    ds = xmmm.generate_dataset(small_target_config(name, "meridian"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", XmmmWarning)  # an exact hand-off says nothing
+        handoff = xmmm.to_meridian(ds)
+    assert handoff.exact
+    model, expected, incremental, roi, mroi = _analysis(handoff)
+    assert model.model_spec.max_lag == int(ds["adstock_l_max"].max()) - 1
+    truth = _in_meridian_order(handoff.truth, model)
+    # expected outcome per geo and time: relative per period (the outcome is positive)
+    assert np.max(np.abs(expected - truth["expected_outcome"].values) / truth["expected_outcome"].values) < RTOL
+    # incremental outcome per geo, time and channel: relative to each channel's largest (0 before it spends)
+    assert (_relative(incremental, truth["incremental_outcome"].values, axis=(0, 1)) < RTOL).all()
+    np.testing.assert_allclose(roi, truth["roi"].values, rtol=RTOL)
+    np.testing.assert_allclose(mroi, truth["mroi"].values, rtol=RTOL)
+    # Meridian's ROI and mROI prior parameters at the truth are these
+    np.testing.assert_allclose(roi, truth["roi_m"].values, rtol=RTOL)
+    np.testing.assert_allclose(mroi, truth["mroi_m"].values, rtol=RTOL)
+
+
+@SLOPE_PRIOR
+def test_meridian_outside_the_family_measures_what_meridian_gives():
+    """The default config (per-geo transforms, max scaling): the reported figures are Meridian's own."""
+    ds = xmmm.generate_dataset(n_periods=40)
+    with pytest.warns(XmmmWarning, match="not exact"):
+        handoff = xmmm.to_meridian(ds)
+    model, expected, incremental, _, _ = _analysis(handoff)
+    truth = _in_meridian_order(handoff.truth, model)
+    items = {m.item: m for m in handoff.mismatches}
+    measured = _relative(incremental, truth["incremental_outcome"].values, axis=(0, 1))
+    for j, column in enumerate(truth["media_channel"].values):
+        assert math.isclose(items[column].difference, float(measured[j]), rel_tol=1e-6), column
+    per_period = np.max(np.abs(expected - truth["expected_outcome"].values) / truth["expected_outcome"].values)
+    assert math.isclose(items["expected outcome"].difference, float(per_period), rel_tol=1e-6)
+
+
+@SLOPE_PRIOR
+def test_meridian_builds_input_data_and_model():
+    ds = xmmm.generate_dataset(small_target_config("demo", "meridian"))
+    handoff = xmmm.to_meridian(ds)
+    input_data = handoff.input_data()
+    assert list(input_data.media_spend.coords["media_channel"].values) == list(ds["channel_column"].values)
+    assert input_data.kpi.shape == (ds.sizes["geo"], ds.sizes["date"])
+    model = handoff.model()
+    assert model.n_geos == ds.sizes["geo"] and model.n_media_channels == ds.sizes["channel"]
+    assert model.knot_info.n_knots == 2 and model.model_spec.max_lag == 7
+    assert model.n_controls == ds.sizes["control"] + 2  # the seasonality's sine and cosine

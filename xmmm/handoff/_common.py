@@ -1,0 +1,112 @@
+"""What both hand-offs share: reading a dataset, its config, and saying how far a truth is from the data."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+if TYPE_CHECKING:  # pragma: no cover
+    from xmmm.result import MMMResult
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """One way a dataset is outside a library's family, and how far the hand-off's truth is from the data.
+
+    Attributes
+    ----------
+    item : str
+        What is affected, e.g. ``"x2-Search"``, ``"adstock"``, ``"mean outcome"``.
+    reason : str
+        What the library cannot represent, e.g. ``"l_max 4 in the data, 8 in the model"``.
+    difference : float
+        The measured largest difference between the library's model at the
+        hand-off's truth and the data, as a fraction (see ``measure``).
+    measure : str
+        What was compared, with ``{}`` where the percentage goes, e.g.
+        ``"contributions differ by up to {} % of the channel's largest"``.
+    """
+
+    item: str
+    reason: str
+    difference: float
+    measure: str
+
+    def __str__(self) -> str:
+        return f"{self.item}: {self.reason}; " + self.measure.format(f"{100 * self.difference:.3g}")
+
+
+def dataset_of(result_or_dataset: MMMResult | xr.Dataset) -> xr.Dataset:
+    """The xmmm Dataset of a result or a Dataset, checked to be one generated dataset."""
+    dataset = getattr(result_or_dataset, "dataset", result_or_dataset)
+    if not isinstance(dataset, xr.Dataset):
+        raise TypeError(
+            f"expected an MMMResult or an xmmm xarray.Dataset; got {type(result_or_dataset).__name__}"
+        )
+    if "replicate" in dataset.dims:
+        raise ValueError("a hand-off takes one dataset; select a replicate first, e.g. study.isel(replicate=0)")
+    missing = [v for v in ("y", "spend", "contribution", "channel_column") if v not in dataset.variables]
+    if missing:
+        raise ValueError(f"not an xmmm dataset: it has no {', '.join(missing)}")
+    return dataset
+
+
+def columns(dataset: xr.Dataset, kind: str) -> list[str]:
+    """Export column names of the channels (``kind="channel"``) or controls."""
+    return [str(c) for c in dataset[f"{kind}_column"].values]
+
+
+def config_of(dataset: xr.Dataset) -> dict:
+    """The generating config as plain data (empty if the dataset does not carry it)."""
+    try:
+        return json.loads(dataset.attrs["xmmm_config"])
+    except (KeyError, TypeError, ValueError):
+        return {}
+
+
+def source_attrs(dataset: xr.Dataset) -> dict:
+    return {
+        "source": "xmmm",
+        "xmmm_version": str(dataset.attrs.get("xmmm_version", "")),
+        "seed": int(dataset.attrs["seed"]) if "seed" in dataset.attrs else -1,
+    }
+
+
+def dates(dataset: xr.Dataset) -> pd.DatetimeIndex:
+    return pd.DatetimeIndex(dataset["date"].values)
+
+
+def baseline_terms(dataset: xr.Dataset) -> dict:
+    """Trend per period, seasonal amplitude, phase and period of the baseline (relative to its level).
+
+    From the config when the dataset carries it; the trend and seasonality
+    components themselves are always in the dataset and are what the
+    hand-offs' truths are checked against.
+    """
+    regions = config_of(dataset).get("regions", {})
+    return {
+        "trend": float(regions.get("sales_trend", 0.0)),
+        "amplitude": float(regions.get("seasonal_amplitude", 0.0)),
+        "phase": float(regions.get("seasonal_phase", 0.0)),
+        "period_days": regions.get("seasonal_period_days"),
+        "volatility": float(regions.get("sales_volatility", np.nan)),
+    }
+
+
+def largest_relative(difference: np.ndarray, reference: np.ndarray, axis=None) -> np.ndarray:
+    """``max |difference| / max |reference|`` (0 where the reference is all zero)."""
+    top = np.max(np.abs(reference), axis=axis)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(top > 0, np.max(np.abs(difference), axis=axis) / top, 0.0)
+
+
+def per_period_relative(difference: np.ndarray, reference: np.ndarray) -> float:
+    """Largest ``|difference| / |reference|`` over the periods (for a positive reference such as the outcome)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.abs(difference) / np.abs(reference)
+    return float(np.nanmax(ratio)) if ratio.size else 0.0
