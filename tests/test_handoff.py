@@ -28,12 +28,16 @@ from xmmm.handoff import (
     to_meridian,
     to_pymc_marketing,
 )
+from xmmm.handoff._common import channel_layout
 from xmmm.transforms import ADSTOCK_TRANSFORMS, SATURATION_TRANSFORMS
 
 PRESETS = list(xmmm.list_available_presets())
 RTOL = 1e-8
 #: pymc-marketing 0.19.2 builds its Fourier terms with pandas' deprecated ``DatetimeIndex.dayofyear``
 PYMC_FOURIER_DEPRECATION = pytest.mark.filterwarnings("ignore:DatetimeIndex.dayofyear is deprecated")
+#: pytensor folds LinearTrend's ``linspace(0, max(t), n_changepoints=1)``, a step of 0 / 0, when the graph
+#: is constant enough (the rewrite is skipped and the value stays right)
+PYTENSOR_LINSPACE = pytest.mark.filterwarnings("ignore:divide by zero encountered in divide:RuntimeWarning")
 
 
 def _generate(**overrides) -> xr.Dataset:
@@ -109,6 +113,7 @@ def _relative(actual: np.ndarray, expected: np.ndarray) -> float:
 
 # =========================================================================== pymc-marketing: exact for every preset
 @PYMC_FOURIER_DEPRECATION
+@PYTENSOR_LINSPACE
 @pytest.mark.parametrize("name", PRESETS)
 def test_pymc_marketing_model_at_the_truth_reproduces_every_target_preset(name):
     """Channel and control contributions and the mean outcome of the pinned model equal xmmm's to 1e-8."""
@@ -119,12 +124,22 @@ def test_pymc_marketing_model_at_the_truth_reproduces_every_target_preset(name):
     assert handoff.exact and handoff.mismatches == []
     model, out = _pinned_outputs(handoff)
     target_scale = ds["y"].max("date")
+    # media channels are channels (their exposures where they have them); treatments are controls, gamma * value
+    layout = channel_layout(ds)
+    contribution = ds["contribution"].isel(channel=layout.media).assign_coords(
+        channel=handoff.model_kwargs["channel_columns"])
+    controls = ds["control_effect"].transpose("date", "geo", "control").values
+    if layout.treatments:
+        treated = (ds["treatment_value"] * ds["channel_coefficient"]).transpose("date", "geo", "channel")
+        controls = np.concatenate([controls, treated.values[..., layout.treatments]], axis=-1)
+    controls = xr.DataArray(controls, dims=("date", "geo", "control"),
+                            coords={"geo": ds["geo"].values, "control": handoff.model_kwargs["control_columns"] or []})
     expected = {
-        "channel_contribution": ds["contribution"] / target_scale,
-        "control_contribution": ds["control_effect"] / target_scale,
+        "channel_contribution": contribution / target_scale,
+        "control_contribution": controls / target_scale,
         "mu": (ds["y"] - ds["baseline_noise"]) / target_scale,
     }
-    columns = {"channel": ds["channel_column"].values, "control": ds["control_column"].values}
+    columns = {}
     for key, (value, dims) in out.items():
         data = expected[key].assign_coords({d: columns[d] for d in columns if d in expected[key].dims})
         reference = _aligned(data, model, dims)

@@ -392,15 +392,26 @@ def test_treatments_may_have_negative_effects():
         ({"kpi_type": "profit"}, "kpi_type must be one of 'revenue', 'non_revenue'; got 'profit'"),
         ({"revenue_per_kpi": 2.0}, "revenue_per_kpi must be None when kpi_type='revenue'"),
         ({"kpi_type": "non_revenue", "revenue_per_kpi": 0.0}, "revenue_per_kpi must be > 0; got 0.0"),
-        ({"kpi_type": "non_revenue", "revenue_per_kpi": [1.0, 2.0]}, "a list of n_regions (3) numbers"),
+        ({"kpi_type": "non_revenue", "revenue_per_kpi": [1.0, 2.0]}, "a list of n_regions (3) numbers or a list of "
+         "n_regions lists of n_periods (129) numbers; got a list of 2"),
         ({"kpi_type": "non_revenue", "revenue_per_kpi": [[1.0] * 3, 2.0, 2.0]},
-         "revenue_per_kpi[0] must be a list of n_periods (129) numbers"),
+         "revenue_per_kpi[0] must be a list of n_periods (129) numbers; got a list of 3"),
     ],
 )
 def test_kpi_errors_name_the_field(fields, message):
     with pytest.raises(ConfigError) as info:
         xmmm.customize_preset("multi_region", n_periods=129, regions={"n_regions": 3}, **fields)
     assert message in str(info.value)
+
+
+def test_customizing_sizes_keeps_per_geo_and_per_period_inputs_valid():
+    shorter = xmmm.customize_preset("non_revenue_kpi", n_periods=60, regions={"n_regions": 3})
+    assert shorter.regions.population == 3_300_000.0  # the total, split in proportion to the baseline level
+    assert len(shorter.revenue_per_kpi) == 3 and len(shorter.revenue_per_kpi[0]) == 60
+    full = xmmm.get_preset_config("non_revenue_kpi").revenue_per_kpi
+    assert shorter.revenue_per_kpi[0][5] == pytest.approx(sum(row[5] for row in full) / 4)
+    with pytest.raises(ConfigError, match=r"revenue_per_kpi\[0\] must be a list of n_periods \(130\) numbers"):
+        xmmm.customize_preset("non_revenue_kpi", n_periods=130)
 
 
 def test_population_errors_and_cost_trend_that_reaches_zero():

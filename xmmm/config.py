@@ -949,13 +949,14 @@ def _check_kpi(top: Problems, config: MMMDataConfig) -> None:
         top.number("revenue_per_kpi", rpk, lower=0, lower_open=True, limit=MAX_LEVEL, why=_LIMIT_WHY["level"])
         return
     if not is_int(n_geo) or len(rpk) != n_geo:
-        top.add("revenue_per_kpi", rpk, allowed)
+        top.items.append(f"revenue_per_kpi must be {allowed}; got a list of {len(rpk)}")
         return
     for g, row in enumerate(rpk):
         if isinstance(row, list):
             if len(row) != config.n_periods:
-                top.add(f"revenue_per_kpi[{g}]", row, f"a list of n_periods ({config.n_periods}) numbers")
-                continue
+                top.items.append(f"revenue_per_kpi[{g}] must be a list of n_periods ({config.n_periods}) numbers; "
+                                 f"got a list of {len(row)}")
+                return
             for t, value in enumerate(row):
                 before = len(top.items)
                 top.number(f"revenue_per_kpi[{g}][{t}]", value, lower=0, lower_open=True, limit=MAX_LEVEL,
@@ -1015,7 +1016,11 @@ def apply_overrides(config: MMMDataConfig, overrides: Mapping[str, Any]) -> MMMD
     Keys are field names of :class:`MMMDataConfig` (``n_periods=104``), dotted
     paths (``"regions.n_regions": 3``) or nested dicts for sub-configs
     (``regions={"n_regions": 3}``).  When ``n_regions`` changes and
-    ``region_names`` is not given, default names are used.
+    ``region_names`` is not given, default names are used; a population per
+    geo keeps its total (split in proportion to the baseline level) and a
+    revenue per KPI per geo becomes its mean over the geos.  When
+    ``n_periods`` shrinks, a revenue per KPI per period keeps its first
+    periods.
 
     Raises
     ------
@@ -1023,13 +1028,35 @@ def apply_overrides(config: MMMDataConfig, overrides: Mapping[str, Any]) -> MMMD
         An unknown key (naming the valid ones) or a bad value.
     """
     result = config.copy()
+    sizes = (config.regions.n_regions, config.n_periods)
     for key, value in overrides.items():
         set_path(result, key.split("."), value, key, on_set=_on_override)
+    _resized(result, overrides, *sizes)
     # re-run every check on the new whole
     problems = collect_problems(result)
     if problems:
         raise ConfigError(join(problems))
     return _rebuilt(result)
+
+
+def _resized(config: MMMDataConfig, overrides: Mapping[str, Any], n_regions: int, n_periods: int) -> None:
+    """Per-geo and per-period inputs follow a change of the number of regions or periods (see apply_overrides)."""
+    given = {key.split(".")[-1] for key in overrides} | {
+        k for value in overrides.values() if isinstance(value, Mapping) for k in value}
+    regions = config.regions
+    if regions.n_regions != n_regions and "population" not in given and isinstance(regions.population, list):
+        regions.population = float(sum(regions.population))
+    rpk = config.revenue_per_kpi
+    if "revenue_per_kpi" in given or not isinstance(rpk, list):
+        return
+    if regions.n_regions != n_regions and len(rpk) == n_regions:
+        rows = [r if isinstance(r, list) else [r] * n_periods for r in rpk]
+        mean = [sum(column) / len(column) for column in zip(*rows)]
+        rpk = mean if any(isinstance(r, list) for r in config.revenue_per_kpi) else mean[0]
+        config.revenue_per_kpi = [rpk] * regions.n_regions
+        rpk = config.revenue_per_kpi
+    if config.n_periods < n_periods:
+        config.revenue_per_kpi = [r[: config.n_periods] if isinstance(r, list) else r for r in rpk]
 
 
 def _on_override(obj: Any, name: str, value: Any) -> None:
