@@ -231,6 +231,39 @@ def test_pymc_marketing_outside_the_family_measures_how_far_the_truth_is():
     assert f"{100 * items['x2-Search'].difference:.3g} %" in str(items["x2-Search"])
 
 
+@PYMC_FOURIER_DEPRECATION
+@PYTENSOR_LINSPACE
+def test_pymc_marketing_says_it_cannot_take_reach_and_frequency_and_how_far_its_stand_in_is():
+    """Reach and frequency go as impressions with the nearest Hill curve; the figure is the pinned model's."""
+    config = xmmm.customize_preset("reach_frequency", target="meridian", n_periods=50)
+    config = apply_overrides(config, {"transforms": {"spend_scaling": "max"}, "regions": {"seasonal_amplitude": 0.0,
+                                                                                          "sales_trend": 0.0}})
+    ds = xmmm.generate_dataset(config)
+    with pytest.warns(XmmmWarning, match="reach and frequency in the data") as record:
+        handoff = to_pymc_marketing(ds)
+    assert "e2-YouTube" in str(record[0].message) and "e3-CTV" in str(record[0].message)
+    # channels hand over what their effect follows: clicks for Search, impressions for reach and frequency
+    assert handoff.model_kwargs["channel_columns"] == ["x1-TV", "e2-YouTube", "e3-CTV", "e4-Search"]
+    assert list(handoff.X.columns) == ["date", "geo", "x1-TV", "e2-YouTube", "e3-CTV", "e4-Search"]
+    items = {m.item: m for m in handoff.mismatches}
+    model, out = _pinned_outputs(handoff)
+    contribution, dims = out["channel_contribution"]
+    # in the data's units (the model's contribution is on the target scale: times each geo's largest y)
+    data = ds["contribution"].assign_coords(channel=handoff.model_kwargs["channel_columns"])
+    reference = _aligned(data, model, dims)
+    target_scale = _aligned(ds["y"].max("date") + 0 * data, model, dims)
+    contribution = contribution * target_scale
+    axis = dims.index("channel")
+    for j, column in enumerate(model.coords["channel"]):
+        got, want = np.take(contribution, j, axis=axis), np.take(reference, j, axis=axis)
+        measured = float(np.max(np.abs(got - want)) / np.max(np.abs(want)))
+        if column in ("e2-YouTube", "e3-CTV"):
+            assert math.isclose(items[column].difference, measured, rel_tol=1e-6)
+            assert measured < 0.5  # the nearest Hill curve is near, not exact
+        else:
+            assert measured < RTOL
+
+
 def test_pymc_marketing_hands_off_mixed_transforms_as_the_nearest_model():
     ds = _generate(transforms={"saturation_fun": ["hill_function", "logistic_saturation", "michaelis_menten"],
                                "saturation_kwargs": [{}, {"lam": 2.0}, {"alpha": 1.0, "lam": 0.4}]})
