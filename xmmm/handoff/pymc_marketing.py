@@ -48,7 +48,7 @@ from xmmm.transforms import ADSTOCK_TRANSFORMS, SATURATION_TRANSFORMS, get_trans
 if TYPE_CHECKING:  # pragma: no cover
     from xmmm.result import MMMResult
 
-__all__ = ["PymcMarketingHandoff", "to_pymc_marketing", "ADSTOCK_COMPONENTS", "SATURATION_COMPONENTS"]
+__all__ = ["PymcMarketingHandoff", "to_pymc_marketing", "mmm_class", "ADSTOCK_COMPONENTS", "SATURATION_COMPONENTS"]
 
 #: xmmm adstock name -> pymc-marketing component class name
 #: (``pymc_marketing.mmm.components.adstock``); ``weibull_adstock`` picks the
@@ -180,12 +180,27 @@ class PymcMarketingHandoff:
 
     def build_model(self, **overrides):
         """``MMM(**model_kwargs, **overrides)`` with ``mu_effects`` added and its graph built on ``X``, ``y``."""
-        from pymc_marketing.mmm.multidimensional import MMM
-
-        mmm = MMM(**{**self.model_kwargs, **overrides})
+        mmm = mmm_class()(**{**self.model_kwargs, **overrides})
         mmm.mu_effects.extend(copy.deepcopy(self.mu_effects))
         mmm.build_model(self.X, self.y)
         return mmm
+
+
+def mmm_class():
+    """pymc-marketing's MMM with ``dims``.
+
+    From pymc-marketing 1.0 it is ``pymc_marketing.mmm.mmm.MMM`` (the module
+    ``multidimensional`` was renamed and is kept as a deprecated alias);
+    before, ``pymc_marketing.mmm.mmm.MMM`` is the single-market model and the
+    one with ``dims`` is ``pymc_marketing.mmm.multidimensional.MMM``.
+    """
+    import importlib
+    import inspect
+
+    candidate = getattr(importlib.import_module("pymc_marketing.mmm.mmm"), "MMM", None)
+    if candidate is not None and "dims" in inspect.signature(candidate.__init__).parameters:
+        return candidate
+    return importlib.import_module("pymc_marketing.mmm.multidimensional").MMM
 
 
 # --------------------------------------------------------------------------- the model's family
