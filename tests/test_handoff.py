@@ -102,6 +102,12 @@ def _pinned_outputs(handoff: PymcMarketingHandoff, names=("channel_contribution"
     return model, {k: (v, d) for k, v, d in zip(keys, values, dims)}
 
 
+def _controls_with_trend(ds: xr.Dataset) -> xr.DataArray:
+    """xmmm's control effects by column name, then the baseline trend as the known control ``t``."""
+    effects = ds["control_effect"].drop_vars("control_column").assign_coords(control=ds["control_column"].values)
+    return xr.concat([effects, ds["baseline_trend"].expand_dims(control=["t"])], dim="control")
+
+
 def _relative(actual: np.ndarray, expected: np.ndarray) -> float:
     scale = np.max(np.abs(expected))
     return float(np.max(np.abs(actual - expected)) / scale) if scale > 0 else float(np.max(np.abs(actual)))
@@ -119,12 +125,13 @@ def test_pymc_marketing_model_at_the_truth_reproduces_every_target_preset(name):
     assert handoff.exact and handoff.mismatches == []
     model, out = _pinned_outputs(handoff)
     target_scale = ds["y"].max("date")
+    # the trend is the known control t (the period number): its contribution is the baseline trend
     expected = {
         "channel_contribution": ds["contribution"] / target_scale,
-        "control_contribution": ds["control_effect"] / target_scale,
+        "control_contribution": _controls_with_trend(ds) / target_scale,
         "mu": (ds["y"] - ds["baseline_noise"]) / target_scale,
     }
-    columns = {"channel": ds["channel_column"].values, "control": ds["control_column"].values}
+    columns = {"channel": ds["channel_column"].values}
     for key, (value, dims) in out.items():
         data = expected[key].assign_coords({d: columns[d] for d in columns if d in expected[key].dims})
         reference = _aligned(data, model, dims)
@@ -138,23 +145,22 @@ def test_pymc_marketing_truth_covers_the_baseline_terms():
     ds = xmmm.generate_dataset(small_target_config("growing_business", "pymc-marketing"))
     handoff = to_pymc_marketing(ds)
     kw = handoff.model_kwargs
-    assert kw["yearly_seasonality"] == 1 and len(handoff.mu_effects) == 1
+    assert kw["yearly_seasonality"] == 1 and kw["control_columns"][-1] == "t"
+    np.testing.assert_array_equal(handoff.X["t"].to_numpy(), np.repeat(np.arange(ds.sizes["date"]), ds.sizes["geo"]))
     truth = handoff.truth
     level = ds["baseline_level"].isel(date=0, drop=True)
     target_scale = ds["y"].max("date")
     config = xmmm.MMMResult(ds).config.regions
     np.testing.assert_allclose(truth["intercept_contribution"], level / target_scale, rtol=1e-12)
     np.testing.assert_allclose(truth["y_sigma"], level * config.sales_volatility / target_scale, rtol=1e-12)
-    np.testing.assert_allclose(truth["delta"].isel(changepoint=0),
-                               level * config.sales_trend * (ds.sizes["date"] - 1) / target_scale, rtol=1e-12)
+    np.testing.assert_allclose(truth["gamma_control"].sel(control="t"), level * config.sales_trend / target_scale,
+                               rtol=1e-12)
     amplitude = np.hypot(truth["gamma_fourier"].sel(fourier_mode="sin_1"), truth["gamma_fourier"].sel(fourier_mode="cos_1"))
     np.testing.assert_allclose(amplitude, level * config.seasonal_amplitude / target_scale, rtol=1e-12)
-    # the model's seasonal and trend terms at the truth are the data's components
+    # the model's seasonal term at the truth is the data's component
     np.testing.assert_allclose(truth["yearly_seasonality_contribution"],
                                (ds["baseline_seasonality"] / target_scale).transpose("date", "geo"), rtol=1e-9,
                                atol=1e-12)
-    np.testing.assert_allclose(truth["trend_effect_contribution"],
-                               (ds["baseline_trend"] / target_scale).transpose("date", "geo"), rtol=1e-9, atol=1e-15)
 
 
 def test_pymc_marketing_priors_cover_every_geo(dataset):
@@ -246,13 +252,13 @@ def test_pymc_marketing_inputs(dataset):
     assert isinstance(handoff, PymcMarketingHandoff)
     columns = list(dataset["channel_column"].values)
     controls = list(dataset["control_column"].values)
-    assert list(handoff.X.columns) == ["date", "geo", *columns, *controls]
+    assert list(handoff.X.columns) == ["date", "geo", *columns, *controls, "t"]
     assert len(handoff.X) == len(handoff.y) == dataset.sizes["date"] * dataset.sizes["geo"]
     assert handoff.y.name == "y"
     np.testing.assert_array_equal(handoff.y.to_numpy(), xmmm.to_long_dataframe(dataset)["y"].to_numpy())
     kw = handoff.model_kwargs
     assert kw["date_column"] == "date" and kw["target_column"] == "y" and kw["dims"] == ("geo",)
-    assert kw["channel_columns"] == columns and kw["control_columns"] == controls
+    assert kw["channel_columns"] == columns and kw["control_columns"] == [*controls, "t"]
     assert type(kw["adstock"]).__name__ == "GeometricAdstock" and kw["adstock"].l_max == 8
     assert kw["adstock"].normalize is True and kw["adstock"].mode.value == "After"
     assert type(kw["saturation"]).__name__ == "HillSaturation"
@@ -298,8 +304,8 @@ def test_pymc_marketing_every_transform_reproduces_contributions(transforms):
     assert {m.item for m in handoff.mismatches} <= {"yearly seasonality", "mean outcome"}
     model, out = _pinned_outputs(handoff)
     target_scale = ds["y"].max("date")
-    columns = {"channel": ds["channel_column"].values, "control": ds["control_column"].values}
-    for key, data in (("channel_contribution", ds["contribution"]), ("control_contribution", ds["control_effect"])):
+    columns = {"channel": ds["channel_column"].values}
+    for key, data in (("channel_contribution", ds["contribution"]), ("control_contribution", _controls_with_trend(ds))):
         value, dims = out[key]
         scaled = (data / target_scale).assign_coords({d: columns[d] for d in columns if d in data.dims})
         assert _relative(value, _aligned(scaled, model, dims)) < RTOL
