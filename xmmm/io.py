@@ -686,8 +686,13 @@ def _read(source: Path) -> xr.Dataset:
 
 
 #: what every xmmm dataset file holds; a file missing any of these was cut or edited
-_REQUIRED_VARIABLES = ("y", "spend", "contribution", "baseline", "roas", "channel_column", "adstock_function",
-                       "saturation_function", "media_share")
+_REQUIRED_VARIABLES = (
+    "spend", "adstocked", "saturated", "contribution", "control_value", "control_effect", "baseline",
+    "baseline_level", "baseline_trend", "baseline_seasonality", "baseline_noise", "y", "spend_level", "spend_scale",
+    "effectiveness", "channel_coefficient", "roas", "mroas", "attribution", "control_coefficient", "media_share",
+    "adstock_function", "saturation_function", "adstock_l_max", "adstock_normalize", "adstock_mode",
+    "channel_column", "control_column",
+)
 
 
 def _check_xmmm(dataset: xr.Dataset, source: Path) -> None:

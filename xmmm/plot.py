@@ -37,10 +37,12 @@ import numpy as np
 import xarray as xr
 from matplotlib.figure import Figure
 
-from xmmm.quality import _NEEDED, adstock_weights, as_dataset, check_data_quality, half_life, saturation_curve
+from xmmm.quality import _NEEDED, adstock_weights, as_dataset, check_data_quality, saturation_curve
 
 __all__ = [
+    "PLOT_NAMES",
     "ResultPlotter",
+    "decay_half_life",
     "plot_adstock_kernels",
     "plot_channel_contributions",
     "plot_channel_spend",
@@ -185,14 +187,20 @@ def plot_channel_spend(data, *, geos=None, channels=None, ax=None) -> Figure:
     colors = _channel_colors(ds)
     fig, axes = _facets(len(geo_names), ax, what="geo", sharey=True)
     period = _period(ds)
+    top = 0.0
     for a, g in zip(axes, geo_names):
         spend = ds["spend"].sel(geo=g)
         for c in chans:
-            a.plot(ds["date"].values, spend.sel(channel=c).values, color=colors[c], lw=1.4, label=c)
+            values = spend.sel(channel=c).values
+            a.plot(ds["date"].values, values, color=colors[c], lw=1.4, label=c)
+            top = max(top, float(np.nanmax(values, initial=0.0)))
         a.set_ylabel(f"spend (currency per {period})")
-        a.set_ylim(bottom=0)
         a.grid(alpha=0.3)
         _date_axis(a)
+    # the panels share y: one limit that holds the highest spend of any panel (setting it per
+    # panel would freeze the first panel's range for all of them)
+    for a in axes:
+        a.set_ylim(0, top * 1.05 if top > 0 else 1.0)
     _finish_x(axes, "date")
     _single_title(fig, axes, "Channel spend", "Channel spend over time", geo_names)
     _legend(fig, axes, own_figure=ax is None)
@@ -295,6 +303,7 @@ def plot_roas_comparison(data, *, geos=None, channels=None, mroas: bool = False,
     colors = _channel_colors(ds)
     roas = ds["roas"].sel(geo=geo_names, channel=chans).transpose("geo", "channel").values
     summary = roas.size > _MAX_ROAS_BARS
+    own = ax is None
     if ax is None:
         n_slots = len(chans) if summary else len(geo_names) * (len(chans) + 1)
         fig, ax = plt.subplots(figsize=(min(18.0, max(6.0, 1.0 + 0.45 * n_slots)), 4.2), layout="constrained")
@@ -329,11 +338,19 @@ def plot_roas_comparison(data, *, geos=None, channels=None, mroas: bool = False,
         ax.set_xlabel("geo")
     ax.axhline(1.0, color="0.4", ls="--", lw=0.8, label="break-even (ROAS 1)")
     ax.set_ylabel("ROAS (y per unit of spend)")
-    ax.set_ylim(bottom=0, top=ax.get_ylim()[1] * 1.08)
+    highest = [float(np.nanmax(roas, initial=0.0)), 1.0]
+    if mroas and "mroas" in ds:
+        highest.append(float(np.nanmax(ds["mroas"].sel(geo=geo_names, channel=chans).values, initial=0.0)))
+    ax.set_ylim(0, max(highest) * 1.15)  # room above the tallest bar for its label
     ax.grid(axis="y", alpha=0.3)
     ax.set_title("True ROAS" + (" and marginal ROAS" if mroas else "") + " by channel and geo"
                  + (f" ({len(geo_names)} geos)" if summary else ""))
-    ax.legend(fontsize="small", ncols=4, loc="upper left")
+    # beside the axes, never over the bars and their labels
+    handles, labels = ax.get_legend_handles_labels()
+    if own:
+        fig.legend(handles, labels, fontsize="small", loc="outside right upper")
+    else:
+        ax.legend(handles, labels, fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
     return fig
 
 
@@ -680,11 +697,58 @@ def plot_response_curves(data, *, geos=None, channels=None, ax=None, points: int
     return fig
 
 
+def decay_half_life(weights) -> np.ndarray:
+    """Periods after its peak until a carry-over kernel has decayed to half the peak weight.
+
+    The weights are interpolated log-linearly between lags, so for
+    ``geometric_adstock`` (weights ``alpha ** lag``) this is exactly
+    ``ln 0.5 / ln alpha`` -- 1 period for ``alpha = 0.5`` -- the half-life an
+    analyst quotes; for delayed and Weibull kernels it is counted from the
+    peak.  ``inf`` when the weights never fall to half within ``l_max``, 0 for
+    a kernel with one lag.
+
+    Parameters
+    ----------
+    weights : array_like
+        Kernel weights, lag last (any leading dims).
+
+    Examples
+    --------
+    >>> float(decay_half_life([1.0, 0.5, 0.25, 0.125]))
+    1.0
+    >>> round(float(decay_half_life(0.7 ** np.arange(12))), 4) == round(np.log(0.5) / np.log(0.7), 4)
+    True
+    """
+    w = np.asarray(weights, dtype=float)
+    lags = np.arange(w.shape[-1])
+    peak = np.argmax(w, axis=-1)[..., None]
+    top = np.take_along_axis(w, peak, axis=-1)
+    half = top / 2.0
+    fallen = (lags >= peak) & (w <= half)
+    j = np.argmax(fallen, axis=-1)[..., None]  # the first lag at or below half the peak
+    lo = np.take_along_axis(w, np.maximum(j - 1, 0), axis=-1)
+    hi = np.take_along_axis(w, j, axis=-1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # log-linear between the two lags (exact for a geometric decay); linear onto a zero weight
+        frac = np.where(hi > 0, np.log(lo / half) / np.log(lo / hi), (lo - half) / (lo - hi))
+    out = np.where(fallen.any(axis=-1, keepdims=True), j - 1 - peak + frac, np.inf)
+    out = np.where((top <= 0) | (w.shape[-1] == 1), 0.0, out)
+    return out[..., 0]
+
+
+def _periods(value: float, period: str) -> str:
+    if not np.isfinite(value):
+        return f"> l_max {period}s"
+    return f"{value:.1f} {period}{'' if value == 1 else 's'}"
+
+
 def plot_adstock_kernels(data, *, geos=None, channels=None, ax=None) -> Figure:
     """True carry-over weights of each channel by lag, one panel per geo.
 
     Bars grouped by lag, one colour per channel; the legend gives each
-    channel's half-life (the lag by which half the carry-over has landed).
+    channel's half-life: the periods after the kernel's peak until its weight
+    has fallen to half the peak (see :func:`decay_half_life`; ``ln 0.5 / ln
+    alpha`` for a geometric kernel, so 1 period for ``alpha = 0.5``).
 
     Parameters
     ----------
@@ -716,9 +780,9 @@ def plot_adstock_kernels(data, *, geos=None, channels=None, ax=None) -> Figure:
         for j, c in enumerate(chans):
             w = weights[c][gi]
             lags = np.arange(w.shape[-1])
-            hl = half_life(w)
+            hl = decay_half_life(w)
             fn = str(ds["adstock_function"].sel(channel=c).item())
-            label = f"{c} ({fn}), half-life {hl:.0f} {period}(s)"
+            label = f"{c} ({fn}), half-life {_periods(hl, period)}"
             if len(chans) <= _MAX_GROUPED_BARS:
                 a.bar(lags - 0.4 + width * (j + 0.5), w, width=width * 0.95, color=colors[c], label=label)
             else:  # too many bars per lag to read: one line per channel
@@ -781,7 +845,7 @@ class ResultPlotter:
         return plot_adstock_kernels(self._data, **kwargs)
 
 
-#: file stem -> (function, keyword arguments) of every figure save_all_plots writes
+#: file stem -> (function, keyword arguments) of every figure save_all_plots writes (see PLOT_NAMES)
 _PLOTS = {
     "channel_spend": (plot_channel_spend, {}),
     "channel_contributions": (plot_channel_contributions, {"baseline": True}),
@@ -794,6 +858,15 @@ _PLOTS = {
 
 
 _FACETED = {"channel_spend", "channel_contributions", "adstock_kernels"}
+#: the file stems of the figures :func:`save_all_plots` writes, in order
+PLOT_NAMES = tuple(_PLOTS)
+
+
+def _note_left_out(fig: Figure, shown: int, total: int) -> None:
+    """A line at the foot of the figure saying how many geos it leaves out."""
+    if shown < total:
+        fig.supxlabel(f"Showing {shown} of {total} geos; {total - shown} left out "
+                      "(choose with geos=, or --geos on the command line)", fontsize="small", color="0.25")
 
 
 def save_all_plots(data, out_dir: str | PathLike, *, geos=None, dpi: int = 110, prefix: str = "",
@@ -812,6 +885,7 @@ def save_all_plots(data, out_dir: str | PathLike, *, geos=None, dpi: int = 110, 
         (``channel_spend``, ``channel_contributions``, ``adstock_kernels``)
         and the lines of ``response_curves`` show only the first ``max_geos``
         geos, so a 50-geo dataset stays quick and readable; ``None`` shows all.
+        A figure that leaves geos out says how many at its foot.
     prefix : str
         Put before each file name, e.g. ``"demo_"``.
 
@@ -824,13 +898,18 @@ def save_all_plots(data, out_dir: str | PathLike, *, geos=None, dpi: int = 110, 
     """
     # every plot needs the full dataset's truth: check before writing anything
     ds = as_dataset(data, needs=_NEEDED, caller="save_all_plots")
+    if "replicate" in ds.dims:
+        raise ValueError("save_all_plots takes one dataset; select a replicate of the study first, e.g. "
+                         "xmmm.replicate_dataset(study, 0)")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written = []
     names = [str(g) for g in ds["geo"].values]
     few = names[:max_geos] if geos is None and max_geos is not None and len(names) > max_geos else geos
     for stem, (fn, kwargs) in _PLOTS.items():
-        fig = fn(ds, geos=few if stem in _FACETED or stem == "response_curves" else geos, **kwargs)
+        chosen = few if stem in _FACETED or stem == "response_curves" else geos
+        fig = fn(ds, geos=chosen, **kwargs)
+        _note_left_out(fig, len(_select(ds, "geo", chosen)), len(names))
         try:
             path = out / f"{prefix}{stem}.png"
             fig.savefig(path, dpi=dpi)
