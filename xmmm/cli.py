@@ -315,13 +315,16 @@ def _cmd_plot(args: argparse.Namespace) -> int:
 
     record = provenance(args.file) if Path(args.file).exists() else {}
     replicate = args.replicate
+    note = None
     if "n_replicates" in record:
         replicate = 0 if replicate is None else replicate
-        print(f"xmmm: note: {args.file} is a study of {record['n_replicates']} replicates; plotting replicate "
-              f"{replicate} (choose another with --replicate N)", file=sys.stderr)
+        note = (f"xmmm: note: {args.file} is a study of {record['n_replicates']} replicates; plotting replicate "
+                f"{replicate} (choose another with --replicate N)")
     elif replicate is not None:
         raise UsageError(f"{args.file} holds one dataset, not a study; leave out --replicate")
     dataset = _open(args.file, replicate=replicate)
+    if note:
+        print(note, file=sys.stderr)
     plot = _optional_module("xmmm.plot", "plots")
     geos = _geos(args.geos, dataset)
     stems = list(plot.PLOT_NAMES)
@@ -386,8 +389,13 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     priors = None
     if args.priors is not None:
         from xmmm.io import load_priors
+        from xmmm.priors import parse_priors
 
         priors = load_priors(args.priors)
+        try:
+            parse_priors(priors, config)
+        except ConfigError as err:  # name the file the bad entry is in
+            raise ConfigError(f"{args.priors}: {err}") from None
     scheduler = args.scheduler or os.environ.get("XMMM_SCHEDULER") or None
     if scheduler:
         _check_scheduler(scheduler)
@@ -447,7 +455,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_source(p, required=False)
     p.add_argument("--periods", type=int, metavar="N", help="override the number of periods")
-    p.add_argument("--regions", type=int, metavar="N", help="override the number of regions (default names)")
+    p.add_argument("--regions", type=int, metavar="N", help="override the number of regions (the first names are kept, new regions get default names)")
     p.add_argument("--out", required=True, metavar="FILE", help="output file: .nc, .csv or .parquet")
     _add_overwrite(p)
     p.set_defaults(func=_cmd_generate)
@@ -487,6 +495,8 @@ def build_parser() -> argparse.ArgumentParser:
         "and write them to PATH chunk by chunk, optionally on a dask.distributed scheduler.",
     )
     _add_source(p, required=True)
+    p.add_argument("--periods", type=int, metavar="N", help="override the number of periods")
+    p.add_argument("--regions", type=int, metavar="N", help="override the number of regions (the first names are kept, new regions get default names)")
     p.add_argument("--replicates", type=int, required=True, metavar="N", help="number of replicates")
     p.add_argument("--chunk", type=int, metavar="K", help="replicates per chunk")
     p.add_argument("--priors", metavar="FILE",

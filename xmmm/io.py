@@ -1219,16 +1219,36 @@ def truth_json(dataset: xr.Dataset, *, series: bool = True) -> dict:
     if series:
         frames = [truth["transformed_spend"], truth["control_effects"], truth["baseline_components"]]
         index = frames[0].index
+        dates = index.get_level_values("date")
         columns: dict[str, list] = {
-            "date": [d.strftime("%Y-%m-%d") if _midnight(d) else d.isoformat() for d in index.get_level_values("date")],
+            "date": (list(dates.strftime("%Y-%m-%d")) if bool((dates == dates.normalize()).all())
+                     else [d.strftime("%Y-%m-%d") if _midnight(d) else d.isoformat() for d in dates]),
             "geo": [str(g) for g in index.get_level_values("geo")],
         }
         for frame in frames:
             ordered = frame.reindex(index)
             for col in ordered.columns:
-                columns[str(col)] = ordered[col].tolist()
-        out["series"] = columns
-    return _plain(out)
+                columns[str(col)] = _json_column(ordered[col].to_numpy())
+        series_columns = columns
+    else:
+        series_columns = None
+    out = _plain(out)
+    if series_columns is not None:
+        out["series"] = series_columns
+    return out
+
+
+def _json_column(values) -> list:
+    """A numeric column as a JSON-ready list (non-finite values as None), without a Python call per value."""
+    import numpy as np
+
+    values = np.asarray(values)
+    if values.dtype.kind != "f":
+        return _plain(values.tolist())
+    finite = np.isfinite(values)
+    if finite.all():
+        return values.tolist()
+    return np.where(finite, values, None).tolist()
 
 
 def _midnight(ts) -> bool:
@@ -1261,13 +1281,28 @@ def _write_table(dataset: xr.Dataset, path: str | PathLike, write_frame: Callabl
     target = _target(path)
     sidecar = truth_sidecar_path(target)
     frame = to_long_dataframe(dataset)
-    text = json.dumps(truth_json(dataset, series=series), indent=1, allow_nan=False)
+    text = _sidecar_text(truth_json(dataset, series=series))
 
     def write(temp_table: Path, temp_sidecar: Path) -> None:
         write_frame(frame, temp_table)
         temp_sidecar.write_text(text + "\n", encoding="utf-8")
 
     _atomic_write([target, sidecar], write)
+
+
+def _sidecar_text(truth: dict) -> str:
+    """The sidecar as indented JSON, each series column on one line.
+
+    (``json.dumps`` with ``indent`` falls back to its pure-Python encoder: for the
+    long series columns that is seconds per MB; one line per column stays fast.)
+    """
+    series = truth.get("series")
+    rest = {k: v for k, v in truth.items() if k != "series"}
+    text = json.dumps(rest, indent=1, allow_nan=False)
+    if series is None:
+        return text
+    columns = ",\n".join(f"  {json.dumps(k)}: {json.dumps(v, allow_nan=False)}" for k, v in series.items())
+    return text[:-2] + ',\n "series": {\n' + columns + "\n }\n}"
 
 
 def to_csv(dataset: xr.Dataset, path: str | PathLike, *, series: bool = True) -> None:
