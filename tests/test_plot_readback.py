@@ -134,6 +134,10 @@ def test_roas_legend_covers_no_bar_label(request, which):
     assert legend_overlaps(fig) == []
 
 
+def test_regional_decomposition_legend_covers_no_bar(multi_region):
+    assert legend_overlaps(plot.plot_regional_comparison(multi_region)) == []
+
+
 def test_roas_legend_in_a_given_axes_covers_no_bar_label(demo):
     fig, ax = plt.subplots(figsize=(9, 4), layout="constrained")
     plot.plot_roas_comparison(demo, ax=ax, geos="north")
@@ -173,13 +177,13 @@ def test_figure_showing_every_geo_says_nothing(demo, tmp_path, monkeypatch):
 
 def test_half_life_of_geometric_kernels_is_ln_half_over_ln_alpha(multi_region):
     """On the dataset's own kernels (the weights the generator applied), geo by geo."""
-    from xmmm.quality import adstock_weights
+    from xmmm.quality import adstock_weights, half_life
 
     for channel in multi_region["channel"].values:
         if str(multi_region["adstock_function"].sel(channel=channel).item()) != "geometric_adstock":
             continue
         alpha = multi_region["adstock_alpha"].sel(channel=channel).values
-        np.testing.assert_allclose(plot.decay_half_life(adstock_weights(multi_region, str(channel))),
+        np.testing.assert_allclose(half_life(adstock_weights(multi_region, str(channel))),
                                    np.log(0.5) / np.log(alpha), rtol=1e-9)
 
 

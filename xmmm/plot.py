@@ -37,12 +37,11 @@ import numpy as np
 import xarray as xr
 from matplotlib.figure import Figure
 
-from xmmm.quality import _NEEDED, adstock_weights, as_dataset, check_data_quality, saturation_curve
+from xmmm.quality import _NEEDED, adstock_weights, as_dataset, check_data_quality, half_life, saturation_curve
 
 __all__ = [
     "PLOT_NAMES",
     "ResultPlotter",
-    "decay_half_life",
     "plot_adstock_kernels",
     "plot_channel_contributions",
     "plot_channel_spend",
@@ -425,7 +424,7 @@ def plot_regional_comparison(data, *, geos=None) -> Figure:
     a_dec.set_title(f"Average sales per {period}, decomposed")
     a_dec.set_ylabel(f"y (sales per {period})")
     a_dec.set_xlabel("geo")
-    a_dec.legend(fontsize="small", loc="lower right")
+    a_dec.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)  # beside the bars
 
     share = sub["media_share"].values if "media_share" in sub else 100 * media.sum("channel").values / sub["y"].mean(
         "date").values
@@ -697,49 +696,12 @@ def plot_response_curves(data, *, geos=None, channels=None, ax=None, points: int
     return fig
 
 
-def decay_half_life(weights) -> np.ndarray:
-    """Periods after its peak until a carry-over kernel has decayed to half the peak weight.
-
-    The weights are interpolated log-linearly between lags, so for
-    ``geometric_adstock`` (weights ``alpha ** lag``) this is exactly
-    ``ln 0.5 / ln alpha`` -- 1 period for ``alpha = 0.5`` -- the half-life an
-    analyst quotes; for delayed and Weibull kernels it is counted from the
-    peak.  ``inf`` when the weights never fall to half within ``l_max``, 0 for
-    a kernel with one lag.
-
-    Parameters
-    ----------
-    weights : array_like
-        Kernel weights, lag last (any leading dims).
-
-    Examples
-    --------
-    >>> float(decay_half_life([1.0, 0.5, 0.25, 0.125]))
-    1.0
-    >>> round(float(decay_half_life(0.7 ** np.arange(12))), 4) == round(np.log(0.5) / np.log(0.7), 4)
-    True
-    """
-    w = np.asarray(weights, dtype=float)
-    lags = np.arange(w.shape[-1])
-    peak = np.argmax(w, axis=-1)[..., None]
-    top = np.take_along_axis(w, peak, axis=-1)
-    half = top / 2.0
-    fallen = (lags >= peak) & (w <= half)
-    j = np.argmax(fallen, axis=-1)[..., None]  # the first lag at or below half the peak
-    lo = np.take_along_axis(w, np.maximum(j - 1, 0), axis=-1)
-    hi = np.take_along_axis(w, j, axis=-1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        # log-linear between the two lags (exact for a geometric decay); linear onto a zero weight
-        frac = np.where(hi > 0, np.log(lo / half) / np.log(lo / hi), (lo - half) / (lo - hi))
-    out = np.where(fallen.any(axis=-1, keepdims=True), j - 1 - peak + frac, np.inf)
-    out = np.where((top <= 0) | (w.shape[-1] == 1), 0.0, out)
-    return out[..., 0]
+_HALF_LIFE = "half-life: periods from the peak until the weight is half the peak"
 
 
-def _periods(value: float, period: str) -> str:
-    if not np.isfinite(value):
-        return f"> l_max {period}s"
-    return f"{value:.1f} {period}{'' if value == 1 else 's'}"
+def _periods(value, period: str) -> str:
+    value = float(value)
+    return f"{value:.1f} {period}{'' if round(value, 1) == 1 else 's'}"
 
 
 def plot_adstock_kernels(data, *, geos=None, channels=None, ax=None) -> Figure:
@@ -747,7 +709,7 @@ def plot_adstock_kernels(data, *, geos=None, channels=None, ax=None) -> Figure:
 
     Bars grouped by lag, one colour per channel; the legend gives each
     channel's half-life: the periods after the kernel's peak until its weight
-    has fallen to half the peak (see :func:`decay_half_life`; ``ln 0.5 / ln
+    has fallen to half the peak (see :func:`xmmm.quality.half_life`; ``ln 0.5 / ln
     alpha`` for a geometric kernel, so 1 period for ``alpha = 0.5``).
 
     Parameters
@@ -780,7 +742,7 @@ def plot_adstock_kernels(data, *, geos=None, channels=None, ax=None) -> Figure:
         for j, c in enumerate(chans):
             w = weights[c][gi]
             lags = np.arange(w.shape[-1])
-            hl = decay_half_life(w)
+            hl = half_life(w)
             fn = str(ds["adstock_function"].sel(channel=c).item())
             label = f"{c} ({fn}), half-life {_periods(hl, period)}"
             if len(chans) <= _MAX_GROUPED_BARS:
@@ -793,11 +755,11 @@ def plot_adstock_kernels(data, *, geos=None, channels=None, ax=None) -> Figure:
                                  " (relative to lag 0)" if normalized == {False} else ""))
         a.grid(axis="y", alpha=0.3)
         if len(axes) > 1:
-            a.legend(fontsize="x-small", loc="upper right")
+            a.legend(fontsize="x-small", loc="upper right", title=_HALF_LIFE, title_fontsize="x-small")
     _finish_x(axes, f"lag ({period}s after the spend)")
     _single_title(fig, axes, "True adstock kernels", "True adstock (carry-over) kernels", geo_names)
     if len(axes) == 1:
-        axes[0].legend(fontsize="small", loc="upper right")
+        axes[0].legend(fontsize="small", loc="upper right", title=_HALF_LIFE, title_fontsize="small")
     return fig
 
 
