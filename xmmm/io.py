@@ -6,7 +6,7 @@ Four kinds of file:
   Dataset -- data, ground truth, coordinates and the generating config in
   ``attrs["xmmm_config"]`` -- written with netCDF4 and read back identical
   (``xarray.testing.assert_identical``), dtypes included.  A file is enough to
-  reproduce itself: ``xmmm.generate_dataset(open_result(path).config)`` equals
+  reproduce itself: ``xmmm.generate_dataset(xmmm.open_result(path).config)`` equals
   the file's Dataset, and ``xmmm verify FILE`` checks that it does.
 * **Studies** (``.nc`` or ``.zarr``, written block by block by
   :func:`xmmm.simulate`): the same layout with a leading ``replicate`` dim;
@@ -68,12 +68,10 @@ if TYPE_CHECKING:  # pragma: no cover
     import xarray as xr
 
     from xmmm.config import MMMDataConfig
-    from xmmm.result import MMMResult
 
 __all__ = [
     "to_netcdf",
     "open_dataset",
-    "open_result",
     "replicate_dataset",
     "content_hash",
     "provenance",
@@ -790,41 +788,6 @@ def provenance(path: str | PathLike) -> dict[str, Any]:
     if "n_replicates" in attrs:
         out["n_replicates"] = int(attrs["n_replicates"])
     return out
-
-
-def open_result(path: str | PathLike, *, replicate: int | None = None) -> MMMResult:
-    """Read an xmmm file as an :class:`~xmmm.result.MMMResult`.
-
-    The result's ``config`` is the one stored in the file, so
-    ``xmmm.generate_dataset(open_result(path).config)`` reproduces the file.
-
-    Parameters
-    ----------
-    path : str or path-like
-        As :func:`open_dataset`.
-    replicate : int, optional
-        Needed for a study (a ``.nc`` file or ``.zarr`` store of
-        :func:`xmmm.simulate`): the replicate to read.
-
-    Raises
-    ------
-    DataFileError
-        As :func:`open_dataset`, and for a study without ``replicate``.
-    """
-    from xmmm.result import MMMResult
-
-    dataset = open_dataset(path, replicate=replicate)
-    if "replicate" in dataset.dims:
-        raise DataFileError(
-            f"{Path(path)}: holds {dataset.sizes['replicate']} replicates; choose one with "
-            "open_result(path, replicate=N)"
-        )
-    result = MMMResult(dataset)
-    try:
-        result.config  # noqa: B018 - fail here, naming the file, rather than later
-    except ConfigError as err:
-        raise DataFileError(f"{Path(path)}: the stored config is not valid: {err}") from None
-    return result
 
 
 def _one_line(err: BaseException) -> str:
