@@ -228,7 +228,7 @@ def test_exit_codes(case, files, tmp_path, monkeypatch, capsys):
     after = {p.name for p in tmp_path.iterdir()}
     assert not [n for n in after if n.startswith(".")], after  # no hidden temporary file
     assert after - before == set(case.outputs) - before, after - before
-    assert elapsed < 20
+    assert elapsed < 120  # nothing waits on a lock or a timeout (generous: CI machines are shared)
 
 
 def test_scheduler_that_does_not_answer_fails_within_seconds(tmp_path, capsys, monkeypatch):

@@ -8,7 +8,7 @@ Thin: each subcommand parses its arguments and calls the library.  Exit codes:
   folder that does not exist, an unreachable scheduler, too little memory for
   the size asked for -- reported as one line on stderr naming what and where;
 * 3 ``xmmm verify``: the file is not what its config generates;
-* 130 interrupted (Ctrl-C): ``xmmm: interrupted``, within a second or so, and
+* 130 interrupted (Ctrl-C): ``xmmm: interrupted``, within seconds, and
   no temporary file left behind, whatever the output format;
 * 1 anything unexpected, i.e. a bug (one line and a hint; set
   ``XMMM_DEBUG=1`` for the traceback).
@@ -357,6 +357,25 @@ def _check_scheduler(address: str) -> None:
                          "start it or give another --scheduler / XMMM_SCHEDULER") from None
 
 
+@contextlib.contextmanager
+def _connect_timeout(seconds: float | None):
+    """dask.distributed's connect timeout (30 s by default) while a study connects to its scheduler.
+
+    The address answered the reachability check; something that is not a dask
+    scheduler then fails (an OSError, exit 2) within ``seconds`` instead of 30.
+    """
+    if seconds is None:
+        yield
+        return
+    try:
+        import dask
+    except ImportError:  # pragma: no cover - the address needs distributed anyway
+        yield
+        return
+    with dask.config.set({"distributed.comm.timeouts.connect": f"{max(seconds, 1.0):g}s"}):
+        yield
+
+
 def _cmd_simulate(args: argparse.Namespace) -> int:
     simulate_module = _optional_module("xmmm.study", "simulation studies")
     from xmmm.io import study_target
@@ -382,15 +401,16 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     if scheduler:
         _check_scheduler(scheduler)
     _status(f"simulating {args.replicates} replicates of {source} into {args.out}")
-    study = simulate_module.simulate(
-        config,
-        n_replicates=args.replicates,
-        priors=priors,
-        chunks=args.chunk,
-        path=args.out,
-        scheduler=args.scheduler,
-        progress=_tty(),
-    )
+    with _connect_timeout(SCHEDULER_TIMEOUT if scheduler else None):
+        study = simulate_module.simulate(
+            config,
+            n_replicates=args.replicates,
+            priors=priors,
+            chunks=args.chunk,
+            path=args.out,
+            scheduler=args.scheduler,
+            progress=_tty(),
+        )
     with contextlib.suppress(AttributeError):
         study.close()
     _status(f"wrote {args.out}")

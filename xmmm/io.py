@@ -397,15 +397,20 @@ def _provenance_attrs(dataset: xr.Dataset, digest: str) -> dict[str, str]:
     return {HASH_ATTR: digest, "xmmm_version": str(dataset.attrs.get("xmmm_version", __version__)), **versions}
 
 
+def _provenance_record(attrs: Mapping[str, Any]) -> dict[str, str]:
+    """``content_hash``, ``xmmm_version``, ``numpy_version``, ``numba_version`` from file attributes."""
+    record = {"content_hash": str(attrs.get(HASH_ATTR, "")), "xmmm_version": str(attrs.get("xmmm_version", ""))}
+    record.update({attr[len("xmmm_"):]: str(attrs.get(attr, "")) for attr in _VERSION_ATTRS})
+    return record
+
+
 def _split_provenance(dataset: xr.Dataset) -> xr.Dataset:
     """Move the hash and the library versions from ``attrs`` to ``encoding["xmmm_provenance"]``."""
     attrs = dict(dataset.attrs)
     found = {key: attrs.pop(key) for key in (HASH_ATTR, *_VERSION_ATTRS) if key in attrs}
     dataset.attrs = attrs
     if found:
-        record = {key[len("xmmm_"):]: str(value) for key, value in found.items()}
-        record["xmmm_version"] = str(attrs.get("xmmm_version", ""))
-        dataset.encoding["xmmm_provenance"] = record
+        dataset.encoding["xmmm_provenance"] = _provenance_record({**found, "xmmm_version": attrs.get("xmmm_version", "")})
     return dataset
 
 
@@ -782,8 +787,7 @@ def provenance(path: str | PathLike) -> dict[str, Any]:
                 attrs = {k: nc.getncattr(k) for k in nc.ncattrs()}
     except (OSError, ValueError, RuntimeError, KeyError, TypeError) as err:
         raise DataFileError(f"{source}: not a readable xmmm file ({_one_line(err)})") from None
-    out = {"content_hash": str(attrs.get(HASH_ATTR, "")), "xmmm_version": str(attrs.get("xmmm_version", ""))}
-    out.update({attr[len("xmmm_"):]: str(attrs.get(attr, "")) for attr in _VERSION_ATTRS})
+    out: dict[str, Any] = _provenance_record(attrs)
     out["seed"] = attrs.get("seed")
     if "n_replicates" in attrs:
         out["n_replicates"] = int(attrs["n_replicates"])
@@ -1164,8 +1168,7 @@ def truth_json(dataset: xr.Dataset, *, series: bool = True) -> dict:
         "config": json.loads(dataset.attrs["xmmm_config"]) if "xmmm_config" in dataset.attrs else None,
         "frequency": dataset.attrs.get("frequency"),
         "replicate": int(dataset.attrs.get("replicate", 0)),
-        "provenance": {key[len("xmmm_"):]: value for key, value in
-                       _provenance_attrs(dataset, content_hash(dataset)).items()},
+        "provenance": _provenance_record(_provenance_attrs(dataset, content_hash(dataset))),
         "channels": dict(zip(map(str, dataset["channel"].values), map(str, dataset["channel_column"].values))),
         "controls": dict(zip(map(str, dataset["control"].values), map(str, dataset["control_column"].values))),
         "regions": [str(g) for g in dataset["geo"].values],
