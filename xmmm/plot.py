@@ -818,10 +818,12 @@ PLOT_NAMES = tuple(_PLOTS)
 
 
 def _note_left_out(fig: Figure, shown: int, total: int) -> None:
-    """A line at the foot of the figure saying how many geos it leaves out."""
+    """A line under the figure's title saying how many geos it leaves out (a legend may take the foot)."""
     if shown < total:
-        fig.supxlabel(f"Showing {shown} of {total} geos; {total - shown} left out "
-                      "(choose with geos=, or --geos on the command line)", fontsize="small", color="0.25")
+        note = (f"Showing {shown} of {total} geos; {total - shown} left out "
+                "(choose with geos=, or --geos on the command line)")
+        title = fig.get_suptitle()
+        fig.suptitle(f"{title}\n{note}" if title else note, fontweight="bold" if title else "normal")
 
 
 def save_all_plots(data, out_dir: str | PathLike, *, geos=None, dpi: int = 110, prefix: str = "",
