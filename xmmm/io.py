@@ -46,6 +46,7 @@ the one written.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import hashlib
 import json
@@ -181,12 +182,39 @@ def remove_stale_temps(path: str | PathLike) -> list[Path]:
     return removed
 
 
-def _remove(path: Path) -> None:
-    with contextlib.suppress(OSError):
-        if path.is_dir() and not path.is_symlink():
-            shutil.rmtree(path, ignore_errors=True)
-        else:
-            path.unlink()
+def _remove(path: Path, *, patience: float = 0.0) -> None:
+    """Remove a file or a folder; with ``patience`` (seconds), until it stays gone for a moment.
+
+    Zarr writes from a thread of its own: after an interrupt, its last writes
+    can land in a folder just removed and create it again.
+    """
+    deadline = time.monotonic() + patience
+    gone_since = None
+    while True:
+        with contextlib.suppress(OSError):
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path, ignore_errors=True)
+            elif path.exists() or path.is_symlink():
+                path.unlink()
+        now = time.monotonic()
+        if path.exists() or path.is_symlink():
+            gone_since = None
+        elif gone_since is None:
+            gone_since = now
+        if now >= deadline or (gone_since is not None and now - gone_since >= min(0.3, patience)):
+            if not (path.exists() or path.is_symlink()) or now >= deadline:
+                return
+        time.sleep(0.05)
+
+
+#: temporary outputs of writes that were aborted: removed once more when the interpreter exits
+_ABORTED: set[Path] = set()
+
+
+@atexit.register
+def _remove_aborted() -> None:
+    for path in list(_ABORTED):
+        _remove(path)
 
 
 def _named(err: BaseException, temp: Path, target: Path) -> BaseException:
@@ -982,7 +1010,8 @@ class StudyWriter:
 
     def abort(self) -> None:
         self.close()
-        _remove(self.tmp)
+        _ABORTED.add(self.tmp)
+        _remove(self.tmp, patience=5.0)
 
     def _provenance(self, digest: str) -> dict[str, str]:
         return _provenance_attrs(self.template, digest)
