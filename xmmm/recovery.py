@@ -58,7 +58,7 @@ import xarray as xr
 from xmmm._version import __version__
 from xmmm.config import MMMDataConfig
 from xmmm.errors import ConfigError, XmmmWarning
-from xmmm.scoring import STATISTICS, _prob, clopper_pearson, convergence, score
+from xmmm.scoring import STATISTICS, _prob, clopper_pearson, score
 
 __all__ = [
     "recovery_study",
@@ -108,9 +108,7 @@ class _Task:
             start = time.perf_counter()
             posterior = self.fit(handoff)
             wall = time.perf_counter() - start
-        scores = score(handoff.truth, posterior, prob=self.prob)
-        diagnostics = convergence(handoff.truth, posterior)
-        frames = [_rows(scores.merge(diagnostics))]
+        frames = [_rows(score(handoff.truth, posterior, prob=self.prob, convergence=True))]
         for scorer in self.scorers:
             frames.append(_rows(scorer(dataset, handoff, posterior)))
         rows = pd.concat([f for f in frames if len(f)], ignore_index=True) if any(len(f) for f in frames) \
@@ -151,9 +149,11 @@ def _rows(scores: xr.Dataset) -> pd.DataFrame:
     """A score Dataset (dim ``estimand``) as rows."""
     if "estimand" not in scores.dims:
         raise ValueError("a scorer must return a Dataset with an 'estimand' dim (the layout of xmmm.score)")
-    frame = scores.drop_attrs().to_dataframe().reset_index() if hasattr(scores, "drop_attrs") \
-        else scores.to_dataframe().reset_index()
-    return frame
+    columns = {"estimand": scores["estimand"].values}
+    for name in list(scores.coords) + list(scores.data_vars):
+        if name != "estimand" and scores[name].dims == ("estimand",):
+            columns[name] = scores[name].values
+    return pd.DataFrame(columns)
 
 
 def _columns(rows: pd.DataFrame) -> pd.DataFrame:
@@ -815,12 +815,13 @@ def _plot_summary(summary: RecoverySummary, *, max_panels: int):
     labels = [str(e) for e in table["estimand"]]
     if table["fit"].nunique() > 1:
         labels = [f"{f}: {e}" for f, e in zip(table["fit"], labels)]
-    inside = (table["coverage_lower"] <= summary.prob) & (summary.prob <= table["coverage_upper"])
-    colours = np.where(inside, "tab:blue", "tab:red")
-    ax.errorbar(table["coverage"], y, xerr=[table["coverage"] - table["coverage_lower"],
-                                             table["coverage_upper"] - table["coverage"]],
-                fmt="none", ecolor=colours, elinewidth=1.5, capsize=2)
-    ax.scatter(table["coverage"], y, c=colours, zorder=3, s=18)
+    inside = ((table["coverage_lower"] <= summary.prob) & (summary.prob <= table["coverage_upper"])).values
+    for mask, colour in ((inside, "tab:blue"), (~inside, "tab:red")):
+        part = table[mask]
+        if len(part):
+            ax.errorbar(part["coverage"], y[mask], xerr=[part["coverage"] - part["coverage_lower"],
+                                                         part["coverage_upper"] - part["coverage"]],
+                        fmt="o", color=colour, ecolor=colour, markersize=4, elinewidth=1.5, capsize=2)
     if np.isfinite(summary.prob):
         ax.axvline(summary.prob, color="black", linestyle="--", linewidth=1, label=f"nominal {summary.prob:.0%}")
         ax.legend(loc="lower left", fontsize=8)
@@ -855,6 +856,10 @@ def _plot_summary(summary: RecoverySummary, *, max_panels: int):
         panel.set_xlabel("truth", fontsize=8)
         panel.set_ylabel("posterior mean", fontsize=8)
         panel.tick_params(labelsize=7)
+        panel.locator_params(nbins=4)
+        panel.ticklabel_format(style="sci", scilimits=(-3, 4), useMathText=True)
+        panel.xaxis.get_offset_text().set_fontsize(7)
+        panel.yaxis.get_offset_text().set_fontsize(7)
         if i == 0:
             panel.legend(fontsize=7, loc="upper left")
     if len(variables) > len(shown):

@@ -54,6 +54,7 @@ Examples
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -253,26 +254,31 @@ def _posterior(posterior) -> tuple[xr.Dataset, xr.Dataset]:
 
 
 def _align(draws: xr.DataArray, truth: xr.DataArray) -> xr.DataArray | None:
-    """Draws on the truth's labels, or None when they cannot be matched."""
-    extra = [d for d in draws.dims if d not in _SAMPLE_DIMS and d not in truth.dims]
-    if extra:
+    """Draws on the truth's labels (dims chain, draw, *truth.dims; no coordinates), or None."""
+    if any(d not in _SAMPLE_DIMS and d not in truth.dims for d in draws.dims):
         return None
+    missing = [d for d in truth.dims if d not in draws.dims]
+    for d in missing:
+        # the model has one value where the truth has one per label: comparable only
+        # when the truth is the same for every label
+        values = np.moveaxis(truth.values, truth.dims.index(d), 0)
+        if not np.allclose(values, values[:1], rtol=1e-12, atol=0, equal_nan=True):
+            return None
+    select = {}
     for d in truth.dims:
-        if d not in draws.dims:
-            # the model has one value where the truth has one per label: comparable only
-            # when the truth is the same for every label
-            values = truth.values
-            if not np.allclose(values, truth.isel({d: 0}).broadcast_like(truth).values, rtol=1e-12, atol=0,
-                               equal_nan=True):
-                return None
-    if any(d in draws.dims for d in truth.dims):
+        if d in draws.dims and d in truth.coords and d in draws.coords:
+            want, have = truth[d].values, draws[d].values
+            if len(want) != len(have) or not np.array_equal(want.astype(str), have.astype(str)):
+                select[d] = want
+    if select:
         try:
-            draws = draws.sel({d: truth[d].values for d in truth.dims if d in draws.dims and d in truth.coords})
+            draws = draws.sel(select)
         except (KeyError, ValueError):
             return None
-    draws = draws.drop_vars([c for c in draws.coords if c not in draws.dims])
-    draws = draws.broadcast_like(truth.drop_vars([c for c in truth.coords if c not in truth.dims]))
-    return draws.transpose(*_SAMPLE_DIMS, *truth.dims).astype(float)
+    if missing:
+        draws = draws.expand_dims({d: truth.sizes[d] for d in missing})
+    data = draws.transpose(*_SAMPLE_DIMS, *truth.dims).values.astype(float)
+    return xr.DataArray(data, dims=_SAMPLE_DIMS + truth.dims)
 
 
 def _derived_pymc_marketing(truth, post, constant, spend) -> dict[str, _Pair]:
@@ -328,7 +334,9 @@ def _derived_pymc_marketing(truth, post, constant, spend) -> dict[str, _Pair]:
 
 
 # --------------------------------------------------------------------------- score
-def score(truth, posterior, *, prob: float = 0.94, spend: xr.DataArray | None = None) -> xr.Dataset:
+def score(
+    truth, posterior, *, prob: float = 0.94, spend: xr.DataArray | None = None, convergence: bool = False
+) -> xr.Dataset:
     """Score a posterior against the truth, one row per estimand both hold.
 
     Parameters
@@ -346,6 +354,9 @@ def score(truth, posterior, *, prob: float = 0.94, spend: xr.DataArray | None = 
         Spend per (date, geo, channel) or its totals per (geo, channel), for
         ROAS when the posterior has no ``constant_data.channel_data``
         (pymc-marketing's fits have it).
+    convergence : bool
+        Also ``r_hat``, ``ess_bulk`` and ``ess_tail`` of every estimand (see
+        :func:`convergence`).
 
     Returns
     -------
@@ -394,8 +405,10 @@ def score(truth, posterior, *, prob: float = 0.94, spend: xr.DataArray | None = 
     """
     prob = _prob(prob)
     flat = _flatten(_pairs(truth, posterior, spend), posterior)
-    samples = flat.samples.reshape(len(flat.truth), -1)
+    samples = flat.samples.reshape(len(flat.truth), flat.samples.shape[1] * flat.samples.shape[2])
     values = _statistics(flat.truth, samples, flat.samples.shape[1], flat.samples.shape[2], prob)
+    if convergence:
+        values.update(_convergence(flat.samples))
     return flat.dataset(values, prob=prob, n_samples=samples.shape[1])
 
 
@@ -415,20 +428,25 @@ def convergence(truth, posterior, *, spend: xr.DataArray | None = None) -> xr.Da
     >>> bool(c["r_hat"][0] < 1.01), bool(c["ess_bulk"][0] > 1000)
     (True, True)
     """
+    flat = _flatten(_pairs(truth, posterior, spend), posterior)
+    return flat.dataset(_convergence(flat.samples))
+
+
+def _convergence(samples: np.ndarray) -> dict:
+    """R-hat and ESS of rows of draws (estimand, chain, draw)."""
     import arviz as az
 
-    flat = _flatten(_pairs(truth, posterior, spend), posterior)
-    n = len(flat.truth)
-    if n == 0:
-        values = {k: np.zeros(0) for k in ("r_hat", "ess_bulk", "ess_tail")}
-    else:
-        draws = xr.Dataset({"x": (("estimand", "chain", "draw"), flat.samples)})
-        values = {
+    if len(samples) == 0:
+        return {k: np.zeros(0) for k in ("r_hat", "ess_bulk", "ess_tail")}
+    draws = xr.Dataset({"x": (("estimand", "chain", "draw"), samples)})
+    with warnings.catch_warnings():
+        # one chain: arviz logs and returns NaN, which is the honest answer
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return {
             "r_hat": az.rhat(draws)["x"].values,
             "ess_bulk": az.ess(draws, method="bulk")["x"].values,
             "ess_tail": az.ess(draws, method="tail")["x"].values,
         }
-    return flat.dataset(values)
 
 
 @dataclass(frozen=True)
