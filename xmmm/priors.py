@@ -433,7 +433,7 @@ def to_scipy(obj):
 # --------------------------------------------------------------------------- which parameters
 def valid_paths(config: MMMDataConfig) -> list[str]:
     """Parameter paths that may be given a distribution (the keys of ``base_values``)."""
-    from xmmm.generate import base_values
+    from xmmm.plan import base_values
 
     return list(base_values(config, 1))
 
@@ -493,7 +493,7 @@ def parse_priors(priors: Mapping | None, config: MMMDataConfig) -> list[SampledP
         return []
     if not isinstance(priors, Mapping):
         raise ConfigError(f"priors must be a mapping from parameter path to distribution; got {type(priors).__name__}")
-    from xmmm.generate import base_values
+    from xmmm.plan import base_values
 
     base = base_values(config, 1)
     valid = list(base)
@@ -566,8 +566,7 @@ def _check_shape(spec: PriorSpec, labels, path: str, single: bool) -> None:
 # --------------------------------------------------------------------------- valid ranges
 def _range_of(config: MMMDataConfig, key: str, item: int | None):
     """(lower, upper, lower_inclusive, upper_inclusive, text) of one base value."""
-    from xmmm.generate import ChannelTransforms
-    from xmmm.transforms import get_transform
+    from xmmm.plan import channel_stages
 
     fixed = {
         "regions.base_sales_rate": (0.0, None, False, True),
@@ -583,8 +582,7 @@ def _range_of(config: MMMDataConfig, key: str, item: int | None):
         lo, hi, li, hi_inc = fixed[key]
     else:
         family, pname = key.split(".", 1)[1].split("_", 1)
-        name, _ = getattr(ChannelTransforms.of(config), family)[item]
-        p = next(p for p in get_transform(family, name).numeric_parameters if p.name == pname)
+        p = channel_stages(config, family)[item].transform.parameter(pname)
         lo, hi, li, hi_inc = p.lower, p.upper, p.lower_inclusive, p.upper_inclusive
     if lo is not None and hi is not None:
         text = f"in {'[' if li else '('}{lo:g}, {hi:g}{']' if hi_inc else ')'}"
@@ -633,7 +631,7 @@ def sample_base(
         A drawn value outside the parameter's valid range; the message names
         the parameter, the item, the replicate and the range.
     """
-    from xmmm.generate import base_values
+    from xmmm.plan import base_values
     from xmmm.random import stream_keys, uniforms
 
     if not sampled:
