@@ -121,7 +121,7 @@ def _store_files(path) -> list[str]:
 def test_an_interrupted_pymc_marketing_study_resumes_with_the_remaining_replicates(tmp_path):
     """Three replicates: Ctrl-C during the second fit; the rerun fits only replicates 1 and 2."""
     path = tmp_path / "results.parquet"
-    fit = xmmm.fits.pymc_marketing(draws=40, tune=60, chains=2, sampler="pymc")
+    fit = xmmm.fits.pymc_marketing(draws=40, tune=60, chains=2, sampler="pymc", nuts={"max_treedepth": 5})
     interrupted = InterruptedFit(fit, at=2)
     with pytest.raises(KeyboardInterrupt):
         recovery_study(tiny_config(), 3, interrupted, priors=PRIORS, path=path)
@@ -341,3 +341,60 @@ recovery.recovery_study(tiny_config(), 4, OracleFit(), path={str(path)!r})
     counting = CountingFit(OracleFit())
     rows = recovery_study(tiny_config(), 4, counting, path=path)
     assert counting.calls == 2 and set(rows["replicate"]) == {0, 1, 2, 3}
+
+
+# --------------------------------------------------------------------------- command line
+def test_cli_summarise_prints_the_table_and_writes_the_figure(tmp_path, capsys):
+    from xmmm.cli import main
+
+    path = tmp_path / "results.parquet"
+    recovery_study(tiny_config(), 3, OracleFit(), path=path)
+    assert main(["summarise", str(path), "--plot", str(tmp_path / "summary.png")]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("recovery study: 3 replicates, 94% intervals")
+    assert "| adstock_alpha |" in out and "coverage_lower" in out
+    assert (tmp_path / "summary.png").stat().st_size > 10_000
+    assert not [f for f in os.listdir(tmp_path) if f.startswith(".")]
+    assert main(["summarise", str(path), "--table", "fits"]) == 0
+    assert "wall_time" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["study", "--preset", "basic", "--replicates", "2", "--fit", "stan", "--out", "{tmp}/r.parquet"],
+         "fit must be one of 'pymc-marketing', 'meridian'; got 'stan'"),
+        (["study", "--preset", "basic", "--replicates", "0", "--fit", "pymc-marketing", "--out", "{tmp}/r.parquet"],
+         "--replicates must be >= 1"),
+        (["study", "--preset", "nope", "--replicates", "1", "--fit", "pymc-marketing", "--out", "{tmp}/r.parquet"],
+         "nope"),
+        (["summarise", "{tmp}/missing.parquet"], "no results store"),
+    ],
+)
+def test_cli_user_errors_exit_2_with_one_line(tmp_path, capsys, argv, message):
+    from xmmm.cli import main
+
+    assert main([a.replace("{tmp}", str(tmp_path)) for a in argv]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and "\n" not in err
+    assert not (tmp_path / "r.parquet").exists()
+
+
+@pytest.mark.slow
+def test_cli_study_with_pymc_marketing_then_summarise(tmp_path):
+    """The documented commands, end to end in a subprocess (a real fit per replicate)."""
+    path = tmp_path / "results.parquet"
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    config = tmp_path / "tiny.json"
+    xmmm.save_config(tiny_config(), config)
+    run = subprocess.run(
+        [sys.executable, "-m", "xmmm", "study", "--config", str(config), "--replicates", "2", "--fit",
+         "pymc-marketing", "--sampler", "pymc", "--draws", "30", "--tune", "30", "--chains", "2",
+         "--out", str(path)],
+        capture_output=True, text=True, timeout=1800, env=env,
+    )
+    assert run.returncode == 0, run.stderr
+    assert "| adstock_alpha |" in run.stdout
+    again = subprocess.run([sys.executable, "-m", "xmmm", "summarise", str(path)], capture_output=True, text=True,
+                           timeout=600, env=env)
+    assert again.returncode == 0 and again.stdout.startswith("recovery study: 2 replicates")

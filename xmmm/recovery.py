@@ -57,7 +57,7 @@ import xarray as xr
 
 from xmmm._version import __version__
 from xmmm.config import MMMDataConfig
-from xmmm.errors import ConfigError, XmmmWarning
+from xmmm.errors import ConfigError, DataFileError, XmmmWarning
 from xmmm.scoring import STATISTICS, _prob, clopper_pearson, score
 
 __all__ = [
@@ -722,7 +722,7 @@ def summarise(study_results, *, confidence: float = 0.95) -> RecoverySummary:
     rows = _as_rows(study_results)
     confidence = _prob(confidence, "confidence")
     if rows.empty:
-        raise ValueError("no results to summarise (the store is empty or has no finished replicate)")
+        raise DataFileError("no results to summarise (the store is empty or has no finished replicate)")
     probs = pd.unique(rows["prob"].dropna()) if "prob" in rows else []
     prob = float(probs[0]) if len(probs) else float("nan")
     for c in ("fit", "kind", "geo", "channel", "control"):
