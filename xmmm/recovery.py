@@ -103,7 +103,10 @@ class _Task:
     def run(self, replicate: int) -> pd.DataFrame:
         """Generate, hand off, fit, score: the replicate's rows."""
         dataset = _replicate_dataset(self.config, self.priors, replicate)
-        handoff = _handoff(dataset, self.target)
+        with warnings.catch_warnings():
+            # the hand-off's caveats were shown once, on the first replicate, by recovery_study
+            warnings.simplefilter("ignore", XmmmWarning)
+            handoff = _handoff(dataset, self.target)
         with _PeakMemory() as memory:
             start = time.perf_counter()
             posterior = self.fit(handoff)
