@@ -285,6 +285,8 @@ def test_the_scorers_hook_adds_rows(tmp_path):
     assert len(extra) == 2 and (extra["mean"] == 1.5).all()
     table = summarise(rows).by_variable.set_index("variable")
     assert table.loc["budget_regret", "mean_bias"] == 1.5
+    assert np.isnan(table.loc["budget_regret", "coverage"])  # no interval: no coverage
+    assert table.loc["adstock_alpha", "n"] == 2 * 2
 
 
 @pytest.mark.parametrize(
@@ -398,3 +400,21 @@ def test_cli_study_with_pymc_marketing_then_summarise(tmp_path):
     again = subprocess.run([sys.executable, "-m", "xmmm", "summarise", str(path)], capture_output=True, text=True,
                            timeout=600, env=env)
     assert again.returncode == 0 and again.stdout.startswith("recovery study: 2 replicates")
+
+
+def test_summarise_takes_scores_concatenated_along_replicate():
+    rng = np.random.default_rng(2)
+    truth = xr.Dataset({"y_sigma": ("geo", [1.0, 2.0])}, coords={"geo": ["a", "b"]})
+    scores = []
+    for _ in range(25):
+        centre = truth["y_sigma"].values + 0.1 * rng.standard_normal(2)
+        draws = centre + 0.1 * rng.standard_normal((2, 300, 2))
+        scores.append(xmmm.score(truth, xr.Dataset({"y_sigma": (("chain", "draw", "geo"), draws)},
+                                                   coords={"geo": ["a", "b"]})))
+    stacked = xr.concat(scores, dim="replicate")
+    table = summarise(stacked).by_estimand.set_index("estimand")
+    for estimand in ("y_sigma[a]", "y_sigma[b]"):
+        k = int(stacked["covered"].sel(estimand=estimand).sum())
+        assert table.loc[estimand, "covered"] == k and table.loc[estimand, "n"] == 25
+        ci = stats.binomtest(k, 25).proportion_ci(method="exact")
+        assert table.loc[estimand, "coverage_lower"] == pytest.approx(ci.low, abs=1e-12)

@@ -776,12 +776,15 @@ def _aggregate(rows: pd.DataFrame, keys: list[str], confidence: float) -> pd.Dat
 
     for prefix, column in (("", "covered"), ("hdi_", "hdi_covered")):
         if column in rows:
-            k = groups[column].apply(lambda s: int(s.astype(bool).sum()))
-            lo, hi = clopper_pearson(k.values, out["n"].values, confidence)
-            out[f"{prefix}covered"] = k.values
-            out[f"{prefix}coverage"] = k.values / out["n"].values
-            out[f"{prefix}coverage_lower"] = lo
-            out[f"{prefix}coverage_upper"] = hi
+            # rows of other scorers may have no interval: they count neither way
+            k = groups[column].apply(lambda s: int(s.dropna().astype(bool).sum())).values
+            m = groups[column].apply(lambda s: int(s.notna().sum())).values
+            lo, hi = clopper_pearson(k, m, confidence)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                out[f"{prefix}covered"] = k
+                out[f"{prefix}coverage"] = np.where(m > 0, k / np.maximum(m, 1), np.nan)
+                out[f"{prefix}coverage_lower"] = np.where(m > 0, lo, np.nan)
+                out[f"{prefix}coverage_upper"] = np.where(m > 0, hi, np.nan)
     if "bias" in rows:
         out["mean_bias"] = groups["bias"].mean()
         out["bias_se"] = groups["bias"].std(ddof=1) / np.sqrt(out["n"])
