@@ -44,7 +44,8 @@ def test_by_name_and_the_wrong_hand_off():
     assert by_name("meridian", draws=5, sampler="pymc").target == "meridian"
     with pytest.raises(ConfigError, match="fit must be one of"):
         by_name("robyn")
-    meridian_handoff = xmmm.to_meridian(xmmm.generate_mmm_dataset(n_periods=20))
+    with pytest.warns(xmmm.XmmmWarning, match="not exact"):  # the default config is outside Meridian's family
+        meridian_handoff = xmmm.to_meridian(xmmm.generate_mmm_dataset(n_periods=20))
     with pytest.raises(TypeError, match="takes a PymcMarketingHandoff"):
         pymc_marketing(sampler="pymc")(meridian_handoff)
     with pytest.raises(TypeError, match="takes a MeridianHandoff"):

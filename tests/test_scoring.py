@@ -188,7 +188,7 @@ def _truth_as_posterior(handoff, n_chain=2, n_draw=50, sd=0.0):
     return xr.Dataset(post, coords=handoff.truth.coords)
 
 
-@pytest.mark.filterwarnings("ignore::UserWarning")
+@pytest.mark.filterwarnings("ignore::UserWarning", "ignore:DatetimeIndex.dayofyear is deprecated")
 def test_the_posterior_of_a_pymc_marketing_model_has_the_truths_names_and_dims():
     """Every parameter of the hand-off's truth is a variable of pymc-marketing's model, same dims."""
     handoff = _tiny_handoff()
