@@ -37,7 +37,9 @@ LAYERS: list[tuple[str, ...]] = [
     ("xmmm.plot",),
     ("xmmm.result",),
     ("xmmm.generate", "xmmm.presets", "xmmm.targets", "xmmm.priors", "xmmm.study"),
-    ("xmmm.handoff", "xmmm.handoff._common", "xmmm.handoff.meridian", "xmmm.handoff.pymc_marketing"),
+    ("xmmm.handoff", "xmmm.handoff._common", "xmmm.handoff.meridian", "xmmm.handoff.pymc_marketing",
+     "xmmm.reproduce"),
+    ("xmmm.scoring", "xmmm.fits", "xmmm.recovery"),
     ("xmmm.cli", "xmmm.__main__"),
 ]
 #: the package's front door re-exports lazily by name; it is above everything

@@ -106,6 +106,18 @@ def _pinned_outputs(handoff: PymcMarketingHandoff, names=("channel_contribution"
     return model, {k: (v, d) for k, v, d in zip(keys, values, dims)}
 
 
+def _controls_with_trend(ds: xr.Dataset) -> xr.DataArray:
+    """xmmm's control effects by column name, treatments' (gamma * value), then the baseline trend as ``t``."""
+    effects = ds["control_effect"].drop_vars("control_column").assign_coords(control=ds["control_column"].values)
+    parts = [effects]
+    treatments = channel_layout(ds).treatments
+    if treatments:
+        treated = (ds["treatment_value"] * ds["channel_coefficient"]).isel(channel=treatments)
+        parts.append(treated.drop_vars([c for c in treated.coords if c not in ("date", "geo")]).rename(
+            channel="control").assign_coords(control=ds["channel_column"].values[treatments]))
+    return xr.concat([*parts, ds["baseline_trend"].expand_dims(control=["t"])], dim="control")
+
+
 def _relative(actual: np.ndarray, expected: np.ndarray) -> float:
     scale = np.max(np.abs(expected))
     return float(np.max(np.abs(actual - expected)) / scale) if scale > 0 else float(np.max(np.abs(actual)))
@@ -124,19 +136,13 @@ def test_pymc_marketing_model_at_the_truth_reproduces_every_target_preset(name):
     assert handoff.exact and handoff.mismatches == []
     model, out = _pinned_outputs(handoff)
     target_scale = ds["y"].max("date")
-    # media channels are channels (their exposures where they have them); treatments are controls, gamma * value
-    layout = channel_layout(ds)
-    contribution = ds["contribution"].isel(channel=layout.media).assign_coords(
+    # media channels are channels (their exposures where they have them); treatments are controls, gamma * value;
+    # the trend is the known control t (the period number): its contribution is the baseline trend
+    contribution = ds["contribution"].isel(channel=channel_layout(ds).media).assign_coords(
         channel=handoff.model_kwargs["channel_columns"])
-    controls = ds["control_effect"].transpose("date", "geo", "control").values
-    if layout.treatments:
-        treated = (ds["treatment_value"] * ds["channel_coefficient"]).transpose("date", "geo", "channel")
-        controls = np.concatenate([controls, treated.values[..., layout.treatments]], axis=-1)
-    controls = xr.DataArray(controls, dims=("date", "geo", "control"),
-                            coords={"geo": ds["geo"].values, "control": handoff.model_kwargs["control_columns"] or []})
     expected = {
         "channel_contribution": contribution / target_scale,
-        "control_contribution": controls / target_scale,
+        "control_contribution": _controls_with_trend(ds) / target_scale,
         "mu": (ds["y"] - ds["baseline_noise"]) / target_scale,
     }
     columns = {}
@@ -153,23 +159,22 @@ def test_pymc_marketing_truth_covers_the_baseline_terms():
     ds = xmmm.generate_dataset(small_target_config("growing_business", "pymc-marketing"))
     handoff = to_pymc_marketing(ds)
     kw = handoff.model_kwargs
-    assert kw["yearly_seasonality"] == 1 and len(handoff.mu_effects) == 1
+    assert kw["yearly_seasonality"] == 1 and kw["control_columns"][-1] == "t"
+    np.testing.assert_array_equal(handoff.X["t"].to_numpy(), np.repeat(np.arange(ds.sizes["date"]), ds.sizes["geo"]))
     truth = handoff.truth
     level = ds["baseline_level"].isel(date=0, drop=True)
     target_scale = ds["y"].max("date")
     config = xmmm.MMMResult(ds).config.regions
     np.testing.assert_allclose(truth["intercept_contribution"], level / target_scale, rtol=1e-12)
     np.testing.assert_allclose(truth["y_sigma"], level * config.sales_volatility / target_scale, rtol=1e-12)
-    np.testing.assert_allclose(truth["delta"].isel(changepoint=0),
-                               level * config.sales_trend * (ds.sizes["date"] - 1) / target_scale, rtol=1e-12)
+    np.testing.assert_allclose(truth["gamma_control"].sel(control="t"), level * config.sales_trend / target_scale,
+                               rtol=1e-12)
     amplitude = np.hypot(truth["gamma_fourier"].sel(fourier_mode="sin_1"), truth["gamma_fourier"].sel(fourier_mode="cos_1"))
     np.testing.assert_allclose(amplitude, level * config.seasonal_amplitude / target_scale, rtol=1e-12)
-    # the model's seasonal and trend terms at the truth are the data's components
+    # the model's seasonal term at the truth is the data's component
     np.testing.assert_allclose(truth["yearly_seasonality_contribution"],
                                (ds["baseline_seasonality"] / target_scale).transpose("date", "geo"), rtol=1e-9,
                                atol=1e-12)
-    np.testing.assert_allclose(truth["trend_effect_contribution"],
-                               (ds["baseline_trend"] / target_scale).transpose("date", "geo"), rtol=1e-9, atol=1e-15)
 
 
 def test_pymc_marketing_priors_cover_every_geo(dataset):
@@ -294,13 +299,13 @@ def test_pymc_marketing_inputs(dataset):
     assert isinstance(handoff, PymcMarketingHandoff)
     columns = list(dataset["channel_column"].values)
     controls = list(dataset["control_column"].values)
-    assert list(handoff.X.columns) == ["date", "geo", *columns, *controls]
+    assert list(handoff.X.columns) == ["date", "geo", *columns, *controls, "t"]
     assert len(handoff.X) == len(handoff.y) == dataset.sizes["date"] * dataset.sizes["geo"]
     assert handoff.y.name == "y"
     np.testing.assert_array_equal(handoff.y.to_numpy(), xmmm.to_long_dataframe(dataset)["y"].to_numpy())
     kw = handoff.model_kwargs
     assert kw["date_column"] == "date" and kw["target_column"] == "y" and kw["dims"] == ("geo",)
-    assert kw["channel_columns"] == columns and kw["control_columns"] == controls
+    assert kw["channel_columns"] == columns and kw["control_columns"] == [*controls, "t"]
     assert type(kw["adstock"]).__name__ == "GeometricAdstock" and kw["adstock"].l_max == 8
     assert kw["adstock"].normalize is True and kw["adstock"].mode.value == "After"
     assert type(kw["saturation"]).__name__ == "HillSaturation"
@@ -346,8 +351,8 @@ def test_pymc_marketing_every_transform_reproduces_contributions(transforms):
     assert {m.item for m in handoff.mismatches} <= {"yearly seasonality", "mean outcome"}
     model, out = _pinned_outputs(handoff)
     target_scale = ds["y"].max("date")
-    columns = {"channel": ds["channel_column"].values, "control": ds["control_column"].values}
-    for key, data in (("channel_contribution", ds["contribution"]), ("control_contribution", ds["control_effect"])):
+    columns = {"channel": ds["channel_column"].values}
+    for key, data in (("channel_contribution", ds["contribution"]), ("control_contribution", _controls_with_trend(ds))):
         value, dims = out[key]
         scaled = (data / target_scale).assign_coords({d: columns[d] for d in columns if d in data.dims})
         assert _relative(value, _aligned(scaled, model, dims)) < RTOL

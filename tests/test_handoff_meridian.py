@@ -130,3 +130,24 @@ def test_meridian_builds_input_data_and_model():
     assert model.n_geos == ds.sizes["geo"] and model.n_media_channels == ds.sizes["channel"]
     assert model.knot_info.n_knots == 2 and model.model_spec.max_lag == 7
     assert model.n_controls == ds.sizes["control"] + 2  # the seasonality's sine and cosine
+
+
+@SLOPE_PRIOR
+def test_meridian_unnormalised_adstock_maps_with_ec_over_the_weights_sum():
+    """Meridian normalises its adstock weights; a Hill curve absorbs the sum of unnormalised ones."""
+    config = xmmm.customize_preset("basic", target="meridian", n_periods=40,
+                                   transforms={"adstock_kwargs": [{"alpha": a, "l_max": 8, "normalize": False}
+                                                                  for a in (0.6, 0.2, 0.4)]})
+    ds = xmmm.generate_dataset(config)
+    handoff = xmmm.to_meridian(ds)
+    assert handoff.exact and handoff.model_spec_kwargs["max_lag"] == 7
+    alpha = ds["adstock_alpha"].isel(geo=0).values
+    total = (alpha[:, None] ** np.arange(8)).sum(axis=1)
+    np.testing.assert_allclose(handoff.truth["ec_m"].values,
+                               ds["saturation_kappa"].isel(geo=0).values / total, rtol=1e-12)
+    model, expected, incremental, roi, mroi = _analysis(handoff)
+    truth = handoff.truth
+    assert np.max(np.abs(expected - truth["expected_outcome"].values) / truth["expected_outcome"].values) < RTOL
+    assert (_relative(incremental, truth["incremental_outcome"].values, axis=(0, 1)) < RTOL).all()
+    np.testing.assert_allclose(roi, truth["roi"].values, rtol=RTOL)
+    np.testing.assert_allclose(mroi, truth["mroi"].values, rtol=RTOL)

@@ -110,9 +110,8 @@ def test_family_problems_name_each_way_a_config_is_outside():
     listed = apply_overrides(xmmm.get_preset_config("multi_region", target="meridian"),
                              {"regions": {"population": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]}})
     assert any(p.startswith("regions.population must be None or a total") for p in family_problems(listed, "meridian"))
-    monthly = apply_overrides(xmmm.get_preset_config("basic", target="pymc-marketing"),
-                              {"frequency": "MS", "n_periods": 24})
-    assert any(p.startswith("frequency must give evenly spaced dates") for p in family_problems(monthly, "pymc-marketing"))
+    hourly = apply_overrides(xmmm.get_preset_config("basic", target="meridian"), {"frequency": "h", "n_periods": 24})
+    assert any(p.startswith("frequency must be daily or longer") for p in family_problems(hourly, "meridian"))
 
 
 def test_validate_config_without_target_is_the_plain_check():
@@ -262,3 +261,12 @@ def test_cli_generate_target(tmp_path):
     assert set(ds["adstock_l_max"].values) == {8} and "population" in ds
     assert xmmm.to_meridian(ds).exact
     assert cli.main(["generate", "--preset", "basic", "--target", "robyn", "--out", str(out)]) == 2
+
+
+def test_readme_table_of_families_is_current():
+    from pathlib import Path
+
+    from xmmm.presets import families_table_markdown
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    assert families_table_markdown() in readme

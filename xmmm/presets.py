@@ -63,7 +63,7 @@ from xmmm.config import (
     apply_overrides,
 )
 from xmmm.errors import ConfigError
-from xmmm.targets import check_target, to_target, validate_config
+from xmmm.targets import TARGETS, check_target, family_problems, to_target, validate_config
 
 __all__ = [
     "DEFAULT_PRESET_SEED",
@@ -71,6 +71,7 @@ __all__ = [
     "list_available_presets",
     "customize_preset",
     "presets_table_markdown",
+    "families_table_markdown",
     "quarterly_flights",
     "holiday_weeks",
     "weekend_days",
@@ -324,9 +325,13 @@ def _basic(seed: int) -> MMMDataConfig:
     )
 
 
+#: the year fraction of 21 December (day 355 of 365): the middle of the week before Christmas
+CHRISTMAS_PEAK = 354.0 / 365.0
+
+
 def _seasonal(seed: int) -> MMMDataConfig:
-    # a retailer peaking before Christmas; media flighted with the season
-    christmas = _phase_peaking_at(0.9)
+    # a retailer whose sales peak in the week before Christmas; media flighted ahead of the season
+    christmas = _phase_peaking_at(CHRISTMAS_PEAK)
     return _assemble(
         [
             _media("TV", "seasonal", 15000, 0.28, _geometric(0.6, 10), _hill(0.5, 1.5),
@@ -1038,7 +1043,9 @@ def customize_preset(name: str, target: str | None = None, **overrides) -> MMMDa
         Top-level fields (``n_periods=104``, ``seed=123``), nested dicts for
         sub-configs (``regions={"n_regions": 5}``) or dotted paths
         (``**{"regions.n_regions": 5}``).  When the number of regions changes
-        and no names are given, default names are used.
+        and no names are given, the first region names are kept and new
+        regions get default names (``geo_7``, ...); a single region's name
+        (``"national"``) gives way to default names for all.
 
     Returns
     -------
@@ -1058,7 +1065,9 @@ def customize_preset(name: str, target: str | None = None, **overrides) -> MMMDa
     >>> config.n_periods, config.seed
     (104, 123)
     >>> customize_preset("multi_region", **{"regions.n_regions": 3}).region_names
-    ['geo_1', 'geo_2', 'geo_3']
+    ['north', 'south', 'east']
+    >>> customize_preset("multi_region", regions={"n_regions": 7}).region_names
+    ['north', 'south', 'east', 'west', 'central', 'coast', 'geo_7']
     >>> customize_preset("multi_region", target="meridian", n_periods=52).transforms.spend_scaling
     'per_capita_median'
     """
@@ -1159,4 +1168,51 @@ def presets_table_markdown(names: list[str] | None = None) -> str:
             f"| {', '.join(adstock)} / {', '.join(saturation)} | {controls} "
             f"| {_span(share, 0)} | {_span(roas, 1)} |"
         )
+    return "\n".join(lines)
+
+
+# what keeps a config outside a family, in a few words (first match of the problem's start)
+_OUTSIDE = (
+    ("transforms.adstock_fun", "mixed or non-geometric adstocks"),
+    ("transforms.saturation_fun", "mixed or non-Hill saturations"),
+    ("transforms.adstock_kwargs: pymc-marketing's MMM takes one l_max", "mixed l_max"),
+    ("transforms.adstock_kwargs: Meridian takes one max_lag", "mixed l_max"),
+    ("transforms.adstock_kwargs: Meridian's carry-over", "adstock mode"),
+    ("transforms.adstock_kwargs", "mixed adstock options"),
+    ("transforms.saturation_kwargs", "saturation options"),
+    ("regions.seasonal_period_days", "calendar-year seasonality"),
+    ("regions.transform_variation", "transforms vary by geo"),
+    ("transforms.spend_scaling must be 'per_capita_median'", "per-geo max scaling"),
+    ("transforms.spend_scaling", "spend scaling"),
+    ("regions.population", "population per geo"),
+    ("frequency", "period length"),
+)
+
+
+def _outside(problem: str) -> str:
+    return next((short for start, short in _OUTSIDE if problem.startswith(start)), problem.split(" ")[0])
+
+
+def families_table_markdown(names: list[str] | None = None) -> str:
+    """A Markdown table: is each preset, as it stands, inside pymc-marketing's and Meridian's families?
+
+    "yes" when the library's model at the hand-off's truth reproduces the
+    data's mean exactly; otherwise what keeps the preset outside (see
+    :func:`xmmm.targets.family_problems`).  ``get_preset_config(name,
+    target=...)`` gives each preset moved inside.
+
+    Examples
+    --------
+    >>> from xmmm.presets import families_table_markdown
+    >>> print(families_table_markdown(["basic"]).splitlines()[2])
+    | `basic` | no: mixed l_max, calendar-year seasonality | no: mixed l_max |
+    """
+    lines = ["| Preset | pymc-marketing | Meridian |", "|---|---|---|"]
+    for name in names if names is not None else list(list_available_presets()):
+        config = get_preset_config(name)
+        cells = []
+        for target in TARGETS:
+            reasons = list(dict.fromkeys(_outside(p) for p in family_problems(config, target)))
+            cells.append("yes" if not reasons else "no: " + ", ".join(reasons))
+        lines.append(f"| `{name}` | {' | '.join(cells)} |")
     return "\n".join(lines)

@@ -8,9 +8,9 @@ parameter values.  xmmm knows two:
     adstock and one saturation component (one function, one ``l_max``,
     ``normalize``, ``mode`` for every channel), parameters free per (geo,
     channel); channels scaled by their per-geo maximum (or mean); the baseline
-    as an intercept, a ``LinearTrend`` (days since the first date, so the
-    periods must have a fixed length) and ``YearlyFourier`` terms (phase
-    ``day_of_year / 365.25``, hence ``regions.seasonal_period_days = 365.25``).
+    as an intercept, a known control ``t`` (the period number: the trend) and
+    ``YearlyFourier`` terms (phase ``day_of_year / 365.25``, hence
+    ``regions.seasonal_period_days = 365.25``).
 ``"meridian"``
     Google Meridian: media per head divided by the channel's median non-zero
     value across geos and periods (``transforms.spend_scaling =
@@ -209,10 +209,6 @@ def _one_option(config, family: str, option: str, transforms, problems: list[str
         )
 
 
-def _evenly_spaced(config: MMMDataConfig) -> bool:
-    return len(np.unique(np.diff(config.dates.values))) <= 1
-
-
 def _pymc_marketing_problems(config: MMMDataConfig) -> list[str]:
     problems: list[str] = []
     library = "pymc-marketing's MMM"
@@ -252,11 +248,6 @@ def _pymc_marketing_problems(config: MMMDataConfig) -> list[str]:
             "(pymc-marketing's YearlyFourier terms have phase day_of_year / 365.25); got "
             f"{regions.seasonal_period_days!r}"
             + (" (the calendar year)" if regions.seasonal_period_days is None else "")
-        )
-    if regions.sales_trend != 0 and not _evenly_spaced(config):
-        problems.append(
-            "frequency must give evenly spaced dates (such as 'W' or 'D') when regions.sales_trend is not 0 "
-            f"(pymc-marketing's LinearTrend counts days since the first date); got {config.frequency!r}"
         )
     return problems
 

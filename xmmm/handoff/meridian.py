@@ -83,10 +83,15 @@ class MeridianHandoff:
                                                                                   dataset's for another KPI
         ``population``              (geo,)                                        the dataset's
                                                                                   ``population``, else the
-                                                                                  baseline level
+                                                                                  baseline level (left out
+                                                                                  for one geo: Meridian
+                                                                                  sets it to 1)
         ``controls``                (geo, time, control_variable)                 control values, then
                                                                                   ``seasonality_sin`` and
-                                                                                  ``seasonality_cos``
+                                                                                  ``seasonality_cos`` (a
+                                                                                  control constant in time
+                                                                                  is left out: its effect
+                                                                                  is in ``tau_g``)
         ``media``                   (geo, media_time, media_channel)              exposures, else spend
         ``media_spend``             (geo, time, media_channel)                    spend
         ``reach``, ``frequency``    (geo, media_time, rf_channel)                 reach and frequency
@@ -149,9 +154,11 @@ class MeridianHandoff:
         Keyword arguments of ``meridian.model.spec.ModelSpec`` that make its
         model contain the truth: ``max_lag`` (the data's ``l_max - 1``),
         ``knots`` (2, at the first and last period, for a linear trend; 1
-        without), ``baseline_geo`` (the geo with the largest population,
-        Meridian's default) and, with treatments,
-        ``non_media_baseline_values`` (each treatment's baseline value).
+        without), ``media_effects_dist`` (``"log_normal"``; ``"normal"`` for
+        one geo, as Meridian sets it), with several geos ``baseline_geo`` (by
+        name: the geo with the largest population, Meridian's default, whose
+        ``tau_g`` is 0) and, with treatments, ``non_media_baseline_values``
+        (each treatment's baseline value).
     priors : dict
         Priors that replace Meridian's defaults where those exclude the
         truth, as ``{parameter: (tfp distribution name, parameters)}``: a free

@@ -1,24 +1,24 @@
 """Hand a dataset to pymc-marketing's multidimensional MMM, with the truth in its variables' names and scales.
 
-The model the hand-off specifies (``PymcMarketingHandoff.model_kwargs`` and
-``mu_effects``) is, on the target scale ``y / target_scale``,
+The model the hand-off specifies (``PymcMarketingHandoff.model_kwargs``) is,
+on the target scale ``y / target_scale``,
 
 .. math::
     \\mu_{t,g} = \\text{intercept}_g + \\sum_c \\beta_{g,c} f(a(x_{t,g,c} / s_{g,c}))
         + \\sum_k \\gamma_{g,k} v_{t,g,k}
         + \\gamma^{\\sin}_g \\sin\\frac{2\\pi d_t}{365.25} + \\gamma^{\\cos}_g \\cos\\frac{2\\pi d_t}{365.25}
-        + \\delta_g \\frac{t}{T - 1}
+        + \\gamma^{t}_g \\, t
 
 with one adstock ``a`` and saturation ``f`` component for all channels,
 parameters per (geo, channel), ``s`` the per-geo channel maximum, ``d`` the day
-of the year and ``t`` the period.  xmmm's outcome is exactly this plus noise
+of the year and ``t`` the period number, a known control column (as in
+pymc-marketing's own examples).  xmmm's outcome is exactly this plus noise
 when the data lie in pymc-marketing's family (see :mod:`xmmm.targets`), so
 ``pymc.do`` at ``.truth`` reproduces ``y - baseline_noise``.
 """
 
 from __future__ import annotations
 
-import copy
 import math
 import warnings
 from collections.abc import Mapping
@@ -50,7 +50,7 @@ from xmmm.transforms import ADSTOCK_TRANSFORMS, SATURATION_TRANSFORMS, get_trans
 if TYPE_CHECKING:  # pragma: no cover
     from xmmm.result import MMMResult
 
-__all__ = ["PymcMarketingHandoff", "to_pymc_marketing", "ADSTOCK_COMPONENTS", "SATURATION_COMPONENTS"]
+__all__ = ["PymcMarketingHandoff", "to_pymc_marketing", "mmm_class", "ADSTOCK_COMPONENTS", "SATURATION_COMPONENTS"]
 
 #: xmmm adstock name -> pymc-marketing component class name
 #: (``pymc_marketing.mmm.components.adstock``); ``weibull_adstock`` picks the
@@ -77,8 +77,8 @@ _RESCALE = {
 # curves without a scale parameter: the coefficient absorbs ratio ** power
 _RESCALE_COEFFICIENT = {"none": -1.0, "root_saturation": None}
 
-#: name of pymc-marketing's trend effect (``LinearTrendEffect(prefix=...)``)
-TREND_PREFIX = "trend"
+#: name of the known control column that carries the baseline's linear trend: the period number 0, 1, ...
+TREND_COLUMN = "t"
 
 
 @dataclass
@@ -89,8 +89,9 @@ class PymcMarketingHandoff:
     ----------
     X : pandas.DataFrame
         One row per (date, geo), sorted by date then geo: ``date``, ``geo``,
-        the channel spend columns (``x1-TV``, ...) and control columns
-        (``c1-price``, ...).
+        the channel spend columns (``x1-TV``, ...), control columns
+        (``c1-price``, ...) and, when the baseline has a trend, ``t`` (the
+        period number 0, 1, ...: xmmm's trend is linear in it).
     y : pandas.Series
         The target ``y``, aligned with ``X``.
     model_kwargs : dict
@@ -102,12 +103,10 @@ class PymcMarketingHandoff:
         ``("geo", "channel")``, because xmmm's parameters vary by geo;
         ``scaling`` reducing over ``date`` only (each (geo, channel) series by
         its maximum, ``"mean"`` for data generated with
-        ``spend_scaling="mean"``; ``y`` by its per-geo maximum); and
-        ``yearly_seasonality=1`` when the baseline is seasonal.
-    mu_effects : list
-        Additive effects to append to ``MMM.mu_effects`` before building: a
-        ``LinearTrendEffect`` (one changepoint, no intercept, per geo) when
-        the baseline has a trend.  :meth:`build_model` does this.
+        ``spend_scaling="mean"``; ``y`` by its per-geo maximum); the trend
+        column ``t`` among ``control_columns``; and ``yearly_seasonality=1``
+        when the baseline is seasonal.  ``MMM(**model_kwargs)`` built on
+        ``X`` and ``y`` is the whole model.
     truth : xarray.Dataset
         The value of every free random variable of that model, named and
         dimensioned as in the model, on the target scale:
@@ -122,18 +121,16 @@ class PymcMarketingHandoff:
           ``alpha = alpha k``; ``HillSaturationSigmoid``: ``sigma = sigma k``,
           with ``k = channel_coefficient / target_scale``.
         * ``gamma_control`` (geo, control): control coefficient / target scale
-          (pymc-marketing does not scale controls).
+          (pymc-marketing does not scale controls); for ``t``,
+          ``level * sales_trend`` / target scale.
         * ``gamma_fourier`` (geo, fourier_mode): ``level A cos(phi)`` (mode
           ``sin_1``) and ``level A sin(phi)`` (``cos_1``) / target scale, for a
           baseline seasonality ``A sin(2 pi yearfrac + phi)``.
-        * ``delta`` (geo, changepoint): the trend over the whole series,
-          ``level * sales_trend * (T - 1)`` / target scale (``LinearTrend``
-          scales time to [0, 1]).
         * ``y_sigma`` (geo): noise standard deviation / target scale.
 
         and the model's deterministics and data at the truth:
-        ``channel_contribution`` and ``control_contribution`` (date, geo, ...),
-        ``yearly_seasonality_contribution`` and ``trend_effect_contribution``
+        ``channel_contribution`` and ``control_contribution`` (date, geo, ...;
+        the control ``t`` is the baseline trend), ``yearly_seasonality_contribution``
         (date, geo), ``mu`` (date, geo) = ``(y - baseline_noise) /
         target_scale``, ``channel_contribution_original_scale``,
         ``channel_scale`` (geo, channel) and ``target_scale`` (geo).
@@ -149,7 +146,6 @@ class PymcMarketingHandoff:
     y: pd.Series
     model_kwargs: dict
     truth: xr.Dataset = field(repr=False)
-    mu_effects: list = field(default_factory=list)
     mismatches: list = field(default_factory=list)
 
     @property
@@ -181,13 +177,27 @@ class PymcMarketingHandoff:
         return out
 
     def build_model(self, **overrides):
-        """``MMM(**model_kwargs, **overrides)`` with ``mu_effects`` added and its graph built on ``X``, ``y``."""
-        from pymc_marketing.mmm.multidimensional import MMM
-
-        mmm = MMM(**{**self.model_kwargs, **overrides})
-        mmm.mu_effects.extend(copy.deepcopy(self.mu_effects))
+        """``MMM(**model_kwargs, **overrides)`` with its graph built on ``X`` and ``y`` (no sampling)."""
+        mmm = mmm_class()(**{**self.model_kwargs, **overrides})
         mmm.build_model(self.X, self.y)
         return mmm
+
+
+def mmm_class():
+    """pymc-marketing's MMM with ``dims``.
+
+    From pymc-marketing 1.0 it is ``pymc_marketing.mmm.mmm.MMM`` (the module
+    ``multidimensional`` was renamed and is kept as a deprecated alias);
+    before, ``pymc_marketing.mmm.mmm.MMM`` is the single-market model and the
+    one with ``dims`` is ``pymc_marketing.mmm.multidimensional.MMM``.
+    """
+    import importlib
+    import inspect
+
+    candidate = getattr(importlib.import_module("pymc_marketing.mmm.mmm"), "MMM", None)
+    if candidate is not None and "dims" in inspect.signature(candidate.__init__).parameters:
+        return candidate
+    return importlib.import_module("pymc_marketing.mmm.multidimensional").MMM
 
 
 # --------------------------------------------------------------------------- the model's family
@@ -300,20 +310,6 @@ def _by_geo(priors: dict) -> dict:
     }
 
 
-def _trend_effect(n_geos: int):
-    from pymc_extras.prior import Prior
-    from pymc_marketing.mmm.additive_effect import LinearTrendEffect
-    from pymc_marketing.mmm.linear_trend import LinearTrend
-
-    trend = LinearTrend(
-        n_changepoints=1,
-        include_intercept=False,
-        dims=("geo",),
-        priors={"delta": Prior("Laplace", mu=0, b=0.25, dims=("geo", "changepoint"))},
-    )
-    return LinearTrendEffect(trend=trend, prefix=TREND_PREFIX)
-
-
 # --------------------------------------------------------------------------- entry point
 def to_pymc_marketing(result_or_dataset: MMMResult | xr.Dataset) -> PymcMarketingHandoff:
     """Data, model arguments and truth for ``pymc_marketing.mmm.multidimensional.MMM``.
@@ -326,7 +322,7 @@ def to_pymc_marketing(result_or_dataset: MMMResult | xr.Dataset) -> PymcMarketin
     Returns
     -------
     PymcMarketingHandoff
-        ``X``, ``y``, ``model_kwargs``, ``mu_effects``, ``truth`` and
+        ``X``, ``y``, ``model_kwargs``, ``truth`` and
         ``mismatches`` (see there).  Data generated inside pymc-marketing's
         family (``xmmm.get_preset_config(name, target="pymc-marketing")``)
         hand off exactly; otherwise the model is the nearest member of the
@@ -381,11 +377,15 @@ def to_pymc_marketing(result_or_dataset: MMMResult | xr.Dataset) -> PymcMarketin
     frame = to_long_dataframe(ds)
     X = frame[["date", "geo", *channel_columns, *control_columns]]
     y = frame["y"].rename("y")
+    terms = baseline_terms(ds)
+    if terms["trend"] != 0:
+        period = {date: float(i) for i, date in enumerate(pd.DatetimeIndex(ds["date"].values))}
+        X[TREND_COLUMN] = pd.DatetimeIndex(X["date"]).map(period).to_numpy()
+        control_columns = [*control_columns, TREND_COLUMN]
 
     config = config_of(ds)
     method = config.get("transforms", {}).get("spend_scaling", "max")
     scaling_method = method if method in ("max", "mean") else "max"
-    terms = baseline_terms(ds)
     model_kwargs = {
         "date_column": "date",
         "target_column": "y",
@@ -401,7 +401,6 @@ def to_pymc_marketing(result_or_dataset: MMMResult | xr.Dataset) -> PymcMarketin
     }
     if terms["amplitude"] != 0:
         model_kwargs["yearly_seasonality"] = 1
-    mu_effects = [_trend_effect(ds.sizes["geo"])] if terms["trend"] != 0 else []
     truth, mismatches = _truth(ds, adstock, saturation, scaling_method, reasons, terms, layout)
     if mismatches:
         warnings.warn(
@@ -411,7 +410,7 @@ def to_pymc_marketing(result_or_dataset: MMMResult | xr.Dataset) -> PymcMarketin
             stacklevel=2,
         )
     return PymcMarketingHandoff(
-        X=X, y=y, model_kwargs=model_kwargs, truth=truth, mu_effects=mu_effects, mismatches=mismatches
+        X=X, y=y, model_kwargs=model_kwargs, truth=truth, mismatches=mismatches
     )
 
 
@@ -556,19 +555,25 @@ def _truth(ds, adstock, saturation, channel_method: str, reasons: dict, terms: d
     baseline_value = (ds["treatment_baseline"].values[treatments] if treatments else np.zeros(0))
     intercept = level - (gamma_treatment * baseline_value[None, :]).sum(axis=1)
     out["intercept_contribution"] = (("geo",), intercept / target_scale)
-    gamma = np.concatenate([ds["control_coefficient"].transpose("geo", "control").values, gamma_treatment], axis=1)
-    out["gamma_control"] = (("geo", "control"), gamma / target_scale[:, None])
-    out["y_sigma"] = (("geo",), level * terms["volatility"] / target_scale)
-
-    when = dates(ds)
-    n = len(when)
-    date_geo = ("date", "geo")
-    mean_model = intercept[None, :] / target_scale + model_contribution.sum(axis=1).T / target_scale
+    gamma = np.concatenate([ds["control_coefficient"].transpose("geo", "control").values, gamma_treatment],
+                           axis=1) / target_scale[:, None]
     control_effect = ds["control_effect"].transpose("date", "geo", "control").values
     if treatments:
         values = ds["treatment_value"].transpose("date", "geo", "channel").values[..., treatments]
         control_effect = np.concatenate([control_effect, values * gamma_treatment[None]], axis=-1)
-    mean_model = mean_model + control_effect.sum(axis=-1) / target_scale
+    control_effect = control_effect / target_scale[None, :, None]
+    if terms["trend"] != 0:  # the known control t: the period number
+        gamma = np.concatenate([gamma, (level * terms["trend"] / target_scale)[:, None]], axis=1)
+        trend = ds["baseline_trend"].transpose("date", "geo").values / target_scale
+        control_effect = np.concatenate([control_effect, trend[..., None]], axis=-1)
+        control_columns = [*control_columns, TREND_COLUMN]
+    out["gamma_control"] = (("geo", "control"), gamma)
+    out["y_sigma"] = (("geo",), level * terms["volatility"] / target_scale)
+
+    when = dates(ds)
+    date_geo = ("date", "geo")
+    mean_model = intercept[None, :] / target_scale + model_contribution.sum(axis=1).T / target_scale
+    mean_model = mean_model + control_effect.sum(axis=-1)
     if terms["amplitude"] != 0:
         a, phi = terms["amplitude"], terms["phase"]
         out["gamma_fourier"] = (
@@ -589,21 +594,6 @@ def _truth(ds, adstock, saturation, channel_method: str, reasons: dict, terms: d
                 float(largest_relative(fourier - data_season, data_season)),
                 "seasonal terms differ by up to {} % of their largest",
             ))
-    if terms["trend"] != 0:
-        days = np.asarray((when - when[0]).days, dtype=float)
-        scaled = days / days.max() if n > 1 and days.max() > 0 else np.zeros(n)
-        out["delta"] = (("geo", "changepoint"), (level * terms["trend"] * (n - 1) / target_scale)[:, None])
-        trend = scaled[:, None] * out["delta"][1][None, :, 0]
-        out[f"{TREND_PREFIX}_effect_contribution"] = (date_geo, trend)
-        mean_model = mean_model + trend
-        if len(np.unique(np.diff(days))) > 1:
-            data_trend = ds["baseline_trend"].transpose("date", "geo").values / target_scale
-            mismatches.append(Mismatch(
-                "trend", "linear in the period number in the data, in days since the first date in the model "
-                "(the dates are not evenly spaced)", float(largest_relative(trend - data_trend, data_trend)),
-                "trend terms differ by up to {} % of their largest",
-            ))
-
     mean = (ds["y"] - ds["baseline_noise"]).transpose("date", "geo").values / target_scale
     if mismatches:
         mismatches.append(Mismatch("mean outcome", "the items above", per_period_relative(mean_model - mean, mean),
@@ -611,7 +601,7 @@ def _truth(ds, adstock, saturation, channel_method: str, reasons: dict, terms: d
     out["mu"] = (date_geo, mean)
     out["channel_contribution"] = (("date", "geo", "channel"), contribution.transpose(2, 0, 1) / target_scale[None, :, None])
     out["channel_contribution_original_scale"] = (("date", "geo", "channel"), contribution.transpose(2, 0, 1))
-    out["control_contribution"] = (("date", "geo", "control"), control_effect / target_scale[None, :, None])
+    out["control_contribution"] = (("date", "geo", "control"), control_effect)
     out["channel_scale"] = (gc, channel_scale)
     out["target_scale"] = (("geo",), target_scale)
 
@@ -623,12 +613,11 @@ def _truth(ds, adstock, saturation, channel_method: str, reasons: dict, terms: d
         "control": control_columns,
         "channel_name": ("channel", np.asarray([names[j] for j in media], dtype=object)),
         "control_name": ("control", np.asarray([str(c) for c in ds["control"].values]
-                                               + [names[j] for j in treatments], dtype=object)),
+                                               + [names[j] for j in treatments]
+                                               + (["trend"] if terms["trend"] != 0 else []), dtype=object)),
     }
     if "gamma_fourier" in out:
         coords["fourier_mode"] = ["sin_1", "cos_1"]
-    if "delta" in out:
-        coords["changepoint"] = [0]
     truth = xr.Dataset(out, coords=coords)
     truth.attrs = {
         **source_attrs(ds),
@@ -636,7 +625,7 @@ def _truth(ds, adstock, saturation, channel_method: str, reasons: dict, terms: d
         "saturation": saturation[0],
         "exact": int(not mismatches),
         "note": (
-            "every free random variable of the model of PymcMarketingHandoff.model_kwargs and mu_effects, on "
+            "every free random variable of the model of PymcMarketingHandoff.model_kwargs, on "
             "pymc-marketing's scales; see xmmm.handoff.PymcMarketingHandoff"
         ),
     }
