@@ -110,11 +110,12 @@ def _controls_with_trend(ds: xr.Dataset) -> xr.DataArray:
     """xmmm's control effects by column name, treatments' (gamma * value), then the baseline trend as ``t``."""
     effects = ds["control_effect"].drop_vars("control_column").assign_coords(control=ds["control_column"].values)
     parts = [effects]
-    treatments = channel_layout(ds).treatments
+    layout = channel_layout(ds)
+    treatments = layout.treatments
     if treatments:
         treated = (ds["treatment_value"] * ds["channel_coefficient"]).isel(channel=treatments)
         parts.append(treated.drop_vars([c for c in treated.coords if c not in ("date", "geo")]).rename(
-            channel="control").assign_coords(control=ds["channel_column"].values[treatments]))
+            channel="control").assign_coords(control=[layout.data_columns[j] for j in treatments]))
     return xr.concat([*parts, ds["baseline_trend"].expand_dims(control=["t"])], dim="control")
 
 

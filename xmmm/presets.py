@@ -1190,6 +1190,8 @@ _OUTSIDE = (
 
 
 def _outside(problem: str) -> str:
+    if "has no reach-and-frequency channels" in problem:  # one per channel: "channels[2] ('CTV').kind: ..."
+        return "reach and frequency"
     return next((short for start, short in _OUTSIDE if problem.startswith(start)), problem.split(" ")[0])
 
 
