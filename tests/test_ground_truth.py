@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 import xmmm
-from tests.reference.ground_truth_v01 import ground_truth_dict_v01
+from reference.ground_truth_v01 import ground_truth_dict_v01
 from xmmm.ground_truth import ground_truth_dict
 
 
