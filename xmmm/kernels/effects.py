@@ -299,6 +299,33 @@ def _lags(name: str, l_max: int, type: str) -> int:
     return l_max + 1 if name == "weibull_adstock" and type == "CDF" else l_max
 
 
+def _per_series(values, dtype, n_series: int) -> np.ndarray:
+    """One value per series as a contiguous array of ``dtype`` (as is when it already is one)."""
+    if (
+        isinstance(values, np.ndarray)
+        and values.dtype == dtype
+        and values.shape == (n_series,)
+        and values.flags.c_contiguous
+    ):
+        return values
+    return np.ascontiguousarray(np.broadcast_to(np.asarray(values, dtype=dtype), (n_series,)))
+
+
+def _table(values, n_series: int) -> np.ndarray:
+    """Per-series parameters as an ``(n_series, MAX_PARAMETERS)`` table, left-aligned."""
+    if (
+        isinstance(values, np.ndarray)
+        and values.dtype == np.float64
+        and values.shape == (n_series, MAX_PARAMETERS)
+        and values.flags.c_contiguous
+    ):
+        return values
+    values = np.asarray(values, dtype=np.float64).reshape(n_series, -1)
+    out = np.full((n_series, MAX_PARAMETERS), np.nan)
+    out[:, : values.shape[1]] = values
+    return out
+
+
 def media_effects_stack(
     spend: np.ndarray,
     scale: np.ndarray,
@@ -344,35 +371,28 @@ def media_effects_stack(
     MediaEffects
     """
     spend = np.ascontiguousarray(spend, dtype=np.float64)
-    n_series, n_time = spend.shape
-
-    def per_series(values, dtype):
-        return np.ascontiguousarray(np.broadcast_to(np.asarray(values, dtype=dtype), (n_series,)))
-
-    def table(values):
-        values = np.asarray(values, dtype=np.float64).reshape(n_series, -1)
-        out = np.full((n_series, MAX_PARAMETERS), np.nan)
-        out[:, : values.shape[1]] = values
-        return out
-
-    n_lags = per_series(n_lags, np.int64)
+    n_series = spend.shape[0]
+    n_lags = _per_series(n_lags, np.int64, n_series)
     weights = np.empty((n_series, int(n_lags.max()) if n_series else 1))
     adstocked, saturated, contribution = (np.empty_like(spend) for _ in range(3))
     total, marginal = np.empty(n_series), np.empty(n_series)
     _effects(
-        spend, per_series(scale, np.float64), float(factor) if factor is not None else -1.0,
-        per_series(coefficient, np.float64), per_series(adstock_kind, np.int64), table(adstock_params), n_lags,
-        per_series(normalize, np.bool_), per_series(shift, np.int64), per_series(saturation_kind, np.int64),
-        table(saturation_params), weights, total, marginal, adstocked, saturated, contribution,
+        spend, _per_series(scale, np.float64, n_series), float(factor) if factor is not None else -1.0,
+        _per_series(coefficient, np.float64, n_series), _per_series(adstock_kind, np.int64, n_series),
+        _table(adstock_params, n_series), n_lags, _per_series(normalize, np.bool_, n_series),
+        _per_series(shift, np.int64, n_series), _per_series(saturation_kind, np.int64, n_series),
+        _table(saturation_params, n_series), weights, total, marginal, adstocked, saturated, contribution,
     )
     return MediaEffects(adstocked, saturated, contribution, total, marginal)
 
 
 def _params(values: Sequence | Mapping | None, n_series: int) -> np.ndarray:
+    """Numeric parameters (scalars or one value per series each) as an ``(n_series, k)`` table."""
     values = list(values.values()) if isinstance(values, Mapping) else list(values or ())
-    if not values:
-        return np.empty((n_series, 0))
-    return np.stack([np.broadcast_to(np.asarray(v, dtype=np.float64), (n_series,)) for v in values], axis=-1)
+    out = np.full((n_series, MAX_PARAMETERS), np.nan)
+    for k, v in enumerate(values):
+        out[:, k] = v
+    return out
 
 
 def media_effects(
