@@ -29,6 +29,9 @@ up (measured on two shared cores: adstock of 1000 x 520 series, minimum
   from any thread but the main one (a dask or thread-pool worker, which
   already runs chunks in parallel; Numba's threading layers must not be
   entered from two threads at once), always run serially;
+- so do calls expected to take less than :attr:`ThreadPolicy.min_seconds`
+  (1 ms) on one thread: they have little to win and, when a thread is
+  parked, a lot to lose;
 - otherwise each kernel keeps the time per element of its last few serial
   and parallel calls and runs in parallel only while the median parallel
   time beats the median serial time by :attr:`ThreadPolicy.margin`; the
@@ -109,6 +112,8 @@ class ThreadPolicy:
         How many recent calls of each version the medians are taken over.
     margin : float
         How much faster the parallel median must be to be chosen.
+    min_seconds : float
+        Calls expected to take less than this serially are not run in parallel.
     max_interval : int
         The longest wait, in calls, before the losing version is tried again.
 
@@ -126,12 +131,14 @@ class ThreadPolicy:
         min_size: int = PARALLEL_MIN_SIZE,
         window: int = 5,
         margin: float = 1.15,
+        min_seconds: float = 1e-3,
         max_interval: int = 128,
     ) -> None:
         self.mode = _check_mode(mode)
         self.min_size = min_size
         self.window = window
         self.margin = margin
+        self.min_seconds = min_seconds
         self.max_interval = max_interval
         self._timings: dict[object, _Timings] = {}
 
@@ -152,6 +159,8 @@ class ThreadPolicy:
         t = self._timings.get(key)
         if t is None or not t.serial:
             return False
+        if statistics.median(t.serial) * size < self.min_seconds:
+            return False  # a short call has little to win and, on a busy machine, much to lose
         if not t.parallel:
             return True
         faster = t.winner(self.margin)
@@ -164,14 +173,22 @@ class ThreadPolicy:
         """Note the time of one call that :meth:`use_parallel` chose."""
         t = self._timings.setdefault(key, _Timings(self.window))
         before = t.winner(self.margin) if t.serial and t.parallel else None
-        (t.parallel if parallel else t.serial).append(seconds / size)
-        if not (t.serial and t.parallel):
+        probed, other = (t.parallel, t.serial) if parallel else (t.serial, t.parallel)
+        per_element = seconds / size
+        probed.append(per_element)
+        if not other:
             return
         if before is None:  # both versions measured for the first time
             t.countdown = t.interval
         elif t.countdown == 0 and parallel != before:
-            # that was a probe of the losing version: if it lost again, wait longer for the next
+            # a probe of the losing version: if it alone beats the winner, the machine has
+            # changed and the older times of the probed version are stale
+            best = statistics.median(other)
+            if (per_element * self.margin < best) if parallel else (best * self.margin >= per_element):
+                probed.clear()
+                probed.append(per_element)
             lost = t.winner(self.margin) == before
+            # if it lost again, wait longer for the next probe
             t.interval = min(2 * t.interval, self.max_interval) if lost else 4
             t.countdown = t.interval
 
