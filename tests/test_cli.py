@@ -68,7 +68,7 @@ def test_entry_point_generate_then_describe(tmp_path):
                 "--out", "demo.nc", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stderr == "" and done.stdout == ""  # quiet when stderr is not a terminal
-    result = io.open_result(tmp_path / "demo.nc")
+    result = xmmm.open_result(tmp_path / "demo.nc")
     assert result.config.seed == 3
     assert result.dataset.sizes["date"] == 60 and result.dataset.sizes["geo"] == 2
     expected = xmmm.customize_preset("demo", seed=3, n_periods=60, **{"regions.n_regions": 2})

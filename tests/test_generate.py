@@ -458,8 +458,10 @@ def test_generation_benchmark_runs_quick(capsys):
 
 
 # ---------------------------------------------------------------- the result object
-def test_result_is_a_read_only_dict_with_the_three_keys(result):
-    assert isinstance(result, dict)
+def test_result_is_a_read_only_mapping_with_the_three_keys(result):
+    from collections.abc import Mapping
+
+    assert isinstance(result, Mapping) and not isinstance(result, dict)
     assert list(result) == ["data", "ground_truth", "config"] and len(result) == 3
     assert "data" in result and "dataset" not in result
     assert set(dict(result)) == {"data", "ground_truth", "config"}
@@ -468,6 +470,17 @@ def test_result_is_a_read_only_dict_with_the_three_keys(result):
         result["dataset"]
     with pytest.raises(TypeError, match="read-only"):
         result["data"] = None
+    with pytest.raises(TypeError, match="read-only"):
+        del result["data"]
+
+
+def test_result_is_not_silently_empty_to_c_level_dict_code(result):
+    # xmmm 0.1 subclassed dict with empty storage: json.dumps(result) gave "{}"
+    import json
+
+    with pytest.raises(TypeError, match="not JSON serializable"):
+        json.dumps(result)
+    assert {**result}.keys() == {"data", "ground_truth", "config"}
 
 
 def test_result_pickles_and_keeps_its_config():

@@ -87,7 +87,7 @@ def test_reread_file_can_be_written_again(dataset, tmp_path):
 def test_config_from_file_regenerates_the_file(tmp_path):
     result = xmmm.generate_mmm_dataset(n_periods=30, seed=11)
     result.to_netcdf(tmp_path / "r.nc")
-    back = io.open_result(tmp_path / "r.nc")
+    back = xmmm.open_result(tmp_path / "r.nc")
     assert isinstance(back, xmmm.MMMResult)
     assert back.config == result.config
     xr.testing.assert_identical(xmmm.generate_dataset(back.config), back.dataset)
@@ -99,7 +99,7 @@ def test_simulation_study_round_trip_and_open_result_refuses_it(dataset, tmp_pat
     io.to_netcdf(study, tmp_path / "study.nc")
     xr.testing.assert_identical(xmmm.open_dataset(tmp_path / "study.nc"), study)
     with pytest.raises(DataFileError, match=r"study\.nc.*2 replicates"):
-        io.open_result(tmp_path / "study.nc")
+        xmmm.open_result(tmp_path / "study.nc")
 
 
 # --------------------------------------------------------------------------- atomic writes

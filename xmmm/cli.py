@@ -168,7 +168,6 @@ def _cmd_describe(args: argparse.Namespace) -> int:
 
 def describe(dataset, name: str = "dataset") -> str:
     """A readable summary of an xmmm Dataset: sizes, dates, channels, regions, ROAS, attribution."""
-    import numpy as np
     import pandas as pd
 
     lines = []
@@ -196,26 +195,9 @@ def describe(dataset, name: str = "dataset") -> str:
     y = dataset["y"]
     lines.append(f"  y: total {float(y.sum()):,.0f}, mean per period and region {float(y.mean()):,.1f}")
 
-    from xmmm.generate import MARGINAL_STEP
+    from xmmm.ground_truth import channel_summary
 
-    spend = dataset["spend"].sum(["date", "geo"]).values
-    contribution = dataset["contribution"].sum(["date", "geo"]).values
-    geo_spend = dataset["spend"].sum("date").transpose("geo", "channel").values
-    extra = (dataset["mroas"].transpose("geo", "channel").values * MARGINAL_STEP * geo_spend).sum(axis=0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        roas = np.where(spend > 0, contribution / spend, np.nan)
-        mroas = np.where(spend > 0, extra / (MARGINAL_STEP * spend), np.nan)
-        attribution = 100.0 * contribution / contribution.sum() if contribution.sum() > 0 else contribution * np.nan
-    table = pd.DataFrame(
-        {
-            "spend": spend,
-            "contribution": contribution,
-            "ROAS": roas,
-            "mROAS": mroas,
-            "attribution %": attribution,
-        },
-        index=pd.Index(columns, name="channel"),
-    )
+    table = channel_summary(dataset)
     lines.append("")
     lines.append("Ground truth, all regions (ROAS = contribution / spend; mROAS for +1% spend):")
     lines.append(

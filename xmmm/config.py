@@ -4,30 +4,40 @@ A configuration is plain data.  Every field is checked when the object is
 created (``__post_init__``) and again, all together, by
 :func:`validate_config` before generation; a bad value raises
 :class:`~xmmm.errors.ConfigError` naming the field, the value and what is
-allowed.  Configs round-trip through :meth:`MMMDataConfig.to_dict` /
-:meth:`MMMDataConfig.from_dict`, which is how they are stored in a dataset's
-attributes and in YAML/JSON files.
+allowed (the checks are :mod:`xmmm.checks`).  Configs round-trip through
+:meth:`MMMDataConfig.to_dict` / :meth:`MMMDataConfig.from_dict` (plain data,
+:mod:`xmmm.plain`), which is how they are stored in a dataset's attributes and
+in YAML/JSON files.
+
+Plausibility limits
+-------------------
+Besides its valid range, a magnitude has a limit that no business exceeds
+and that keeps every generated value finite in float64 (a larger value is
+a ``ConfigError`` giving the reason): spend and control levels at most 1e12
+per period, the baseline sales rate at most 1e15 per period, effectiveness at
+most 100 (a channel's full effect 100 times the baseline level), trends within
++-1 per period, volatilities (coefficients of variation) at most 10, at most
+100,000 periods and 100,000 regions, and a last date that pandas can hold
+(before 2262).
 """
 
 from __future__ import annotations
 
 import copy
-import dataclasses
 import functools
-import importlib
-import math
-import numbers
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from xmmm.checks import Problems, is_int, join
 from xmmm.errors import ConfigError, TransformError
+from xmmm.plain import Schema, from_plain, set_path, to_plain
 
 __all__ = [
     "PATTERNS",
     "ChannelConfig",
     "ControlConfig",
+    "PatternSpec",
     "RegionConfig",
     "TransformConfig",
     "MMMDataConfig",
@@ -40,71 +50,120 @@ __all__ = [
 PATTERNS = ("linear_trend", "seasonal", "delayed_start", "on_off", "custom")
 SPEND_SCALINGS = ("max", "mean", "none")
 
-
-# --------------------------------------------------------------------------- checks
-class _Problems:
-    """Collects every problem of one config object, each named by its field path."""
-
-    def __init__(self, prefix: str) -> None:
-        self.prefix = prefix
-        self.items: list[str] = []
-
-    def add(self, name: str, value: Any, allowed: str) -> None:
-        self.items.append(f"{self.prefix}{name} must be {allowed}; got {value!r}")
-
-    def number(
-        self,
-        name: str,
-        value: Any,
-        *,
-        lower: float | None = None,
-        upper: float | None = None,
-        lower_open: bool = False,
-        upper_open: bool = False,
-        integer: bool = False,
-        optional: bool = False,
-    ) -> None:
-        if value is None and optional:
-            return
-        kind = "an integer" if integer else "a number"
-        if isinstance(value, bool) or not isinstance(value, numbers.Real):
-            self.add(name, value, kind + _range_text(lower, upper, lower_open, upper_open, " "))
-            return
-        if integer and int(value) != value:
-            self.add(name, value, kind + _range_text(lower, upper, lower_open, upper_open, " "))
-            return
-        if not math.isfinite(value):
-            self.add(name, value, "finite")
-            return
-        too_low = lower is not None and (value <= lower if lower_open else value < lower)
-        too_high = upper is not None and (value >= upper if upper_open else value > upper)
-        if too_low or too_high:
-            self.add(name, value, _range_text(lower, upper, lower_open, upper_open, "").strip())
-
-    def raise_if_any(self) -> None:
-        if self.items:
-            raise ConfigError(_join(self.items))
+#: Plausibility limits (see the module docs).
+MAX_LEVEL = 1e12
+MAX_SALES_RATE = 1e15
+MAX_EFFECTIVENESS = 100.0
+MAX_TREND = 1.0
+MAX_VOLATILITY = 10.0
+MAX_PERIODS = 100_000
+MAX_REGIONS = 100_000
+_LIMIT_WHY = {
+    "level": "no business has more per period; keeps every value finite",
+    "effectiveness": "a full effect of more than 100 times the baseline level; keeps y finite",
+    "trend": "more than 100 % of the level per period",
+    "volatility": "a coefficient of variation above 10 makes a series a few spikes",
+}
 
 
-def _range_text(lower, upper, lower_open, upper_open, sep) -> str:
-    if lower is not None and upper is not None:
-        return f"{sep}in {'(' if lower_open else '['}{lower:g}, {upper:g}{')' if upper_open else ']'}"
-    if lower is not None:
-        return f"{sep}{'>' if lower_open else '>='} {lower:g}"
-    if upper is not None:
-        return f"{sep}{'<' if upper_open else '<='} {upper:g}"
-    return ""
+# --------------------------------------------------------------------------- patterns
+@dataclass(frozen=True)
+class PatternSpec:
+    """The pattern of one series (a channel's spend or a control's values), as the generator reads it.
+
+    Both :class:`ChannelConfig` and :class:`ControlConfig` hold the pattern
+    fields and hand them over as one ``PatternSpec`` (their ``pattern_spec``);
+    :mod:`xmmm.patterns` reads nothing else.
+
+    Attributes
+    ----------
+    name, kind : str
+        The series' name and pattern (``"linear_trend"``, ...).
+    level, trend, volatility : float
+        ``base_spend`` / ``base_value``, ``spend_trend`` / ``value_trend`` and
+        ``spend_volatility`` / ``value_volatility``.
+    seasonal_amplitude, seasonal_phase, start_period, ramp_up_periods, end_period,
+    activation_probability, min_active_periods, max_active_periods, custom
+        As on the configs (``custom`` is ``custom_pattern_func``).
+    source : ChannelConfig or ControlConfig
+        The config itself (the first argument of a custom pattern function).
+    """
+
+    name: str
+    kind: str
+    level: float
+    trend: float
+    volatility: float
+    seasonal_amplitude: float
+    seasonal_phase: float
+    start_period: int
+    ramp_up_periods: int
+    end_period: int | None
+    activation_probability: float
+    min_active_periods: int
+    max_active_periods: int
+    custom: Callable | None
+    #: the ChannelConfig or ControlConfig itself: the first argument of a custom pattern function
+    source: Any = field(default=None, repr=False, compare=False)
 
 
-def _join(items: list[str]) -> str:
-    if len(items) == 1:
-        return items[0]
-    return f"{len(items)} problems:\n- " + "\n- ".join(items)
+#: pattern fields shared by channels and controls (held by each, read through ``pattern_spec``)
+_PATTERN_FIELDS = (
+    "seasonal_amplitude", "seasonal_phase", "start_period", "ramp_up_periods", "end_period",
+    "activation_probability", "min_active_periods", "max_active_periods",
+)
 
 
-def _check_name(problems: _Problems, name: Any) -> None:
+def _pattern_spec(series, level: float, trend: float, volatility: float) -> PatternSpec:
+    return PatternSpec(
+        name=series.name,
+        kind=series.pattern,
+        level=level,
+        trend=trend,
+        volatility=volatility,
+        custom=series.custom_pattern_func,
+        source=series,
+        **{f: getattr(series, f) for f in _PATTERN_FIELDS},
+    )
+
+
+def _check_name(problems: Problems, name: Any) -> None:
     if not isinstance(name, str) or not name.strip() or name != name.strip():
         problems.add("name", name, "a non-empty string without leading or trailing spaces")
+
+
+def _check_pattern(p: Problems, series) -> None:
+    """The name and pattern fields of a channel or a control."""
+    _check_name(p, series.name)
+    if series.pattern not in PATTERNS:
+        p.add("pattern", series.pattern, "one of " + ", ".join(repr(x) for x in PATTERNS))
+    p.number("seasonal_amplitude", series.seasonal_amplitude, lower=0, upper=1)
+    p.number("seasonal_phase", series.seasonal_phase)
+    p.number("start_period", series.start_period, lower=0, integer=True)
+    p.number("ramp_up_periods", series.ramp_up_periods, lower=0, integer=True)
+    p.number("end_period", series.end_period, lower=1, integer=True, optional=True)
+    if is_int(series.end_period) and is_int(series.start_period) and series.end_period <= series.start_period:
+        p.add("end_period", series.end_period, f"> start_period ({series.start_period})")
+    p.number("activation_probability", series.activation_probability, lower=0, upper=1)
+    p.number("min_active_periods", series.min_active_periods, lower=1, integer=True)
+    p.number("max_active_periods", series.max_active_periods, lower=1, integer=True)
+    if (
+        is_int(series.min_active_periods)
+        and is_int(series.max_active_periods)
+        and series.max_active_periods < series.min_active_periods
+    ):
+        p.add("max_active_periods", series.max_active_periods, f">= min_active_periods ({series.min_active_periods})")
+    if series.pattern == "custom" and not callable(series.custom_pattern_func):
+        p.add("custom_pattern_func", series.custom_pattern_func, "a callable when pattern='custom'")
+    elif series.custom_pattern_func is not None and not callable(series.custom_pattern_func):
+        p.add("custom_pattern_func", series.custom_pattern_func, "a callable or None")
+
+
+def _check_levels(p: Problems, level: str, level_value, trend: str, trend_value, volatility: str,
+                  volatility_value) -> None:
+    p.number(level, level_value, lower=0, limit=MAX_LEVEL, why=_LIMIT_WHY["level"])
+    p.number(trend, trend_value, limit=MAX_TREND, why=_LIMIT_WHY["trend"])
+    p.number(volatility, volatility_value, lower=0, limit=MAX_VOLATILITY, why=_LIMIT_WHY["volatility"])
 
 
 # --------------------------------------------------------------------------- channels
@@ -172,63 +231,21 @@ class ChannelConfig:
     base_effectiveness: float = 0.5
 
     def __post_init__(self) -> None:
-        problems = _Problems(f"{type(self).__name__}({self.name!r}).")
+        problems = Problems(f"{type(self).__name__}({self.name!r}).")
         self._collect(problems)
         problems.raise_if_any()
 
-    # shared by controls: the pattern fields
-    def _collect_pattern(self, p: _Problems) -> None:
-        _check_name(p, self.name)
-        if self.pattern not in PATTERNS:
-            p.add("pattern", self.pattern, "one of " + ", ".join(repr(x) for x in PATTERNS))
-        p.number("seasonal_amplitude", self.seasonal_amplitude, lower=0, upper=1)
-        p.number("seasonal_phase", self.seasonal_phase)
-        p.number("start_period", self.start_period, lower=0, integer=True)
-        p.number("ramp_up_periods", self.ramp_up_periods, lower=0, integer=True)
-        p.number("end_period", self.end_period, lower=1, integer=True, optional=True)
-        if (
-            _is_int(self.end_period)
-            and _is_int(self.start_period)
-            and self.end_period <= self.start_period
-        ):
-            p.add("end_period", self.end_period, f"> start_period ({self.start_period})")
-        p.number("activation_probability", self.activation_probability, lower=0, upper=1)
-        p.number("min_active_periods", self.min_active_periods, lower=1, integer=True)
-        p.number("max_active_periods", self.max_active_periods, lower=1, integer=True)
-        if (
-            _is_int(self.min_active_periods)
-            and _is_int(self.max_active_periods)
-            and self.max_active_periods < self.min_active_periods
-        ):
-            p.add(
-                "max_active_periods",
-                self.max_active_periods,
-                f">= min_active_periods ({self.min_active_periods})",
-            )
-        if self.pattern == "custom" and not callable(self.custom_pattern_func):
-            p.add("custom_pattern_func", self.custom_pattern_func, "a callable when pattern='custom'")
-        elif self.custom_pattern_func is not None and not callable(self.custom_pattern_func):
-            p.add("custom_pattern_func", self.custom_pattern_func, "a callable or None")
-
-    def _collect(self, p: _Problems) -> None:
-        self._collect_pattern(p)
-        p.number("base_spend", self.base_spend, lower=0)
-        p.number("spend_trend", self.spend_trend)
-        p.number("spend_volatility", self.spend_volatility, lower=0)
-        p.number("base_effectiveness", self.base_effectiveness, lower=0)
-
-    # the generator reads these names for channels and controls alike
-    @property
-    def level(self) -> float:
-        return self.base_spend
+    def _collect(self, p: Problems) -> None:
+        _check_pattern(p, self)
+        _check_levels(p, "base_spend", self.base_spend, "spend_trend", self.spend_trend,
+                      "spend_volatility", self.spend_volatility)
+        p.number("base_effectiveness", self.base_effectiveness, lower=0, limit=MAX_EFFECTIVENESS,
+                 why=_LIMIT_WHY["effectiveness"])
 
     @property
-    def volatility(self) -> float:
-        return self.spend_volatility
-
-    @property
-    def trend(self) -> float:
-        return self.spend_trend
+    def pattern_spec(self) -> PatternSpec:
+        """The spend pattern as the generator reads it."""
+        return _pattern_spec(self, self.base_spend, self.spend_trend, self.spend_volatility)
 
     @property
     def column_label(self) -> str:
@@ -237,13 +254,14 @@ class ChannelConfig:
 
 
 @dataclass
-class ControlConfig(ChannelConfig):
+class ControlConfig:
     """A control variable (price, promotion, distribution, ...).
 
-    Values follow the same patterns as channel spend, with ``base_value``,
-    ``value_volatility`` and ``value_trend`` in place of ``base_spend``,
-    ``spend_volatility`` and ``spend_trend``; values are never negative.  The
-    effect on sales is linear in the value,
+    Values follow the same patterns as channel spend (the pattern fields
+    have the meaning and defaults of :class:`ChannelConfig`'s), with
+    ``base_value``, ``value_trend`` and ``value_volatility`` for the level, the
+    trend and the noise; values are never negative.  The effect on sales is
+    linear in the value,
 
     .. math:: e_{g,k,t} = \\gamma_{g,k} \\, v_{g,k,t},
               \\qquad \\gamma_{g,k} = \\text{base\\_effectiveness} \\cdot L_g / \\text{base\\_value}
@@ -253,49 +271,63 @@ class ControlConfig(ChannelConfig):
 
     Parameters
     ----------
-    base_value : float
-        Level of the control's values, >= 0.
-    value_volatility : float
-        Coefficient of variation of the multiplicative noise, >= 0.
-    value_trend : float
-        ``linear_trend``: relative growth per period.
-    regional_value_variation : float
-        Relative spread of the value level across regions, in [0, 1).
-    base_effectiveness : float
-        Effect at ``base_value`` as a share of baseline; any sign.
+    name : str
+        Control name; the export column is ``c<k>-<name>`` (a leading ``c-`` is dropped).
     pattern : str
         As for :class:`ChannelConfig`; default ``"on_off"``.
+    base_value : float
+        Level of the control's values, >= 0.
+    value_trend : float
+        ``linear_trend``: relative growth per period.
+    value_volatility : float
+        Coefficient of variation of the multiplicative noise, >= 0.
+    seasonal_amplitude, seasonal_phase, start_period, ramp_up_periods, end_period,
+    activation_probability, min_active_periods, max_active_periods, custom_pattern_func
+        The pattern, as for :class:`ChannelConfig`.
+    base_effectiveness : float
+        Effect at ``base_value`` as a share of baseline; any sign.
+    regional_value_variation : float
+        Relative spread of the value level across regions, in [0, 1).
     """
 
+    name: str
     pattern: str = "on_off"
-    base_effectiveness: float = 0.05
     base_value: float = 10.0
-    value_volatility: float = 0.1
     value_trend: float = 0.0
+    value_volatility: float = 0.1
+    seasonal_amplitude: float = 0.3
+    seasonal_phase: float = 0.0
+    start_period: int = 0
+    ramp_up_periods: int = 4
+    end_period: int | None = None
+    activation_probability: float = 0.4
+    min_active_periods: int = 2
+    max_active_periods: int = 8
+    custom_pattern_func: Callable | None = None
+    base_effectiveness: float = 0.05
     regional_value_variation: float = 0.05
 
-    def _collect(self, p: _Problems) -> None:
-        self._collect_pattern(p)
-        p.number("base_value", self.base_value, lower=0)
-        p.number("value_volatility", self.value_volatility, lower=0)
-        p.number("value_trend", self.value_trend)
-        p.number("base_effectiveness", self.base_effectiveness)
+    def __post_init__(self) -> None:
+        problems = Problems(f"{type(self).__name__}({self.name!r}).")
+        self._collect(problems)
+        problems.raise_if_any()
+
+    def _collect(self, p: Problems) -> None:
+        _check_pattern(p, self)
+        _check_levels(p, "base_value", self.base_value, "value_trend", self.value_trend,
+                      "value_volatility", self.value_volatility)
+        p.number("base_effectiveness", self.base_effectiveness, limit=MAX_EFFECTIVENESS,
+                 why=_LIMIT_WHY["effectiveness"])
         p.number("regional_value_variation", self.regional_value_variation, lower=0, upper=1, upper_open=True)
 
     @property
-    def level(self) -> float:
-        return self.base_value
-
-    @property
-    def volatility(self) -> float:
-        return self.value_volatility
-
-    @property
-    def trend(self) -> float:
-        return self.value_trend
+    def pattern_spec(self) -> PatternSpec:
+        """The value pattern as the generator reads it."""
+        return _pattern_spec(self, self.base_value, self.value_trend, self.value_volatility)
 
     @property
     def column_label(self) -> str:
+        """The name as used in the export column (a leading ``c-`` removed)."""
         return _strip_prefix(self.name, "c")
 
 
@@ -305,10 +337,6 @@ def _strip_prefix(name: str, letter: str) -> str:
         if name.lower().startswith(prefix) and len(name) > len(prefix):
             return name[len(prefix):]
     return name
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
 # --------------------------------------------------------------------------- regions
@@ -372,24 +400,27 @@ class RegionConfig:
     def __post_init__(self) -> None:
         if self.region_names is not None and not isinstance(self.region_names, str):
             self.region_names = list(self.region_names)
-        p = _Problems("RegionConfig.")
+        p = Problems("RegionConfig.")
         self._collect(p)
         p.raise_if_any()
 
-    def _collect(self, p: _Problems) -> None:
-        p.number("n_regions", self.n_regions, lower=1, integer=True)
+    def _collect(self, p: Problems) -> None:
+        p.number("n_regions", self.n_regions, lower=1, integer=True, limit=MAX_REGIONS,
+                 why="a plausibility limit on the size of one dataset")
         if self.region_names is not None:
             names = self.region_names
             if isinstance(names, str) or not all(isinstance(n, str) and n.strip() for n in names):
                 p.add("region_names", names, "a list of non-empty strings")
-            elif _is_int(self.n_regions) and len(names) != self.n_regions:
+            elif is_int(self.n_regions) and len(names) != self.n_regions:
                 p.add("region_names", names, f"a list of n_regions ({self.n_regions}) names")
             elif len(set(names)) != len(names):
                 dupes = sorted({n for n in names if names.count(n) > 1})
                 p.add("region_names", names, f"unique (repeated: {', '.join(dupes)})")
-        p.number("base_sales_rate", self.base_sales_rate, lower=0, lower_open=True)
-        p.number("sales_trend", self.sales_trend)
-        p.number("sales_volatility", self.sales_volatility, lower=0)
+        p.number("base_sales_rate", self.base_sales_rate, lower=0, lower_open=True, limit=MAX_SALES_RATE,
+                 why=_LIMIT_WHY["level"])
+        p.number("sales_trend", self.sales_trend, limit=MAX_TREND, why=_LIMIT_WHY["trend"])
+        p.number("sales_volatility", self.sales_volatility, lower=0, limit=MAX_VOLATILITY,
+                 why=_LIMIT_WHY["volatility"])
         p.number("seasonal_amplitude", self.seasonal_amplitude, lower=0, upper=1)
         p.number("seasonal_phase", self.seasonal_phase)
         for name in ("baseline_variation", "channel_param_variation", "transform_variation"):
@@ -434,11 +465,11 @@ class TransformConfig:
             value = getattr(self, name)
             if isinstance(value, tuple):
                 setattr(self, name, list(value))
-        p = _Problems("TransformConfig.")
+        p = Problems("TransformConfig.")
         self._collect(p)
         p.raise_if_any()
 
-    def _collect(self, p: _Problems, n_channels: int | None = None) -> None:
+    def _collect(self, p: Problems, n_channels: int | None = None) -> None:
         from xmmm.transforms import get_transform
 
         if self.spend_scaling not in SPEND_SCALINGS:
@@ -530,7 +561,7 @@ class MMMDataConfig:
             self.control_variables = list(self.control_variables)
         problems = collect_problems(self)
         if problems:
-            raise ConfigError(_join(problems))
+            raise ConfigError(join(problems))
 
     # ---- derived facts used by the generator
     @property
@@ -550,10 +581,20 @@ class MMMDataConfig:
     def region_names(self) -> list[str]:
         return self.regions.names
 
+    @property
+    def channel_columns(self) -> list[str]:
+        """Export column names of the channels: ``x1-<label>``, ``x2-<label>``, ..."""
+        return [f"x{i + 1}-{c.column_label}" for i, c in enumerate(self.channels)]
+
+    @property
+    def control_columns(self) -> list[str]:
+        """Export column names of the controls: ``c1-<label>``, ..."""
+        return [f"c{i + 1}-{c.column_label}" for i, c in enumerate(self.control_variables)]
+
     # ---- files
     def to_dict(self) -> dict:
         """Plain-data form (JSON/YAML-safe); :meth:`from_dict` inverts it."""
-        return _to_plain(self)
+        return to_plain(self)
 
     @classmethod
     def from_dict(cls, data: Mapping, *, source: str | None = None) -> MMMDataConfig:
@@ -571,7 +612,7 @@ class MMMDataConfig:
             On an unknown key, a wrong type or a bad value; the message names
             the source, the key path and the problem.
         """
-        return _from_plain(cls, data, "", source)
+        return from_plain(cls, data, _SCHEMA, "", source, legacy=_LEGACY_FIELDS)
 
     def copy(self) -> MMMDataConfig:
         """A deep copy (custom pattern functions are shared, not copied)."""
@@ -591,8 +632,9 @@ def collect_problems(config: MMMDataConfig) -> list[str]:
     import pandas as pd
 
     items: list[str] = []
-    top = _Problems("")
-    top.number("n_periods", config.n_periods, lower=1, integer=True)
+    top = Problems("")
+    top.number("n_periods", config.n_periods, lower=1, integer=True, limit=MAX_PERIODS,
+               why="a plausibility limit on the length of one dataset")
     if config.seed is not None:
         top.number("seed", config.seed, lower=0, upper=2**63, upper_open=True, integer=True)
     if not isinstance(config.frequency, str):
@@ -606,6 +648,8 @@ def collect_problems(config: MMMDataConfig) -> list[str]:
         pd.Timestamp(config.start_date or "2020-01-01")
     except (ValueError, TypeError):
         top.add("start_date", config.start_date, "a date such as '2020-01-01'")
+    if not top.items:
+        _check_last_date(top, config)
     items += top.items
 
     for attr, cls, label in (
@@ -623,7 +667,7 @@ def collect_problems(config: MMMDataConfig) -> list[str]:
             if attr == "channels" and type(entry) is not ChannelConfig or not isinstance(entry, cls):
                 items.append(f"{attr}[{i}] must be a {cls.__name__}; got {type(entry).__name__}")
                 continue
-            p = _Problems(f"{attr}[{i}] ({entry.name!r}).")
+            p = Problems(f"{attr}[{i}] ({entry.name!r}).")
             entry._collect(p)
             items += p.items
             names.append(entry.name)
@@ -639,13 +683,13 @@ def collect_problems(config: MMMDataConfig) -> list[str]:
             )
 
     if isinstance(config.regions, RegionConfig):
-        p = _Problems("regions.")
+        p = Problems("regions.")
         config.regions._collect(p)
         items += p.items
     else:
         items.append(f"regions must be a RegionConfig; got {type(config.regions).__name__}")
     if isinstance(config.transforms, TransformConfig):
-        p = _Problems("transforms.")
+        p = Problems("transforms.")
         n = len(config.channels) if isinstance(config.channels, list) else None
         config.transforms._collect(p, n_channels=n)
         items += p.items
@@ -676,7 +720,23 @@ def validate_config(config: MMMDataConfig) -> None:
         raise ConfigError(f"config must be an MMMDataConfig; got {type(config).__name__}")
     problems = collect_problems(config)
     if problems:
-        raise ConfigError(_join(problems))
+        raise ConfigError(join(problems))
+
+
+def _check_last_date(top: Problems, config: MMMDataConfig) -> None:
+    """The dates must fit in what pandas can hold (nanoseconds since 1970, up to 2262)."""
+    import pandas as pd
+
+    try:
+        offset = pd.tseries.frequencies.to_offset(config.frequency)
+        start = pd.Timestamp(config.start_date or "2020-01-01")
+        last = start + offset * (int(config.n_periods) - 1) + offset
+    except (OverflowError, ValueError, pd.errors.OutOfBoundsDatetime):
+        last = None
+    if last is None or last > pd.Timestamp.max:
+        top.add("n_periods", config.n_periods,
+                f"small enough that the last {config.frequency!r} date falls before 2262-04-11 "
+                "(the latest date pandas can hold)")
 
 
 # --------------------------------------------------------------------------- overrides
@@ -695,130 +755,34 @@ def apply_overrides(config: MMMDataConfig, overrides: Mapping[str, Any]) -> MMMD
     """
     result = config.copy()
     for key, value in overrides.items():
-        path = key.split(".")
-        _set_path(result, path, value, key)
+        set_path(result, key.split("."), value, key, on_set=_on_override)
     # re-run every check on the new whole
     problems = collect_problems(result)
     if problems:
-        raise ConfigError(_join(problems))
+        raise ConfigError(join(problems))
     return _rebuilt(result)
 
 
-def _set_path(obj: Any, path: list[str], value: Any, full_key: str) -> None:
-    name = path[0]
-    names = [f.name for f in dataclasses.fields(obj)]
-    if name not in names:
-        where = type(obj).__name__
-        raise ConfigError(
-            f"unknown override {full_key!r}: {where} has no field {name!r}; valid fields: {', '.join(names)}"
-        )
-    if len(path) > 1:
-        _set_path(getattr(obj, name), path[1:], value, full_key)
-        return
-    current = getattr(obj, name)
-    if dataclasses.is_dataclass(current) and isinstance(value, Mapping):
-        for sub_key, sub_value in value.items():
-            _set_path(current, [sub_key], sub_value, f"{full_key}.{sub_key}")
-        return
+def _on_override(obj: Any, name: str, value: Any) -> None:
     if isinstance(obj, RegionConfig) and name == "n_regions" and obj.region_names is not None:
         if len(obj.region_names) != value:
             obj.region_names = None
-    setattr(obj, name, value)
 
 
 def _rebuilt(config: MMMDataConfig) -> MMMDataConfig:
     """Re-create every nested dataclass so each one's own checks run again."""
-    return _from_plain(MMMDataConfig, _to_plain(config, keep_callables=True), "", None)
+    return from_plain(MMMDataConfig, to_plain(config, keep_callables=True), _SCHEMA)
 
 
 # --------------------------------------------------------------------------- plain data
-_NESTED = {
-    ("MMMDataConfig", "regions"): RegionConfig,
-    ("MMMDataConfig", "transforms"): TransformConfig,
-}
-_LISTS = {
-    ("MMMDataConfig", "channels"): ChannelConfig,
-    ("MMMDataConfig", "control_variables"): ControlConfig,
-}
-
-
-def _to_plain(obj: Any, keep_callables: bool = False) -> Any:
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return {f.name: _to_plain(getattr(obj, f.name), keep_callables) for f in dataclasses.fields(obj)}
-    if isinstance(obj, Mapping):
-        return {str(k): _to_plain(v, keep_callables) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_to_plain(v, keep_callables) for v in obj]
-    if callable(obj):
-        if keep_callables:
-            return obj
-        return {"callable": f"{obj.__module__}:{obj.__qualname__}"}
-    if isinstance(obj, numbers.Integral) and not isinstance(obj, bool):
-        return int(obj)
-    if isinstance(obj, numbers.Real) and not isinstance(obj, bool):
-        return float(obj)
-    return obj
-
-
-def _from_plain(cls: type, data: Any, path: str, source: str | None) -> Any:
-    where = f"{source}: " if source else ""
-    if not isinstance(data, Mapping):
-        raise ConfigError(f"{where}{path or 'config'} must be a mapping of fields; got {data!r}")
-    names = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(set(data) - names)
-    if unknown:
-        raise ConfigError(
-            f"{where}unknown key {path + unknown[0]!r} in {cls.__name__}; valid keys: {', '.join(sorted(names))}"
-        )
-    kwargs = {}
-    for key, value in data.items():
-        nested = _NESTED.get((cls.__name__, key))
-        listed = _LISTS.get((cls.__name__, key))
-        if nested is not None and value is not None:
-            kwargs[key] = _from_plain(nested, value, f"{path}{key}.", source)
-        elif listed is not None and value is not None:
-            if not isinstance(value, list):
-                raise ConfigError(f"{where}{path}{key} must be a list; got {value!r}")
-            kwargs[key] = [_from_plain(listed, v, f"{path}{key}[{i}].", source) for i, v in enumerate(value)]
-        elif key == "custom_pattern_func" and isinstance(value, Mapping):
-            kwargs[key] = _import_callable(value.get("callable"), f"{where}{path}{key}")
-        else:
-            kwargs[key] = value
-    try:
-        return cls(**kwargs)
-    except ConfigError as err:
-        raise ConfigError(where + _relabel(str(err), path)) from None
-    except TypeError as err:  # a required field is missing
-        raise ConfigError(f"{where}{path or cls.__name__}: {err}") from None
-
-
-def _relabel(message: str, path: str) -> str:
-    """Name problems by their path in the file: ``channels[0] ('TV').x`` for ``ChannelConfig('TV').x``."""
-    if not path:
-        return message
-    location = path.rstrip(".")
-    return re.sub(
-        r"(^|- )\w+Config(\('[^']*'\))?\.",
-        lambda m: f"{m.group(1)}{location}{' (' + m.group(2)[1:-1] + ')' if m.group(2) else ''}.",
-        message,
-        flags=re.MULTILINE,
-    )
-
-
-def _import_callable(spec: Any, where: str) -> Callable:
-    if not isinstance(spec, str) or ":" not in spec:
-        raise ConfigError(f"{where} must name a function as 'module:qualname'; got {spec!r}")
-    module_name, qualname = spec.split(":", 1)
-    try:
-        obj: Any = importlib.import_module(module_name)
-        for part in qualname.split("."):
-            obj = getattr(obj, part)
-    except (ImportError, AttributeError):
-        raise ConfigError(
-            f"{where}: cannot import custom pattern function {spec!r}; "
-            "define it at module level in an importable module"
-        ) from None
-    return obj
+_SCHEMA = Schema(
+    nested={("MMMDataConfig", "regions"): RegionConfig, ("MMMDataConfig", "transforms"): TransformConfig},
+    lists={("MMMDataConfig", "channels"): ChannelConfig, ("MMMDataConfig", "control_variables"): ControlConfig},
+    callables=("custom_pattern_func",),
+)
+#: fields that older versions stored and that never had an effect: read and dropped
+#: (xmmm 0.1 gave controls the spend fields of channels)
+_LEGACY_FIELDS = {"ControlConfig": ("base_spend", "spend_trend", "spend_volatility")}
 
 
 # --------------------------------------------------------------------------- default

@@ -45,9 +45,9 @@ def to_long_dataframe(dataset: xr.Dataset) -> pd.DataFrame:
     Examples
     --------
     >>> import xmmm
-    >>> df = xmmm.to_long_dataframe(xmmm.generate_mmm_dataset(n_periods=8).dataset)
+    >>> df = xmmm.to_long_dataframe(xmmm.generate_mmm_dataset(n_periods=20).dataset)
     >>> list(df.columns[:3]), len(df)
-    (['date', 'geo', 'y'], 24)
+    (['date', 'geo', 'y'], 60)
     """
     if "replicate" in dataset.dims:
         raise ValueError(
@@ -128,10 +128,10 @@ def from_long_dataframe(df: pd.DataFrame) -> xr.Dataset:
     Examples
     --------
     >>> import xmmm
-    >>> ds = xmmm.generate_mmm_dataset(n_periods=8).dataset
+    >>> ds = xmmm.generate_mmm_dataset(n_periods=20).dataset
     >>> back = from_long_dataframe(to_long_dataframe(ds))
-    >>> list(back["channel_column"].values), dict(back.sizes)
-    (['x1-TV', 'x2-Search', 'x3-Social'], {'date': 8, 'geo': 3, 'channel': 3, 'control': 2})
+    >>> [str(c) for c in back["channel_column"].values], dict(back.sizes)
+    (['x1-TV', 'x2-Search', 'x3-Social'], {'date': 20, 'geo': 3, 'channel': 3, 'control': 2})
     """
     if not isinstance(df, pd.DataFrame):
         raise TypeError(f"expected a pandas DataFrame; got {type(df).__name__}")

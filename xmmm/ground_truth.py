@@ -1,7 +1,12 @@
-"""Ground truth in the product description's dictionary shape, derived from a Dataset.
+"""Ground truth: the truth arithmetic of a generation, and the description's dictionary shape.
 
-The Dataset is the source of truth; this module only re-labels it as nested
-dicts and DataFrames for users of the description's ``result["ground_truth"]``.
+Two jobs, both on exact generated numbers, never estimates:
+
+* :func:`media_metrics` -- ROAS, marginal ROAS, attribution and media share
+  from spend, contributions and the outcome (plain arrays, used by the
+  generator for every replicate at once);
+* :func:`ground_truth_dict` -- the same truth re-labelled as the product
+  description's nested dicts and DataFrames (``result["ground_truth"]``).
 """
 
 from __future__ import annotations
@@ -12,7 +17,92 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-__all__ = ["ground_truth_dict"]
+__all__ = ["MARGINAL_STEP", "channel_summary", "ground_truth_dict", "media_metrics"]
+
+#: relative spend step of the marginal ROAS ground truth (+1 % of spend)
+MARGINAL_STEP = 0.01
+
+
+def media_metrics(
+    spend: np.ndarray, contribution: np.ndarray, extra: np.ndarray, y: np.ndarray
+) -> dict[str, np.ndarray]:
+    r"""ROAS, marginal ROAS, attribution and media share of a generation.
+
+    Parameters
+    ----------
+    spend, contribution : numpy.ndarray
+        (..., G, S, T) spend and channel contributions.
+    extra : numpy.ndarray
+        (..., G, S): the extra outcome over the window when the channel's spend
+        is raised by :data:`MARGINAL_STEP` in every period (the spend scale
+        held fixed).
+    y : numpy.ndarray
+        (..., G, T) the outcome.
+
+    Returns
+    -------
+    dict
+        ``roas`` and ``mroas`` (..., G, S) in y per unit of spend,
+        ``attribution`` (..., G, S) in percent of the geo's media contribution,
+        ``media_share`` (..., G) in percent of y; 0 where undefined.
+
+    Notes
+    -----
+    .. math::
+        \text{ROAS} = \frac{\sum_t \text{contribution}_t}{\sum_t s_t}, \qquad
+        \text{mROAS} = \frac{\text{extra}}{0.01 \sum_t s_t}
+
+    Examples
+    --------
+    >>> spend = np.ones((1, 1, 4)); contribution = np.full((1, 1, 4), 2.0)
+    >>> m = media_metrics(spend, contribution, np.array([[0.04]]), np.full((1, 4), 10.0))
+    >>> float(m["roas"][0, 0]), float(m["mroas"][0, 0]), float(m["media_share"][0])
+    (2.0, 1.0, 20.0)
+    """
+    total_spend = spend.sum(axis=-1)
+    total_contribution = contribution.sum(axis=-1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        roas = np.where(total_spend > 0, total_contribution / total_spend, 0.0)
+        mroas = np.where(total_spend > 0, extra / (MARGINAL_STEP * total_spend), 0.0)
+        media = total_contribution.sum(axis=-1, keepdims=True)
+        attribution = np.where(media > 0, 100.0 * total_contribution / media, 0.0)
+        media_share = np.where(y.sum(axis=-1) > 0, 100.0 * media[..., 0] / y.sum(axis=-1), 0.0)
+    return {"roas": roas, "mroas": mroas, "attribution": attribution, "media_share": media_share}
+
+
+def channel_summary(dataset: xr.Dataset) -> pd.DataFrame:
+    """The truth of every channel over all geos and dates of a single dataset.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by the channel's export column; ``spend`` and ``contribution``
+        (totals), ``ROAS`` (total contribution / total spend), ``mROAS`` (the
+        extra outcome of +1 % spend in every geo and period per extra unit of
+        spend, from the per-geo ``mroas``), ``attribution %`` (share of the
+        total media contribution); NaN where a channel never spends.
+
+    Examples
+    --------
+    >>> import xmmm
+    >>> table = channel_summary(xmmm.generate_dataset(n_periods=30))
+    >>> list(table.columns)
+    ['spend', 'contribution', 'ROAS', 'mROAS', 'attribution %']
+    """
+    spend = dataset["spend"].sum(["date", "geo"]).values
+    contribution = dataset["contribution"].sum(["date", "geo"]).values
+    geo_spend = dataset["spend"].sum("date").transpose("geo", "channel").values
+    # the per-geo marginal ROAS is extra / (step * geo spend): summing the extras gives the national figure
+    extra = (dataset["mroas"].transpose("geo", "channel").values * MARGINAL_STEP * geo_spend).sum(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        roas = np.where(spend > 0, contribution / spend, np.nan)
+        mroas = np.where(spend > 0, extra / (MARGINAL_STEP * spend), np.nan)
+        total = contribution.sum()
+        attribution = 100.0 * contribution / total if total > 0 else contribution * np.nan
+    return pd.DataFrame(
+        {"spend": spend, "contribution": contribution, "ROAS": roas, "mROAS": mroas, "attribution %": attribution},
+        index=pd.Index([str(c) for c in dataset["channel_column"].values], name="channel"),
+    )
 
 
 def _values(dataset: xr.Dataset, name: str, *dims: str) -> np.ndarray:

@@ -15,6 +15,7 @@ components are built.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 import warnings
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -24,7 +25,7 @@ import pandas as pd
 import xarray as xr
 
 from xmmm.errors import XmmmWarning
-from xmmm.transforms import get_transform
+from xmmm.transforms import ADSTOCK_TRANSFORMS, SATURATION_TRANSFORMS, get_transform
 
 if TYPE_CHECKING:  # pragma: no cover
     from xmmm.result import MMMResult
@@ -203,7 +204,7 @@ def _source_attrs(ds: xr.Dataset) -> dict:
 
 
 def _meridian_truth(ds: xr.Dataset, geo, time, channels) -> xr.Dataset:
-    from xmmm.generate import MARGINAL_STEP
+    from xmmm.ground_truth import MARGINAL_STEP
 
     contribution = ds["contribution"].transpose("geo", "date", "channel").values
     spend = ds["spend"].transpose("geo", "date", "channel").values
@@ -266,31 +267,18 @@ def _meridian_truth(ds: xr.Dataset, geo, time, channels) -> xr.Dataset:
 # =========================================================================== pymc-marketing
 #: xmmm adstock name -> pymc-marketing component class name
 #: (``pymc_marketing.mmm.components.adstock``); ``weibull_adstock`` picks the
-#: PDF or CDF class from its ``type``.
+#: PDF or CDF class from its ``type``.  Read from the declarations.
 ADSTOCK_COMPONENTS = {
-    "geometric_adstock": "GeometricAdstock",
-    "delayed_adstock": "DelayedAdstock",
-    "weibull_adstock": {"PDF": "WeibullPDFAdstock", "CDF": "WeibullCDFAdstock"},
-    "binomial_adstock": "BinomialAdstock",
-    "none": "NoAdstock",
+    name: dict(spec.pymc_component) if isinstance(spec.pymc_component, Mapping) else spec.pymc_component
+    for name, spec in ADSTOCK_TRANSFORMS.items()
 }
 
 #: xmmm saturation name -> (pymc-marketing class in ``pymc_marketing.mmm.components.saturation``,
 #: how the channel coefficient enters its parameters).  ``"beta"``: the class
 #: multiplies by a ``beta`` parameter, ``beta = coefficient / target_scale``;
 #: otherwise the named parameters absorb the coefficient (see
-#: :func:`_saturation_truth`).
-SATURATION_COMPONENTS = {
-    "hill_function": ("HillSaturation", "beta"),
-    "logistic_saturation": ("LogisticSaturation", "beta"),
-    "inverse_scaled_logistic_saturation": ("InverseScaledLogisticSaturation", "beta"),
-    "tanh_saturation": ("TanhSaturation", "b,c"),
-    "tanh_saturation_baselined": ("TanhSaturationBaselined", "beta"),
-    "michaelis_menten": ("MichaelisMentenSaturation", "alpha"),
-    "root_saturation": ("RootSaturation", "beta"),
-    "hill_saturation_sigmoid": ("HillSaturationSigmoid", "sigma"),
-    "none": ("NoSaturation", "beta"),
-}
+#: :func:`_saturation_truth`).  Read from the declarations.
+SATURATION_COMPONENTS = {name: (spec.pymc_component, spec.coefficient) for name, spec in SATURATION_TRANSFORMS.items()}
 
 
 @dataclass

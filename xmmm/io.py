@@ -6,7 +6,7 @@ Three kinds of file:
   Dataset -- data, ground truth, coordinates and the generating config in
   ``attrs["xmmm_config"]`` -- written with the ``netcdf4`` engine and read back
   identical (``xarray.testing.assert_identical``), dtypes included.  A file is
-  enough to reproduce itself: ``xmmm.generate_dataset(open_result(path).config)``
+  enough to reproduce itself: ``xmmm.generate_dataset(xmmm.open_result(path).config)``
   equals the file's Dataset.
 * **Long tables** (:func:`to_csv`, :func:`to_parquet`): the modelling table
   ``date, geo, y, x1-..., c1-...`` for tools that cannot read NetCDF, with the
@@ -40,12 +40,10 @@ if TYPE_CHECKING:  # pragma: no cover
     import xarray as xr
 
     from xmmm.config import MMMDataConfig
-    from xmmm.result import MMMResult
 
 __all__ = [
     "to_netcdf",
     "open_dataset",
-    "open_result",
     "to_csv",
     "to_parquet",
     "truth_sidecar_path",
@@ -243,34 +241,6 @@ def _from_netcdf(dataset: xr.Dataset) -> xr.Dataset:
         variables[name] = xr.Variable(var.dims, data, attrs)
     coords = {name: variables.pop(name) for name in dataset.coords}
     return xr.Dataset(variables, coords=coords, attrs=dict(dataset.attrs))
-
-
-def open_result(path: str | PathLike) -> MMMResult:
-    """Read an xmmm NetCDF file as an :class:`~xmmm.result.MMMResult`.
-
-    The result's ``config`` is the one stored in the file, so
-    ``xmmm.generate_dataset(open_result(path).config)`` reproduces the file.
-
-    Raises
-    ------
-    DataFileError
-        As :func:`open_dataset`, and for a simulation study (several
-        replicates): read it with :func:`open_dataset` and select one.
-    """
-    from xmmm.result import MMMResult
-
-    dataset = open_dataset(path)
-    if "replicate" in dataset.dims:
-        raise DataFileError(
-            f"{Path(path)}: holds {dataset.sizes['replicate']} replicates; read it with "
-            "xmmm.open_dataset and select one, e.g. .isel(replicate=0)"
-        )
-    result = MMMResult(dataset)
-    try:
-        result.config  # noqa: B018 - fail here, naming the file, rather than later
-    except ConfigError as err:
-        raise DataFileError(f"{Path(path)}: the stored config is not valid: {err}") from None
-    return result
 
 
 def _one_line(err: BaseException) -> str:

@@ -29,18 +29,23 @@ Shapes ``m(t)`` (``t = 0 .. n-1`` is the period number):
   long-run active share equal ``activation_probability`` (when the burst
   bounds allow it; ``p = 1`` is always on);
 * ``custom``: ``m(t)`` is the user function's output (currency), with level 1
-  times the regional factor and no noise added.
+  times the regional factor and no noise added.  The function is called once
+  per (replicate, geo) as ``f(channel, dates, seed)`` -- or
+  ``f(channel, dates, seed, geo=name)`` when it takes a ``geo`` argument --
+  with a ``seed`` of its own for every (replicate, geo, series), named like
+  every other stream.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import inspect
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
 from numba import prange
 
-from xmmm.config import ChannelConfig
+from xmmm.config import PatternSpec
 from xmmm.errors import ConfigError
 from xmmm.kernels._numba import series_kernel
 from xmmm.random import normals, stream_keys, uniforms
@@ -60,15 +65,15 @@ def lognormal_noise(z: np.ndarray, cv: np.ndarray) -> np.ndarray:
     return np.exp(sigma * z - 0.5 * sigma * sigma)
 
 
-def _param(specs: Sequence[ChannelConfig], name: str) -> np.ndarray:
+def _param(specs: Sequence[PatternSpec], name: str) -> np.ndarray:
     return np.array([getattr(s, name) for s in specs], dtype=float)
 
 
-def _shapes(specs: Sequence[ChannelConfig], dates: pd.DatetimeIndex) -> np.ndarray:
+def _shapes(specs: Sequence[PatternSpec], dates: pd.DatetimeIndex) -> np.ndarray:
     """Deterministic shapes ``m`` (S, T) of every series, computed per pattern kind."""
     n = len(dates)
     t = np.arange(n, dtype=float)
-    pattern = np.array([s.pattern for s in specs])
+    pattern = np.array([s.kind for s in specs])
     trend_raw = np.maximum(0.0, 1.0 + _param(specs, "trend")[:, None] * t)
     mean = trend_raw.mean(axis=1, keepdims=True)
     shape = np.divide(trend_raw, mean, out=np.zeros_like(trend_raw), where=mean > 0)
@@ -91,7 +96,7 @@ def _shapes(specs: Sequence[ChannelConfig], dates: pd.DatetimeIndex) -> np.ndarr
 
 
 def pattern_values(
-    specs: Sequence[ChannelConfig],
+    specs: Sequence[PatternSpec],
     dates: pd.DatetimeIndex,
     geo_names: Sequence[str],
     levels: np.ndarray,
@@ -104,8 +109,9 @@ def pattern_values(
 
     Parameters
     ----------
-    specs : sequence of ChannelConfig or ControlConfig
-        One per series (the series axis).
+    specs : sequence of PatternSpec
+        One per series (the series axis): ``ChannelConfig.pattern_spec`` or
+        ``ControlConfig.pattern_spec``.
     dates : pandas.DatetimeIndex
     geo_names : sequence of str
     levels : numpy.ndarray, shape (R, G, S)
@@ -128,7 +134,7 @@ def pattern_values(
     cv = _param(specs, "volatility")[None, None, :, None]
     values = levels[..., None] * shape * lognormal_noise(normals(noise_keys, n), cv)
 
-    on_off = np.array([s.pattern == "on_off" for s in specs])
+    on_off = np.array([s.kind == "on_off" for s in specs])
     if on_off.any():
         idx = np.flatnonzero(on_off)
         burst_keys = stream_keys(seed, f"{role}_bursts", geo_names, [names[i] for i in idx], replicates=replicates)
@@ -140,25 +146,51 @@ def pattern_values(
         )
         values[:, :, idx, :] *= active
 
-    # user callbacks cannot be vectorised: one call per custom series
-    for i in np.flatnonzero([s.pattern == "custom" for s in specs]):
-        values[:, :, i, :] = levels[:, :, i, None] * _custom_values(specs[i], dates, seed, role)
+    custom = [i for i, s in enumerate(specs) if s.kind == "custom"]
+    if custom:
+        # one seed per (replicate, geo, series), named like every other stream
+        seeds = stream_keys(seed, f"{role}_custom", geo_names, [names[i] for i in custom], replicates=replicates)
+        for j, i in enumerate(custom):
+            values[:, :, i, :] = levels[:, :, i, None] * _custom_values(specs[i], dates, geo_names, seeds[:, :, j])
     return values
 
 
-def _custom_values(spec: ChannelConfig, dates: pd.DatetimeIndex, seed: int, role: str) -> np.ndarray:
-    series_seed = int(stream_keys(seed, f"{role}_custom", [spec.name])[0] >> np.uint64(1))
+def _takes_geo(func: Callable) -> bool:
+    try:
+        parameters = inspect.signature(func).parameters.values()
+    except (TypeError, ValueError):  # a builtin without a signature
+        return False
+    return any(p.name == "geo" or p.kind is p.VAR_KEYWORD for p in parameters)
+
+
+def _custom_values(spec: PatternSpec, dates: pd.DatetimeIndex, geo_names: Sequence[str],
+                   keys: np.ndarray) -> np.ndarray:
+    """The user function's series for every (replicate, geo): shape keys.shape + (n,).
+
+    User callbacks cannot be vectorised: one call per (replicate, geo).
+    """
     field = f"{spec.name!r}.custom_pattern_func"
+    func, n = spec.custom, len(dates)
+    with_geo = _takes_geo(func)
+    out = np.empty(keys.shape + (n,))
+    for r, g in np.ndindex(keys.shape):
+        series_seed = int(keys[r, g] >> np.uint64(1))
+        kwargs = {"geo": str(geo_names[g])} if with_geo else {}
+        try:
+            result = func(spec.source, dates, series_seed, **kwargs)
+        except Exception as err:  # the user's function failed: say whose
+            raise ConfigError(f"{field} raised {type(err).__name__}: {err}") from err
+        out[r, g] = _checked(result, field, n)
+    return out
+
+
+def _checked(result, field: str, n: int) -> np.ndarray:
     try:
-        out = spec.custom_pattern_func(spec, dates, series_seed)
-    except Exception as err:  # the user's function failed: say whose
-        raise ConfigError(f"{field} raised {type(err).__name__}: {err}") from err
-    try:
-        arr = np.asarray(out, dtype=float)
+        arr = np.asarray(result, dtype=float)
     except (TypeError, ValueError):
-        raise ConfigError(f"{field} must return an array of {len(dates)} numbers; got {type(out).__name__}") from None
-    if arr.shape != (len(dates),):
-        raise ConfigError(f"{field} must return an array of shape ({len(dates)},) (one value per period); got {arr.shape}")
+        raise ConfigError(f"{field} must return an array of {n} numbers; got {type(result).__name__}") from None
+    if arr.shape != (n,):
+        raise ConfigError(f"{field} must return an array of shape ({n},) (one value per period); got {arr.shape}")
     if not np.isfinite(arr).all():
         bad = int(np.flatnonzero(~np.isfinite(arr))[0])
         raise ConfigError(f"{field} must return finite values; got {arr[bad]} at period {bad}")

@@ -37,7 +37,8 @@ import numpy as np
 import xarray as xr
 from matplotlib.figure import Figure
 
-from xmmm.quality import _NEEDED, adstock_weights, as_dataset, check_data_quality, half_life, saturation_curve
+from xmmm.plan import Plan
+from xmmm.quality import _NEEDED, adstock_weights, as_dataset, check_data_quality, half_life
 
 __all__ = [
     "ResultPlotter",
@@ -599,12 +600,6 @@ def _wrap_report(report, width: int = 110, max_lines: int = 22) -> str:
 
 
 # --------------------------------------------------------------------------- true curves
-def _steady_state_gain(ds: xr.Dataset, channel: str, geos: list[str]) -> np.ndarray:
-    """Adstocked value per unit of constant spend (1 for normalised kernels), per selected geo."""
-    rows = [[str(g) for g in ds["geo"].values].index(g) for g in geos]
-    return adstock_weights(ds, channel).sum(axis=-1)[rows]
-
-
 def plot_response_curves(data, *, geos=None, channels=None, ax=None, points: int = 200) -> Figure:
     """The true response curve of each channel in currency units, one panel per channel.
 
@@ -631,6 +626,7 @@ def plot_response_curves(data, *, geos=None, channels=None, ax=None, points: int
     """
     ds = as_dataset(data, needs=("spend", "spend_scale", "channel_coefficient", "adstock_function",
                                  "saturation_function"), caller="plot_response_curves")
+    plan = Plan.from_dataset(ds)
     geo_names = _select(ds, "geo", geos)
     chans = _select(ds, "channel", channels)
     gcolors = _geo_colors(geo_names)
@@ -639,16 +635,13 @@ def plot_response_curves(data, *, geos=None, channels=None, ax=None, points: int
     period = _period(ds)
     for a, c in zip(axes, chans):
         spend = ds["spend"].sel(channel=c, geo=geo_names).transpose("geo", "date").values
-        scale = ds["spend_scale"].sel(channel=c, geo=geo_names).values
-        coef = ds["channel_coefficient"].sel(channel=c, geo=geo_names).values
-        gain = _steady_state_gain(ds, c, geo_names)
         top = max(float(spend.max()) * 1.6, 1e-9)
         s = np.linspace(0.0, top, points)
         active = [row[row > 0] for row in spend]
         means = np.array([v.mean() if v.size else 0.0 for v in active])
         # the curves and the mean-spend points in one call: the last column is the mean
         grid = np.concatenate([np.broadcast_to(s, (len(geo_names), points)), means[:, None]], axis=1)
-        curve = coef[:, None] * saturation_curve(ds, c, gain[:, None] * grid / scale[:, None], geo_names)
+        curve = plan.steady_state_contribution(c, grid, geo_names)
         for k, g in enumerate(geo_names):
             col = ccolors[c] if len(geo_names) == 1 else gcolors[g]
             a.plot(s, curve[k, :points], color=col, lw=1.0, ls="--", alpha=0.7)

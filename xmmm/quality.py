@@ -1,22 +1,17 @@
-"""Is this dataset usable for benchmarking an MMM?  Schema checks and quality diagnostics.
+"""Is this dataset usable for benchmarking an MMM?  Quality diagnostics from the exact truth.
 
-Two questions, two functions:
-
-* :func:`validate_output_schema` -- does a long table follow the output
-  contract (``date, geo, y, x1-..., c1-...``, unique sorted rows, no missing
-  or negative values)?  It returns the list of violations, each naming the
-  column or rows; an empty list means valid.
-* :func:`check_data_quality` -- is a generated dataset one a model can learn
-  from?  It measures, per geo and channel, what makes parameter recovery hard
-  or impossible (collinear spend, media drowned in noise, negligible channels,
-  implausible ROAS, saturation never reached or always reached, carry-over as
-  long as the series, mostly-zero spend) from the exact ground truth, and
-  returns a :class:`QualityReport`.
+:func:`check_data_quality` measures, per geo and channel, what makes
+parameter recovery hard or impossible (collinear spend, media drowned in
+noise, negligible channels, implausible ROAS, saturation never reached or
+always reached, carry-over as long as the series, mostly-zero spend) from the
+exact ground truth, and returns a :class:`QualityReport`.  Whether a long
+table follows the output schema is :func:`xmmm.schema.validate_output_schema`
+(re-exported here).  The true curves come from the plan rebuilt from the
+Dataset (:meth:`xmmm.plan.Plan.from_dataset`).
 """
 
 from __future__ import annotations
 
-import re
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -26,215 +21,10 @@ import pandas as pd
 import xarray as xr
 
 from xmmm.errors import XmmmWarning
-from xmmm.transforms import get_transform
+from xmmm.plan import Plan
+from xmmm.schema import validate_output_schema
 
 __all__ = ["QualityReport", "check_data_quality", "validate_output_schema", "as_dataset"]
-
-_CHANNEL_COLUMN = re.compile(r"^x(\d+)-(.+)$")
-_CONTROL_COLUMN = re.compile(r"^c(\d+)-(.+)$")
-_REQUIRED = ("date", "geo", "y")
-#: at most this many row labels are shown in a message
-_SHOW = 5
-
-
-# --------------------------------------------------------------------------- schema
-def _rows(labels: Sequence) -> str:
-    labels = list(labels)
-    shown = ", ".join(str(v) for v in labels[:_SHOW])
-    more = f" (and {len(labels) - _SHOW} more)" if len(labels) > _SHOW else ""
-    return f"{shown}{more}"
-
-
-def _is_string_column(s: pd.Series) -> bool:
-    if pd.api.types.is_string_dtype(s.dtype) and s.dtype != object:
-        return True
-    if s.dtype == object:
-        return bool(s.map(lambda v: isinstance(v, str)).all())
-    return False
-
-
-def _is_number_column(s: pd.Series) -> bool:
-    return pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype)
-
-
-def _numbered(columns: list[str], pattern: re.Pattern, letter: str, kind: str) -> list[str]:
-    numbers = [int(pattern.match(c).group(1)) for c in columns]
-    if numbers != list(range(1, len(numbers) + 1)):
-        expected = ", ".join(f"{letter}{i}" for i in range(1, len(numbers) + 1))
-        return [
-            f"{kind} columns must be numbered {expected} in column order; got {', '.join(map(repr, columns))}"
-        ]
-    return []
-
-
-def validate_output_schema(df: pd.DataFrame, config=None) -> list[str]:
-    """Every violation of the long-table output schema.
-
-    The schema: columns ``date`` (datetime), ``geo`` (string) and ``y``, then
-    one numeric column per channel named ``x<i>-<label>`` with ``i`` = 1..n in
-    column order, then one per control named ``c<j>-<label>``; no other
-    columns; one row per (date, geo), sorted by date then geo; no missing
-    values; numeric values finite and non-negative.
-
-    Parameters
-    ----------
-    df : pandas.DataFrame
-        The long table, e.g. ``result["data"]`` or a CSV read back with
-        ``parse_dates=["date"]``.
-    config : MMMDataConfig, optional
-        When given, the column names, the row count, the geo names and the
-        dates must also be the ones this config produces.
-
-    Returns
-    -------
-    list of str
-        One message per violation, naming the column or the rows (by index
-        label); empty when the table is valid.
-
-    Examples
-    --------
-    >>> import xmmm
-    >>> result = xmmm.generate_mmm_dataset(n_periods=52)
-    >>> validate_output_schema(result["data"], result.config)
-    []
-    >>> validate_output_schema(result["data"].drop(columns="y"))
-    ["missing required column 'y'"]
-    """
-    if not isinstance(df, pd.DataFrame):
-        return [f"the data must be a pandas DataFrame; got {type(df).__name__}"]
-    problems: list[str] = []
-    columns = [str(c) for c in df.columns]
-    if len(set(columns)) != len(columns):
-        dupes = sorted({c for c in columns if columns.count(c) > 1})
-        problems.append(f"duplicate column names: {', '.join(map(repr, dupes))}")
-        return problems  # every per-column check below would be ambiguous
-    for name in _REQUIRED:
-        if name not in columns:
-            problems.append(f"missing required column {name!r}")
-
-    channel_cols = [c for c in columns if _CHANNEL_COLUMN.match(c)]
-    control_cols = [c for c in columns if _CONTROL_COLUMN.match(c)]
-    others = [c for c in columns if c not in _REQUIRED and c not in channel_cols and c not in control_cols]
-    for c in others:
-        problems.append(
-            f"unexpected column {c!r}: the table holds only date, geo, y, channel columns "
-            "x<i>-<label> and control columns c<j>-<label>"
-        )
-    if not channel_cols:
-        problems.append("no channel columns: expected at least one named x1-<label>")
-    problems += _numbered(channel_cols, _CHANNEL_COLUMN, "x", "channel")
-    problems += _numbered(control_cols, _CONTROL_COLUMN, "c", "control")
-
-    if len(df) == 0:
-        problems.append("the table has no rows")
-
-    # types
-    if "date" in columns and not pd.api.types.is_datetime64_any_dtype(df["date"].dtype):
-        problems.append(f"column 'date' must be datetime; got dtype {df['date'].dtype}")
-    if "geo" in columns and not _is_string_column(df["geo"]):
-        problems.append(f"column 'geo' must hold strings; got dtype {df['geo'].dtype}")
-    value_cols = [c for c in ("y", *channel_cols, *control_cols) if c in columns]
-    numeric = []
-    for c in value_cols:
-        if _is_number_column(df[c]):
-            numeric.append(c)
-        else:
-            problems.append(f"column {c!r} must be numeric; got dtype {df[c].dtype}")
-
-    # values
-    for c in columns:
-        missing = df[c].isna().to_numpy()
-        if missing.any():
-            problems.append(f"column {c!r} has {int(missing.sum())} missing value(s) in rows {_rows(df.index[missing])}")
-    for c in numeric:
-        values = df[c].to_numpy(dtype=float, na_value=np.nan)
-        infinite = np.isinf(values)
-        if infinite.any():
-            problems.append(
-                f"column {c!r} has {int(infinite.sum())} infinite value(s) in rows {_rows(df.index[infinite])}"
-            )
-        with np.errstate(invalid="ignore"):
-            negative = values < 0
-        if negative.any():
-            problems.append(
-                f"column {c!r} has {int(negative.sum())} negative value(s) in rows {_rows(df.index[negative])}"
-                f" (smallest {np.nanmin(values):.4g})"
-            )
-
-    # rows: unique and sorted
-    if "date" in columns and "geo" in columns and len(df):
-        dup = df.duplicated(subset=["date", "geo"], keep="first").to_numpy()
-        if dup.any():
-            problems.append(
-                f"{int(dup.sum())} repeated (date, geo) pair(s): rows {_rows(df.index[dup])} repeat earlier rows"
-            )
-        problems += _check_sorted(df)
-
-    if config is not None:
-        problems += _check_against_config(df, columns, config)
-    return problems
-
-
-def _check_sorted(df: pd.DataFrame) -> list[str]:
-    try:
-        order = np.lexsort((df["geo"].astype(str).to_numpy(), df["date"].to_numpy()))
-    except (TypeError, ValueError):
-        return ["rows cannot be ordered by date then geo (mixed value types)"]
-    out_of_place = np.flatnonzero(order != np.arange(len(df)))
-    if out_of_place.size == 0:
-        return []
-    # ties (repeated pairs) may legally come in any order; compare keys, not positions
-    keys = list(zip(df["date"].to_numpy(), df["geo"].astype(str).to_numpy()))
-    for i in range(1, len(keys)):
-        if keys[i] < keys[i - 1]:
-            return [
-                f"rows are not sorted by date then geo: row {df.index[i]} "
-                f"({pd.Timestamp(keys[i][0]).date() if _is_time(keys[i][0]) else keys[i][0]}, {keys[i][1]}) "
-                f"comes after row {df.index[i - 1]}"
-            ]
-    return []
-
-
-def _is_time(value) -> bool:
-    return isinstance(value, (np.datetime64, pd.Timestamp))
-
-
-def _check_against_config(df: pd.DataFrame, columns: list[str], config) -> list[str]:
-    from xmmm.generate import channel_columns, control_columns
-
-    problems = []
-    expected = ["date", "geo", "y", *channel_columns(config), *control_columns(config)]
-    if columns != expected:
-        missing = [c for c in expected if c not in columns]
-        extra = [c for c in columns if c not in expected]
-        if missing:
-            problems.append(f"columns missing for this config: {', '.join(map(repr, missing))}")
-        if extra:
-            problems.append(f"columns not in this config: {', '.join(map(repr, extra))}")
-        if not missing and not extra:
-            problems.append(f"columns must be in the order {', '.join(expected)}; got {', '.join(columns)}")
-    n_rows = config.n_periods * len(config.region_names)
-    if len(df) != n_rows:
-        problems.append(
-            f"the config makes {n_rows} rows ({config.n_periods} dates x {len(config.region_names)} geos); "
-            f"got {len(df)}"
-        )
-    if "geo" in columns:
-        present = {str(g) for g in df["geo"].dropna().unique()}
-        names = set(config.region_names)
-        if present - names:
-            problems.append(f"geo values not in the config: {', '.join(sorted(present - names))}")
-        if names - present:
-            problems.append(f"geos of the config missing from the table: {', '.join(sorted(names - present))}")
-    if "date" in columns and pd.api.types.is_datetime64_any_dtype(df["date"].dtype):
-        dates = pd.DatetimeIndex(df["date"].dropna().unique()).sort_values()
-        expected_dates = config.dates
-        if len(dates) != len(expected_dates) or not (dates.as_unit("ns") == expected_dates.as_unit("ns")).all():
-            problems.append(
-                f"dates differ from the config's {len(expected_dates)} dates "
-                f"({expected_dates[0].date()} to {expected_dates[-1].date()}, frequency {config.frequency!r})"
-            )
-    return problems
 
 
 # --------------------------------------------------------------------------- dataset input
@@ -336,52 +126,19 @@ def as_dataset(data, needs: Sequence[str] | None = None, *, caller: str = "this 
     return ds
 
 
-def _structural(ds: xr.Dataset, family: str, spec, j: int) -> dict:
-    """Structural options of channel ``j`` as the registry wants them (files may store bools as ints)."""
-    out = {}
-    for p in spec.structural_parameters:
-        var = f"{family}_{p.name}"
-        if var not in ds:
-            continue
-        value = ds[var].values[j]
-        if isinstance(p.default, bool):
-            value = bool(value)
-        elif p.integer:
-            value = int(value)
-        elif isinstance(value, bytes):
-            value = value.decode()
-        elif isinstance(p.default, str) or p.choices:
-            value = str(value)
-        out[p.name] = value
-    return out
-
-
 def transform_parameters(ds: xr.Dataset, family: str, channel, geos=None) -> tuple:
     """``(spec, numeric, structural)`` of one channel: numeric values are arrays over ``geo``.
 
     ``geos`` (a list of geo names) selects and orders the geos; default all.
-    Used by the quality checks and the plots to evaluate the true curves and kernels.
     """
-    j = [str(c) for c in ds["channel"].values].index(str(channel))
-    name = str(ds[f"{family}_function"].values[j])
-    spec = get_transform(family, name)
-    rows = slice(None) if geos is None else [[str(g) for g in ds["geo"].values].index(str(g)) for g in geos]
-    numeric = {
-        p.name: ds[f"{family}_{p.name}"].transpose("geo", "channel").values[rows, j].astype(float)
-        for p in spec.numeric_parameters
-    }
-    return spec, numeric, _structural(ds, family, spec, j)
+    plan = Plan.from_dataset(ds)
+    stage = plan.stages(family)[list(plan.channels).index(str(channel))]
+    return stage.transform, plan.numeric(family, channel, geos), dict(stage.options)
 
 
 def adstock_weights(ds: xr.Dataset, channel) -> np.ndarray:
     """True carry-over weights of one channel, shape (geo, lag)."""
-    spec, numeric, structural = transform_parameters(ds, "adstock", channel)
-    structural.pop("mode", None)
-    n_geo = ds.sizes["geo"]
-    if not spec.numeric_parameters and not spec.structural_parameters:  # "none"
-        return np.ones((n_geo, 1))
-    w = spec.weights(**numeric, **structural)
-    return np.broadcast_to(w, (n_geo, w.shape[-1])).copy()
+    return Plan.from_dataset(ds).weights(channel)
 
 
 def half_life(weights: np.ndarray) -> np.ndarray:
@@ -402,26 +159,21 @@ def saturation_curve(ds: xr.Dataset, channel, x: np.ndarray, geos=None) -> np.nd
 
     ``geos`` selects the geos whose parameters are used (rows of ``x``); default all.
     """
-    spec, numeric, structural = transform_parameters(ds, "saturation", channel, geos)
-    return spec.apply(np.asarray(x, dtype=float), **numeric, **structural)
+    return Plan.from_dataset(ds).saturation_curve(channel, x, geos)
 
 
-def _saturation_ceiling(ds: xr.Dataset, channel) -> np.ndarray:
+def _saturation_ceiling(plan: Plan, channel) -> np.ndarray:
     """Upper limit of the saturation curve per geo; NaN where the curve is unbounded."""
-    n_geo = ds.sizes["geo"]
-    probe = np.broadcast_to(np.array([1e8, 1e16]), (n_geo, 2))
-    with np.errstate(all="ignore"):
-        far, farther = saturation_curve(ds, channel, probe).T
-    bounded = np.isfinite(farther) & (np.abs(farther - far) <= 1e-6 * np.abs(farther)) & (farther > 0)
-    return np.where(bounded, farther, np.nan)
+    ceiling = plan.ceiling(channel)
+    return np.where(np.isfinite(ceiling) & (ceiling > 0), ceiling, np.nan)
 
 
-def _elasticity(ds: xr.Dataset, channel, x0: np.ndarray) -> np.ndarray:
+def _elasticity(plan: Plan, channel, x0: np.ndarray) -> np.ndarray:
     """``d log f / d log x`` of the true saturation at ``x0`` (one value per geo)."""
     h = 1e-4
     x = np.stack([x0 * (1 - h), x0 * (1 + h)], axis=-1)
     with np.errstate(all="ignore"):
-        lo, hi = saturation_curve(ds, channel, x).T
+        lo, hi = plan.saturation_curve(channel, x).T
         e = (np.log(hi) - np.log(lo)) / (np.log1p(h) - np.log1p(-h))
     return np.where((lo > 0) & (hi > 0) & (x0 > 0), e, np.nan)
 
@@ -626,8 +378,9 @@ def check_data_quality(
     median_level = np.full(roas.shape, np.nan)
     elasticity = np.full(roas.shape, np.nan)
     halves = np.full(roas.shape, np.nan)
+    plan = Plan.from_dataset(ds)
     for j, c in enumerate(channels):
-        ceiling = _saturation_ceiling(ds, c)
+        ceiling = _saturation_ceiling(plan, c)
         sat = saturated.values[:, j, :]
         active = spend.values[:, j, :] > 0
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -637,8 +390,8 @@ def check_data_quality(
         if adstocked is not None:
             x = adstocked.values[:, j, :]
             typical = np.array([np.median(v[a]) if a.any() else np.nan for v, a in zip(x, active)])
-            elasticity[:, j] = _elasticity(ds, c, typical)
-        halves[:, j] = half_life(adstock_weights(ds, c))
+            elasticity[:, j] = _elasticity(plan, c, typical)
+        halves[:, j] = half_life(plan.weights(c))
 
     # --- per geo
     total_media = contribution.sum("channel")

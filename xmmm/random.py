@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import numbers
 from collections.abc import Sequence
 
 import numpy as np
@@ -41,12 +42,27 @@ _S27 = np.uint64(27)
 _S31 = np.uint64(31)
 _S11 = np.uint64(11)
 _TWO_POW_M53 = 1.0 / 9007199254740992.0
+_BELOW_ONE = 1.0 - _TWO_POW_M53  # the largest double below 1
+
+
+def _canonical(part: object) -> str:
+    """A name part as it is hashed: ``"str:<text>"`` for any string, ``"int:<n>"`` for any integer.
+
+    Labels are normalised first, so a ``numpy.str_`` channel name or a
+    ``numpy.int64`` replicate number names the same stream as the plain
+    ``str`` or ``int``.
+    """
+    if isinstance(part, str):
+        return f"str:{str(part)}"
+    if isinstance(part, numbers.Integral) and not isinstance(part, (bool, np.bool_)):
+        return f"int:{int(part)}"
+    return f"{type(part).__name__}:{part}"
 
 
 @functools.lru_cache(maxsize=65536, typed=True)
 def _hash_name(part: object) -> int:
     """Stable 64-bit hash of one name part (independent of PYTHONHASHSEED)."""
-    data = f"{type(part).__name__}:{part}".encode()
+    data = _canonical(part).encode()
     return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little")
 
 
@@ -66,7 +82,7 @@ def stream_key(seed: int, *parts: object) -> np.uint64:
     -------
     numpy.uint64
     """
-    data = "\x1f".join(f"{type(p).__name__}:{p}" for p in (seed, *parts)).encode()
+    data = "\x1f".join(_canonical(p) for p in (seed, *parts)).encode()
     return np.uint64(int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little"))
 
 
@@ -124,14 +140,23 @@ def _mix64(z):
     return z ^ (z >> _S31)
 
 
+@jit
+def _open_unit(bits):
+    """A uniform on the open interval (0, 1) from 64 random bits.
+
+    The top 53 bits, shifted half a step so that 0 never occurs; the largest
+    value would round to 1.0 and is moved to the largest double below 1.
+    """
+    u = ((bits >> _S11) + 0.5) * _TWO_POW_M53
+    return u if u < 1.0 else _BELOW_ONE
+
+
 @series_kernel
 def _uniform_kernel(keys, n, out):
     for s in prange(keys.size):
         key = keys[s]
         for i in range(n):
-            bits = _mix64(key + np.uint64(i + 1) * _GAMMA)
-            # 53 random bits, shifted half a step so that 0 and 1 never occur
-            out[s, i] = ((bits >> _S11) + 0.5) * _TWO_POW_M53
+            out[s, i] = _open_unit(_mix64(key + np.uint64(i + 1) * _GAMMA))
 
 
 @series_kernel

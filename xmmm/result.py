@@ -3,22 +3,24 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from functools import cached_property
 from os import PathLike
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import xarray as xr
 
 from xmmm.config import MMMDataConfig
+from xmmm.errors import ConfigError, DataFileError
 
-__all__ = ["MMMResult"]
+__all__ = ["MMMResult", "open_result"]
 
 _KEYS = ("data", "ground_truth", "config")
 
 
-class MMMResult(dict):
+class MMMResult(Mapping):
     """A generated dataset: the ``xarray.Dataset`` plus the description's dict view.
 
     ``result["data"]`` is the long table (made on first access),
@@ -26,8 +28,20 @@ class MMMResult(dict):
     the config that made it (with the seed used).  ``result.dataset`` is the
     Dataset holding everything; it is the object to compute with.
 
-    It is a read-only ``dict`` with exactly those three keys, so code written
-    for a plain result dict keeps working; the values are made on first access.
+    It is a read-only mapping (``collections.abc.Mapping``) with exactly those
+    three keys, so code written for the description's result dict keeps
+    working (``result["data"]``, ``dict(result)``, ``for key in result``); the
+    values are made on first access.  It is not a ``dict``: code that needs
+    one (``json.dumps``) says so with ``dict(result)``.
+
+    Examples
+    --------
+    >>> import xmmm
+    >>> result = xmmm.generate_mmm_dataset(n_periods=20)
+    >>> list(result), len(result)
+    (['data', 'ground_truth', 'config'], 3)
+    >>> sorted(dict(result)) == sorted(result.keys())
+    True
 
     Parameters
     ----------
@@ -38,7 +52,6 @@ class MMMResult(dict):
     """
 
     def __init__(self, dataset: xr.Dataset, config: MMMDataConfig | None = None) -> None:
-        super().__init__()
         self._dataset = dataset
         self._config = config
 
@@ -61,18 +74,6 @@ class MMMResult(dict):
     def __contains__(self, key: object) -> bool:
         return key in _KEYS
 
-    def keys(self):
-        return list(_KEYS)
-
-    def values(self):
-        return [self[k] for k in _KEYS]
-
-    def items(self):
-        return [(k, self[k]) for k in _KEYS]
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return self[key] if key in _KEYS else default
-
     def __eq__(self, other: object) -> bool:
         if isinstance(other, MMMResult):
             return self._dataset.identical(other._dataset)
@@ -80,10 +81,11 @@ class MMMResult(dict):
 
     __hash__ = None  # type: ignore[assignment]
 
-    def _read_only(self, *args, **kwargs):
+    def __setitem__(self, key, value) -> None:
         raise TypeError("an MMMResult is read-only; change the config and generate again")
 
-    __setitem__ = __delitem__ = update = pop = popitem = clear = setdefault = _read_only
+    def __delitem__(self, key) -> None:
+        raise TypeError("an MMMResult is read-only; change the config and generate again")
 
     def copy(self) -> MMMResult:
         return MMMResult(self._dataset, self._config)
@@ -158,3 +160,31 @@ class MMMResult(dict):
         from xmmm.io import to_parquet
 
         to_parquet(self._dataset, path, **kwargs)
+
+
+def open_result(path: str | PathLike) -> MMMResult:
+    """Read an xmmm NetCDF file as an :class:`MMMResult`.
+
+    The result's ``config`` is the one stored in the file, so
+    ``xmmm.generate_dataset(open_result(path).config)`` reproduces the file.
+
+    Raises
+    ------
+    DataFileError
+        As :func:`xmmm.open_dataset`, and for a simulation study (several
+        replicates): read it with :func:`xmmm.open_dataset` and select one.
+    """
+    from xmmm.io import open_dataset
+
+    dataset = open_dataset(path)
+    if "replicate" in dataset.dims:
+        raise DataFileError(
+            f"{Path(path)}: holds {dataset.sizes['replicate']} replicates; read it with "
+            "xmmm.open_dataset and select one, e.g. .isel(replicate=0)"
+        )
+    result = MMMResult(dataset)
+    try:
+        result.config  # noqa: B018 - fail here, naming the file, rather than later
+    except ConfigError as err:
+        raise DataFileError(f"{Path(path)}: the stored config is not valid: {err}") from None
+    return result

@@ -1,7 +1,7 @@
 """Simulation studies: many replicates of one config, optionally with sampled ground truth.
 
 :func:`simulate` runs the generator's numeric core
-(:func:`xmmm.generate.simulate_arrays`) for replicates ``first_replicate ...
+(:class:`xmmm.plan.Plan` and :func:`xmmm.engine.run`) for replicates ``first_replicate ...
 first_replicate + n_replicates - 1`` and labels the result as one Dataset with
 a leading ``replicate`` dim.  Every random number of replicate ``r`` comes from
 streams named by the seed and ``r`` (see :mod:`xmmm.random`), and every sampled
@@ -60,13 +60,11 @@ import xarray as xr
 
 from xmmm.config import MMMDataConfig
 from xmmm.errors import ConfigError, GenerationError, XmmmWarning
-from xmmm.generate import (
-    _check_outcome,
-    _resolve_config,
-    _suspicious,
-    simulate_arrays,
-    to_dataset,
-)
+from xmmm.blocks.outcome import check_finite, check_non_negative
+from xmmm.dataset import to_dataset
+from xmmm.generate import _resolve_config, simulate_arrays
+from xmmm.plan import Plan
+from xmmm.suspicious import suspicious
 from xmmm.priors import (
     SampledParameter,
     parse_priors,
@@ -90,7 +88,7 @@ _STUDY_ATTRS = ("n_replicates", "first_replicate", "xmmm_priors")
 
 # --------------------------------------------------------------------------- one block
 @dataclass(frozen=True)
-class _Plan:
+class _Job:
     """Everything a worker needs to compute a block of replicates (small and picklable)."""
 
     config: MMMDataConfig
@@ -101,18 +99,26 @@ class _Plan:
         """Every array of the given replicates: the core's output plus the drawn base values."""
         reps = [int(r) for r in replicates]
         base = sample_base(self.config, self.sampled, reps)
-        arrays = simulate_arrays(self.config, reps, base=base or None)
-        if self.on_negative == "raise":
-            try:
-                _check_outcome(arrays, self.config, replicates=reps)
-            except GenerationError as err:
-                if len(reps) == 1 and f"replicate {reps[0]}" not in str(err):
-                    # _check_outcome leaves replicate 0 unnamed when it is alone (a single dataset)
-                    raise GenerationError(f"replicate {reps[0]}: {err}") from None
-                raise
+        arrays = simulate_arrays(self.config, reps, base or None)
+        config = self.config
+        labels = dict(replicates=reps, geos=config.region_names, dates=config.dates)
+        try:
+            check_finite(arrays, channels=config.channel_names, controls=config.control_names, **labels)
+            if self.on_negative == "raise":
+                check_non_negative(arrays, **labels)
+        except GenerationError as err:
+            if len(reps) == 1 and f"replicate {reps[0]}" not in str(err):
+                # the checks leave replicate 0 unnamed when it is alone (a single dataset)
+                raise GenerationError(f"replicate {reps[0]}: {err}") from None
+            raise
         for key, values in base.items():
             arrays[_PRIOR_PREFIX + key] = values
         return arrays
+
+    def plan(self, replicates: Sequence[int]) -> Plan:
+        """The parameter plan of the given replicates."""
+        reps = [int(r) for r in replicates]
+        return Plan.build(self.config, reps, sample_base(self.config, self.sampled, reps) or None)
 
     def __dask_tokenize__(self):
         return (
@@ -121,6 +127,10 @@ class _Plan:
             priors_to_json(self.sampled),
             self.on_negative,
         )
+
+
+#: the former name of :class:`_Job`
+_Plan = _Job
 
 
 # --------------------------------------------------------------------------- the API
@@ -223,12 +233,12 @@ def simulate(
         raise ConfigError(f"on_negative must be 'raise' or 'allow'; got {on_negative!r}")
     target = None if path is None else _target(path)
     sampled = tuple(parse_priors(priors, config))
-    plan = _Plan(config, sampled, on_negative)
+    job = _Job(config, sampled, on_negative)
 
     # one replicate now: bad priors and negative outcomes fail early, warnings are
     # checked once, and it is the template (names, shapes, dtypes, labels) of every block
-    probe = plan.block([first])
-    for message in _suspicious(config, probe):
+    probe = job.block([first])
+    for message in suspicious(job.plan([first]), probe):
         warnings.warn(f"{message} (checked on replicate {first} only)", XmmmWarning, stacklevel=2)
     reps = np.arange(first, first + n, dtype=np.int64)
     attrs = {"n_replicates": n, "first_replicate": first, "xmmm_priors": priors_to_json(sampled)}
@@ -246,13 +256,13 @@ def simulate(
             writer = (_NetCDFWriter if target.suffix.lower() in _NETCDF_SUFFIXES else _ZarrWriter)(
                 target, template, reps, block
             )
-            with _Progress(n, show) as bar, contextlib.closing(runner.map(plan, blocks)) as results:
+            with _Progress(n, show) as bar, contextlib.closing(runner.map(job, blocks)) as results:
                 writer.run(results, bar)
             return _open(target, writer.kind, block)
         if chunks is not None:
-            return _lazy(plan, probe, blocks, config, sampled, reps, attrs)
+            return _lazy(job, probe, blocks, config, sampled, reps, attrs)
         arrays = {name: np.empty((n,) + a.shape[1:], dtype=a.dtype) for name, a in probe.items()}
-        with _Progress(n, show) as bar, contextlib.closing(runner.map(plan, blocks)) as results:
+        with _Progress(n, show) as bar, contextlib.closing(runner.map(job, blocks)) as results:
             for reps_b, values in results:
                 lo = int(reps_b[0] - first)
                 for name, a in values.items():
@@ -430,17 +440,17 @@ def _label(arrays, config, sampled, reps, attrs) -> xr.Dataset:
     return ds
 
 
-def _lazy(plan, probe, blocks, config, sampled, reps, attrs) -> xr.Dataset:
+def _lazy(job, probe, blocks, config, sampled, reps, attrs) -> xr.Dataset:
     """A dask-backed study: one delayed call of the core per block, shared by all variables."""
     try:
         import dask
         import dask.array as da
     except ImportError:  # pragma: no cover - dask is an optional dependency
         raise ImportError("simulate(chunks=...) needs dask: pip install 'xmmm[dask]'") from None
-    token = dask.base.tokenize(plan, reps[0], len(reps), len(blocks[0]))
+    token = dask.base.tokenize(job, reps[0], len(reps), len(blocks[0]))
     parts: dict[str, list] = {name: [] for name in probe}
     for i, reps_b in enumerate(blocks):
-        values = dask.delayed(plan.block, pure=True)(reps_b, dask_key_name=f"xmmm-block-{token}-{i}")
+        values = dask.delayed(job.block, pure=True)(reps_b, dask_key_name=f"xmmm-block-{token}-{i}")
         for name, a in probe.items():
             parts[name].append(
                 da.from_delayed(values[name], shape=(len(reps_b),) + a.shape[1:], dtype=a.dtype,
@@ -498,22 +508,22 @@ class _Runner:
             f"got {scheduler!r}"
         )
 
-    def map(self, plan: _Plan, blocks: Sequence[np.ndarray]) -> Iterator[tuple[np.ndarray, dict]]:
+    def map(self, job: _Job, blocks: Sequence[np.ndarray]) -> Iterator[tuple[np.ndarray, dict]]:
         """``(replicates, arrays)`` of each block, in order, with a bounded number in flight."""
         if self.kind == "serial":
             for reps in blocks:
-                yield reps, plan.block(reps)
+                yield reps, job.block(reps)
             return
         if self.kind == "threads":
             from concurrent.futures import ThreadPoolExecutor
 
             workers = self.workers
             with ThreadPoolExecutor(workers) as pool:
-                yield from _ordered(lambda reps: pool.submit(plan.block, reps), blocks, 2 * workers,
+                yield from _ordered(lambda reps: pool.submit(job.block, reps), blocks, 2 * workers,
                                     lambda f: f.result(), lambda f: f.cancel())
             return
         client, workers = self.client, self.workers
-        remote = client.scatter(plan, broadcast=True, hash=False)
+        remote = client.scatter(job, broadcast=True, hash=False)
         yield from _ordered(lambda reps: client.submit(_run_block, remote, reps, pure=False), blocks,
                             2 * workers, lambda f: f.result(), lambda f: f.cancel())
 
@@ -522,8 +532,8 @@ class _Runner:
             self.client.close()
 
 
-def _run_block(plan: _Plan, reps) -> dict[str, np.ndarray]:
-    return plan.block(reps)
+def _run_block(job: _Job, reps) -> dict[str, np.ndarray]:
+    return job.block(reps)
 
 
 def _ordered(submit, blocks, window: int, result, cancel) -> Iterator:

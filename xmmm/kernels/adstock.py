@@ -31,6 +31,7 @@ import numba
 import numpy as np
 
 from xmmm.kernels._numba import jit, series_kernel
+from xmmm.kernels.declare import Constraint, Parameter, declare, positive, unit
 
 __all__ = [
     "CONV_MODES",
@@ -314,7 +315,27 @@ def _run(driver, x, params, normalize: bool, mode: str, n_lags: int):
     return w, out
 
 
-# --------------------------------------------------------------------------- public kernels
+# --------------------------------------------------------------------------- public kernels and declarations
+#
+# Each public kernel is followed by its declaration (xmmm.kernels.declare).
+
+_OPTIONS = (
+    Parameter("l_max", 12, lower=1, structural=True, integer=True, doc="Number of carry-over weights."),
+    Parameter(
+        "normalize",
+        True,
+        structural=True,
+        choices=(True, False),
+        doc="Scale the weights to sum to 1 (pymc-marketing MMM components' default).",
+    ),
+    Parameter(
+        "mode",
+        "After",
+        structural=True,
+        choices=CONV_MODES,
+        doc="Carry-over after spend, before it, or both (pymc-marketing ConvMode).",
+    ),
+)
 
 
 def geometric_adstock_weights(alpha: np.ndarray, *, l_max: int, normalize: bool) -> np.ndarray:
@@ -370,6 +391,17 @@ def geometric_adstock(
     return _run(_geometric, x, (alpha,), normalize, mode, l_max)[1]
 
 
+GEOMETRIC = declare(
+    geometric_adstock,
+    "adstock",
+    (unit("alpha", 0.5, "Retention rate per period."), *_OPTIONS),
+    formula=r"w_l = \alpha^{l}, \quad l = 0, \dots, l_{max} - 1",
+    pymc_function="geometric_adstock",
+    pymc_component="GeometricAdstock",
+    weights_kernel=geometric_adstock_weights,
+)
+
+
 def delayed_adstock(
     x: np.ndarray,
     alpha: np.ndarray,
@@ -383,11 +415,27 @@ def delayed_adstock(
     return _run(_delayed, x, (alpha, theta), normalize, mode, l_max)[1]
 
 
-def binomial_adstock(
-    x: np.ndarray, alpha: np.ndarray, *, l_max: int, normalize: bool, mode: str = "After"
-) -> np.ndarray:
-    """Binomial adstock of each series (``pymc_marketing`` ``binomial_adstock``)."""
-    return _run(_binomial, x, (alpha,), normalize, mode, l_max)[1]
+DELAYED = declare(
+    delayed_adstock,
+    "adstock",
+    (
+        # alpha = 0 would make every weight 0**(l - theta)**2 = 0 unless theta
+        # is a whole number, and the normalised weights 0 / 0
+        unit("alpha", 0.5, "Retention rate per period.", lower_inclusive=False),
+        positive("theta", 1.0, "Delay of the peak effect, in periods.", inclusive=True),
+        *_OPTIONS,
+    ),
+    formula=r"w_l = \alpha^{(l - \theta)^2}",
+    pymc_function="delayed_adstock",
+    pymc_component="DelayedAdstock",
+    weights_kernel=delayed_adstock_weights,
+    constraints=(
+        Constraint(
+            holds=lambda p: p["theta"] <= p["l_max"] - 1,
+            message=lambda p: f"theta must be <= l_max - 1 = {p['l_max'] - 1}; got {p['theta']!r}",
+        ),
+    ),
+)
 
 
 def weibull_adstock(
@@ -405,6 +453,74 @@ def weibull_adstock(
     return _run(driver, x, (lam, k), normalize, mode, n_lags)[1]
 
 
+def _weibull_pdf_density(p):
+    # PDF weights are min-max scaled: 0 / 0 when the density is equal at every
+    # lag 1..l_max (a density that underflows before lag 1)
+    lam, k = np.broadcast_arrays(np.asarray(p["lam"], float), np.asarray(p["k"], float))
+    t = np.arange(1.0, p["l_max"] + 1.0)
+    z = t / lam[..., np.newaxis]
+    return np.exp(np.log(k)[..., np.newaxis] - np.log(lam)[..., np.newaxis]
+                  + (k[..., np.newaxis] - 1.0) * np.log(z) - z ** k[..., np.newaxis])
+
+
+def _weibull_pdf_unequal(p):
+    if p["type"] != "PDF" or p["l_max"] < 2:
+        return True
+    density = _weibull_pdf_density(p)
+    return density.max(axis=-1) != density.min(axis=-1)
+
+
+WEIBULL = declare(
+    weibull_adstock,
+    "adstock",
+    (
+        positive("lam", 1.0, "Weibull scale."),
+        positive("k", 1.0, "Weibull shape."),
+        *_OPTIONS,
+        Parameter("type", "PDF", structural=True, choices=("PDF", "CDF"), doc="Weights from the PDF or the CDF."),
+    ),
+    formula=(
+        r"w_l \propto f_{k,\lambda}(l + 1) \text{ (PDF, min-max scaled)}; "
+        r"w = \operatorname{cumprod}(1, 1 - F_{k,\lambda}(1..l_{max})) \text{ (CDF)}"
+    ),
+    pymc_function="weibull_adstock",
+    pymc_component={"PDF": "WeibullPDFAdstock", "CDF": "WeibullCDFAdstock"},
+    component_option="type",
+    weights_kernel=weibull_adstock_weights,
+    constraints=(
+        Constraint(
+            holds=lambda p: p["type"] != "PDF" or p["l_max"] >= 2,
+            message=lambda p: f"l_max must be >= 2 when type is 'PDF'; got {p['l_max']}",
+        ),
+        Constraint(
+            holds=_weibull_pdf_unequal,
+            message=lambda p: (
+                f"lam and k must give unequal PDF weights over lags 1..{p['l_max']}; "
+                f"got lam={p['lam']!r}, k={p['k']!r}"
+            ),
+        ),
+    ),
+)
+
+
+def binomial_adstock(
+    x: np.ndarray, alpha: np.ndarray, *, l_max: int, normalize: bool, mode: str = "After"
+) -> np.ndarray:
+    """Binomial adstock of each series (``pymc_marketing`` ``binomial_adstock``)."""
+    return _run(_binomial, x, (alpha,), normalize, mode, l_max)[1]
+
+
+BINOMIAL = declare(
+    binomial_adstock,
+    "adstock",
+    (unit("alpha", 0.5, "Retention: larger is longer carry-over."), *_OPTIONS),
+    formula=r"w_l = \left(1 - \frac{l}{l_{max} + 1}\right)^{1/\alpha - 1}",
+    pymc_function="binomial_adstock",
+    pymc_component="BinomialAdstock",
+    weights_kernel=binomial_adstock_weights,
+)
+
+
 def none_weights() -> np.ndarray:
     """The weights of no adstock: a single 1, shape ``(1, 1)``."""
     return np.ones((1, 1))
@@ -413,3 +529,13 @@ def none_weights() -> np.ndarray:
 def none(x: np.ndarray) -> np.ndarray:
     """No adstock: a copy of ``x``."""
     return x.copy()
+
+
+NONE = declare(
+    none,
+    "adstock",
+    (),
+    formula=r"y_t = x_t",
+    pymc_component="NoAdstock",
+    weights_kernel=none_weights,
+)

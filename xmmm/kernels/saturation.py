@@ -17,6 +17,7 @@ import numba
 import numpy as np
 
 from xmmm.kernels._numba import jit, series_kernel
+from xmmm.kernels.declare import declare, positive, unit
 
 __all__ = [
     "hill_function",
@@ -149,7 +150,9 @@ def _hill_sigmoid(x, sigma, beta, lam, out):  # pragma: no cover - compiled
         _hill_sigmoid_row(x[i], sigma[i], beta[i], lam[i], out[i])
 
 
-# --------------------------------------------------------------------------- public kernels
+# --------------------------------------------------------------------------- public kernels and declarations
+#
+# Each public kernel is followed by its declaration (xmmm.kernels.declare).
 
 
 def hill_function(x: np.ndarray, slope: np.ndarray, kappa: np.ndarray) -> np.ndarray:
@@ -166,11 +169,35 @@ def hill_function(x: np.ndarray, slope: np.ndarray, kappa: np.ndarray) -> np.nda
     return out
 
 
+HILL = declare(
+    hill_function,
+    "saturation",
+    (positive("slope", 1.0, "Steepness."), positive("kappa", 0.5, "Half-saturation point.")),
+    formula=r"f(x) = 1 - \frac{\kappa^s}{\kappa^s + x^s}",
+    pymc_function="hill_function",
+    pymc_component="HillSaturation",
+    coefficient="beta",
+    ceiling=lambda slope, kappa: np.ones_like(slope * kappa),
+)
+
+
 def logistic_saturation(x: np.ndarray, lam: np.ndarray) -> np.ndarray:
     r"""Logistic curve :math:`(1 - e^{-\lambda x}) / (1 + e^{-\lambda x})` per series."""
     out = np.empty_like(x)
     _logistic(x, lam, out)
     return out
+
+
+LOGISTIC = declare(
+    logistic_saturation,
+    "saturation",
+    (positive("lam", 1.0, "Efficiency: larger saturates sooner."),),
+    formula=r"f(x) = \frac{1 - e^{-\lambda x}}{1 + e^{-\lambda x}}",
+    pymc_function="logistic_saturation",
+    pymc_component="LogisticSaturation",
+    coefficient="beta",
+    ceiling=lambda lam: np.ones_like(lam),
+)
 
 
 def inverse_scaled_logistic_saturation(
@@ -180,11 +207,41 @@ def inverse_scaled_logistic_saturation(
     return logistic_saturation(x, eps / lam)
 
 
+INVERSE_SCALED_LOGISTIC = declare(
+    inverse_scaled_logistic_saturation,
+    "saturation",
+    (
+        positive("lam", 1.0, "Half-saturation point (with the default eps)."),
+        positive("eps", math.log(3), "Scaling; log(3) puts half saturation at lam."),
+    ),
+    formula=r"f(x) = \frac{1 - e^{-x \epsilon / \lambda}}{1 + e^{-x \epsilon / \lambda}}",
+    pymc_function="inverse_scaled_logistic_saturation",
+    pymc_component="InverseScaledLogisticSaturation",
+    coefficient="beta",
+    ceiling=lambda lam, eps: np.ones_like(lam * eps),
+)
+
+
 def tanh_saturation(x: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
     r"""Tanh curve :math:`b \tanh(x / (b c))` per series."""
     out = np.empty_like(x)
     _tanh(x, b, c, out)
     return out
+
+
+TANH = declare(
+    tanh_saturation,
+    "saturation",
+    (
+        positive("b", 1.0, "Saturation level."),
+        positive("c", 1.0, "Cost per unit at zero spend (1 / initial slope)."),
+    ),
+    formula=r"f(x) = b \tanh\left(\frac{x}{b c}\right)",
+    pymc_function="tanh_saturation",
+    pymc_component="TanhSaturation",
+    coefficient="b,c",
+    ceiling=lambda b, c: b * np.ones_like(c),
+)
 
 
 def tanh_saturation_baselined(
@@ -196,6 +253,22 @@ def tanh_saturation_baselined(
     return out
 
 
+TANH_BASELINED = declare(
+    tanh_saturation_baselined,
+    "saturation",
+    (
+        positive("x0", 1.0, "Reference spend."),
+        positive("gain", 0.5, "Return per unit at the reference, f(x0) / x0."),
+        unit("r", 0.5, "Overspend fraction f(x0) / saturation.", lower_inclusive=False, upper_inclusive=False),
+    ),
+    formula=r"f(x) = \frac{g x_0}{r} \tanh\left(\frac{x \operatorname{artanh}(r)}{x_0}\right)",
+    pymc_function="tanh_saturation_baselined",
+    pymc_component="TanhSaturationBaselined",
+    coefficient="beta",
+    ceiling=lambda x0, gain, r: gain * x0 / r,
+)
+
+
 def michaelis_menten(x: np.ndarray, alpha: np.ndarray, lam: np.ndarray) -> np.ndarray:
     r"""Michaelis-Menten curve :math:`\alpha x / (\lambda + x)` per series."""
     out = np.empty_like(x)
@@ -203,11 +276,38 @@ def michaelis_menten(x: np.ndarray, alpha: np.ndarray, lam: np.ndarray) -> np.nd
     return out
 
 
+MICHAELIS_MENTEN = declare(
+    michaelis_menten,
+    "saturation",
+    (
+        positive("alpha", 1.0, "Maximum contribution.", inclusive=True),
+        positive("lam", 0.5, "Half-saturation point."),
+    ),
+    formula=r"f(x) = \frac{\alpha x}{\lambda + x}",
+    pymc_function="michaelis_menten",
+    pymc_component="MichaelisMentenSaturation",
+    coefficient="alpha",
+    ceiling=lambda alpha, lam: alpha * np.ones_like(lam),
+)
+
+
 def root_saturation(x: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     r"""Root curve :math:`x^\alpha` per series."""
     out = np.empty_like(x)
     _root(x, alpha, out)
     return out
+
+
+ROOT = declare(
+    root_saturation,
+    "saturation",
+    (unit("alpha", 0.5, "Exponent (concave for alpha <= 1).", lower_inclusive=False),),
+    formula=r"f(x) = x^{\alpha}",
+    pymc_function="root_saturation",
+    pymc_component="RootSaturation",
+    coefficient="beta",
+    power_law=True,
+)
 
 
 def hill_saturation_sigmoid(
@@ -219,6 +319,32 @@ def hill_saturation_sigmoid(
     return out
 
 
+HILL_SIGMOID = declare(
+    hill_saturation_sigmoid,
+    "saturation",
+    (
+        positive("sigma", 1.0, "Upper asymptote."),
+        positive("beta", 1.0, "Steepness."),
+        positive("lam", 1.0, "Midpoint.", inclusive=True),
+    ),
+    formula=r"f(x) = \frac{\sigma}{1 + e^{-\beta (x - \lambda)}} - \frac{\sigma}{1 + e^{\beta \lambda}}",
+    pymc_function="hill_saturation_sigmoid",
+    pymc_component="HillSaturationSigmoid",
+    coefficient="sigma",
+    ceiling=lambda sigma, beta, lam: sigma - sigma / (1.0 + np.exp(beta * lam)),
+)
+
+
 def none(x: np.ndarray) -> np.ndarray:
     """No saturation: a copy of ``x``."""
     return x.copy()
+
+
+NONE = declare(
+    none,
+    "saturation",
+    (),
+    formula=r"f(x) = x",
+    pymc_component="NoSaturation",
+    coefficient="beta",
+)

@@ -1,0 +1,136 @@
+"""Label the arrays of a generation as one ``xarray.Dataset``.
+
+The Dataset (see the README, "The Dataset") holds every series, every true
+parameter, the coordinates with the export column names and, in its
+attributes, the config that regenerates it exactly.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import xarray as xr
+
+from xmmm._version import __version__
+from xmmm.config import MMMDataConfig
+from xmmm.ground_truth import MARGINAL_STEP
+from xmmm.plan import Plan, Stage, channel_stages, parameter_names
+
+__all__ = ["to_dataset"]
+
+
+_SERIES = {
+    "spend": ("channel", "Spend", "currency per period"),
+    "adstocked": ("channel", "Adstocked scaled spend", "1"),
+    "saturated": ("channel", "Saturated adstocked scaled spend", "1"),
+    "contribution": ("channel", "Channel contribution to y", "y"),
+    "control_value": ("control", "Control variable value", "control units"),
+    "control_effect": ("control", "Control effect on y", "y"),
+}
+_BASELINE = {
+    "baseline": "Baseline sales (level + trend + seasonality + noise)",
+    "baseline_level": "Baseline level",
+    "baseline_trend": "Baseline trend component",
+    "baseline_seasonality": "Baseline seasonality component",
+    "baseline_noise": "Baseline noise component",
+    "y": "Outcome: baseline + control effects + channel contributions",
+}
+_TRUTH = {
+    "spend_level": ("channel", "Spend level (base_spend x regional factor)", "currency per period"),
+    "spend_scale": ("channel", "Scale dividing spend before the transforms", "currency per period"),
+    "effectiveness": ("channel", "Effect of a fully saturated channel as a share of the baseline level", "1"),
+    "channel_coefficient": ("channel", "Contribution per unit of saturated signal (effectiveness x level)", "y"),
+    "roas": ("channel", "Return on ad spend: sum(contribution) / sum(spend)", "y per currency"),
+    "mroas": ("channel", f"Marginal ROAS for a {MARGINAL_STEP:.0%} spend increase", "y per currency"),
+    "attribution": ("channel", "Share of the geo's media contribution", "percent"),
+    "control_level": ("control", "Control value level (base_value x regional factor)", "control units"),
+    "control_coefficient": ("control", "Control effect per unit of control value", "y per control unit"),
+}
+
+
+def to_dataset(
+    arrays: Mapping[str, np.ndarray],
+    config: MMMDataConfig,
+    replicate_axis: bool,
+    replicates: Sequence[int] | None = None,
+    plan: Plan | None = None,
+) -> xr.Dataset:
+    """Label the arrays of :func:`xmmm.engine.run` as one Dataset.
+
+    With ``replicate_axis=False`` the single replicate is dropped from every
+    variable; otherwise every variable gets a leading ``replicate`` dim.
+    ``plan`` (any plan of the config) supplies each channel's transforms;
+    default: the config's.
+    """
+    rep: tuple = (0,) if not replicate_axis else (slice(None),)
+    lead = ("replicate",) if replicate_axis else ()
+
+    def take(name):
+        return arrays[name][rep]
+
+    def dated(arr):  # (..., G, X, T) -> (..., T, G, X)  or (..., G, T) -> (..., T, G)
+        return np.moveaxis(arr, -1, -3 if arr.ndim - len(lead) == 3 else -2)
+
+    data_vars = {}
+    for name, (kind, long_name, units) in _SERIES.items():
+        data_vars[name] = (lead + ("date", "geo", kind), dated(take(name)), {"long_name": long_name, "units": units})
+    for name, long_name in _BASELINE.items():
+        data_vars[name] = (lead + ("date", "geo"), dated(take(name)), {"long_name": long_name, "units": "y"})
+    for name, (kind, long_name, units) in _TRUTH.items():
+        data_vars[name] = (lead + ("geo", kind), take(name), {"long_name": long_name, "units": units})
+    data_vars["media_share"] = (lead + ("geo",), take("media_share"),
+                                {"long_name": "Media contribution as a share of y", "units": "percent"})
+
+    stages = {family: plan.stages(family) if plan is not None else channel_stages(config, family)
+              for family in ("adstock", "saturation")}
+    for family, family_stages in stages.items():
+        for pname in parameter_names(family_stages):
+            key = f"{family}_{pname}"
+            data_vars[key] = (lead + ("geo", "channel"), take(key),
+                              {"long_name": f"True {family} parameter {pname} (NaN where unused)", "units": "1"})
+        data_vars[f"{family}_function"] = (("channel",), np.array([s.name for s in family_stages], dtype=str),
+                                           {"long_name": f"{family} function (pymc-marketing name)"})
+        for pname, values in _structural_columns(family_stages).items():
+            data_vars[f"{family}_{pname}"] = (("channel",), values, {"long_name": f"{family} {pname}"})
+
+    coords = {
+        "date": config.dates.values,
+        "geo": np.array(config.region_names, dtype=str),
+        "channel": np.array(config.channel_names, dtype=str),
+        "control": np.array(config.control_names, dtype=str),
+        "channel_column": ("channel", np.array(config.channel_columns, dtype=str)),
+        "control_column": ("control", np.array(config.control_columns, dtype=str)),
+    }
+    if replicate_axis:
+        coords["replicate"] = np.asarray(replicates if replicates is not None else range(arrays["y"].shape[0]))
+    attrs = {
+        "title": "Synthetic marketing mix dataset with known ground truth",
+        "xmmm_version": __version__,
+        "xmmm_config": json.dumps(config.to_dict(), sort_keys=True),
+        "seed": int(config.seed),
+        "frequency": config.frequency,
+        "Conventions": "CF-1.8",
+    }
+    return xr.Dataset(data_vars, coords=coords, attrs=attrs)
+
+
+def _structural_columns(stages: Sequence[Stage]) -> dict[str, np.ndarray]:
+    """One column per structural option used by any channel (fill: False, 0 or "" where unused)."""
+    names: list[str] = []
+    for stage in stages:
+        for p in stage.transform.structural_parameters:
+            if p.name not in names:
+                names.append(p.name)
+    out = {}
+    for pname in names:
+        column = [stage.options.get(pname) for stage in stages]
+        sample = next(v for v in column if v is not None)
+        if isinstance(sample, bool):
+            out[pname] = np.array([bool(v) if v is not None else False for v in column])
+        elif isinstance(sample, (int, np.integer)):
+            out[pname] = np.array([int(v) if v is not None else 0 for v in column], dtype=np.int64)
+        else:
+            out[pname] = np.array([str(getattr(v, "value", v)) if v is not None else "" for v in column], dtype=str)
+    return out
