@@ -206,74 +206,46 @@ def test_codes_cover_every_declared_transform():
         <= MAX_PARAMETERS
 
 
-# --------------------------------------------------------------------------- the generator's effects in one call
-
-
-def fused_generator_effects(config, arrays):
-    """The generator's transform section (both passes) as one ``media_effects_stack`` call.
-
-    Reads the per-channel transforms from the config and the true parameters from
-    the generator's own arrays (shape (replicate, geo, channel)).
-    """
-    from xmmm.kernels.adstock import _shift
-    from xmmm.transforms import get_transform
-
-    spend = arrays["spend"]
-    n_rep, n_geo, n_channel, n_time = spend.shape
-    per_channel = {k: np.empty(n_channel, dtype) for k, dtype in
-                   (("ad_kind", np.int64), ("n_lags", np.int64), ("normalize", bool), ("shift", np.int64),
-                    ("sat_kind", np.int64))}
-    tables = {f: np.full((n_rep, n_geo, n_channel, MAX_PARAMETERS), np.nan) for f in ("adstock", "saturation")}
-    for c in range(n_channel):
-        name, options = config.transforms.for_channel(c, "adstock")
-        kind_type = options.get("type", "PDF")
-        n_lags = 1 if name == "none" else options["l_max"] + (name == "weibull_adstock" and kind_type == "CDF")
-        per_channel["ad_kind"][c] = adstock_code(name, kind_type)
-        per_channel["n_lags"][c] = n_lags
-        per_channel["normalize"][c] = bool(options.get("normalize", False)) and name != "none"
-        per_channel["shift"][c] = _shift(options.get("mode", "After"), n_lags)
-        for k, p in enumerate(get_transform("adstock", name).numeric_parameters):
-            tables["adstock"][:, :, c, k] = arrays[f"adstock_{p.name}"][:, :, c]
-        name, _ = config.transforms.for_channel(c, "saturation")
-        per_channel["sat_kind"][c] = SATURATION_CODES[name]
-        for k, p in enumerate(get_transform("saturation", name).numeric_parameters):
-            tables["saturation"][:, :, c, k] = arrays[f"saturation_{p.name}"][:, :, c]
-
-    def series(values):
-        return np.broadcast_to(values, (n_rep, n_geo, n_channel)).reshape(-1)
-
-    fx = media_effects_stack(
-        spend.reshape(-1, n_time), arrays["spend_scale"].reshape(-1), arrays["channel_coefficient"].reshape(-1),
-        adstock_kind=series(per_channel["ad_kind"]), adstock_params=tables["adstock"].reshape(-1, MAX_PARAMETERS),
-        n_lags=series(per_channel["n_lags"]), normalize=series(per_channel["normalize"]),
-        shift=series(per_channel["shift"]), saturation_kind=series(per_channel["sat_kind"]),
-        saturation_params=tables["saturation"].reshape(-1, MAX_PARAMETERS), factor=FACTOR,
-    )
-    return {k: v.reshape(spend.shape if v.ndim == 2 else spend.shape[:-1]) for k, v in fx._asdict().items()}
+# --------------------------------------------------------------------------- the engine's effects block
 
 
 @pytest.mark.parametrize("preset", ["basic", "research", "traditional_media", "high_frequency", "enterprise"])
-def test_one_fused_call_gives_the_generators_bits(preset):
-    # every channel of every geo in one call: the generator's adstocked, saturated,
-    # contribution, total contribution and marginal contribution (hence roas and mroas) exactly
-    import warnings
-
+def test_the_effects_block_in_one_call_has_the_bits_of_the_separate_kernels(preset):
+    # every channel of every geo and replicate in one call, against one kernel call per group of
+    # channels and NumPy, as the 0.1 generator computed them
     import xmmm
-    from xmmm.generate import MARGINAL_STEP, _resolve_config, simulate_arrays
+    from xmmm.blocks.effects import contributions, media_effects, transform
+    from xmmm.blocks.media import natural_spend, spend_scale
+    from xmmm.ground_truth import MARGINAL_STEP
+    from xmmm.plan import Plan
 
-    assert FACTOR == 1.0 + MARGINAL_STEP
-    config = _resolve_config(xmmm.customize_preset(preset, seed=9), {})
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", xmmm.XmmmWarning)
-        arrays = simulate_arrays(config, [0, 1])
-    fx = fused_generator_effects(config, arrays)
-    for name in ("adstocked", "saturated", "contribution"):
-        assert_same_bits(fx[name], arrays[name], f"{preset}: {name}")
-    total = arrays["contribution"].sum(axis=-1)
-    assert_same_bits(fx["total"], total, f"{preset}: total")
-    spend_total = arrays["spend"].sum(axis=-1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        roas = np.where(spend_total > 0, fx["total"] / spend_total, 0.0)
-        mroas = np.where(spend_total > 0, fx["marginal"] / (MARGINAL_STEP * spend_total), 0.0)
-    assert_same_bits(roas, arrays["roas"], f"{preset}: roas")
-    assert_same_bits(mroas, arrays["mroas"], f"{preset}: mroas")
+    config = xmmm.customize_preset(preset, seed=9)
+    plan = Plan.build(config, [0, 1])
+    spend = natural_spend(plan)
+    scale = spend_scale(spend, config.transforms.spend_scaling)
+    adstocked, saturated, contribution, extra = media_effects(plan, spend, scale, 1.0 + MARGINAL_STEP)
+
+    expected_adstocked, expected_saturated = transform(plan, spend / scale[..., None])
+    expected_contribution = contributions(plan, expected_saturated)
+    _, up = transform(plan, spend * (1.0 + MARGINAL_STEP) / scale[..., None])
+    expected_extra = (plan.coefficient[..., None] * (up - expected_saturated)).sum(axis=-1)
+    assert_same_bits(adstocked, expected_adstocked, f"{preset}: adstocked")
+    assert_same_bits(saturated, expected_saturated, f"{preset}: saturated")
+    assert_same_bits(contribution, expected_contribution, f"{preset}: contribution")
+    assert_same_bits(extra, expected_extra, f"{preset}: extra")
+
+
+def test_the_generator_runs_the_fused_block():
+    # the arrays of a generation are the fused block's (same bits as the separate kernels above)
+    import xmmm
+    from xmmm.blocks.effects import media_effects
+    from xmmm.blocks.media import natural_spend, spend_scale
+    from xmmm.engine import run
+    from xmmm.plan import Plan
+
+    plan = Plan.build(xmmm.customize_preset("research", seed=2), [0])
+    arrays = run(plan)
+    spend = natural_spend(plan)
+    fused = media_effects(plan, spend, spend_scale(spend, plan.config.transforms.spend_scaling), FACTOR)
+    for name, value in zip(("adstocked", "saturated", "contribution"), fused[:3], strict=False):
+        assert_same_bits(arrays[name], value, name)

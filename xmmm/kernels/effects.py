@@ -43,6 +43,7 @@ __all__ = [
     "SATURATION_CODES",
     "MediaEffects",
     "adstock_code",
+    "adstock_layout",
     "adstock_saturation",
     "media_effects",
     "media_effects_stack",
@@ -291,6 +292,22 @@ class MediaEffects(NamedTuple):
 def adstock_code(name: str, type: str = "PDF") -> int:
     """The code of an adstock (``type`` selects the Weibull weights)."""
     return ADSTOCK_CODES[f"{name}/{type}" if name == "weibull_adstock" else name]
+
+
+def adstock_layout(name: str, options: Mapping) -> tuple[int, int, bool, int]:
+    """``(code, n_lags, normalize, shift)`` of an adstock and its structural options.
+
+    Examples
+    --------
+    >>> adstock_layout("weibull_adstock", {"l_max": 8, "normalize": True, "mode": "Overlap", "type": "CDF"})
+    (4, 9, True, 4)
+    >>> adstock_layout("none", {})
+    (5, 1, False, 0)
+    """
+    kind = options.get("type", "PDF")
+    n_lags = _lags(name, int(options.get("l_max", 1)), kind)
+    normalize = bool(options.get("normalize", False)) and name != "none"
+    return adstock_code(name, kind), n_lags, normalize, _adstock._shift(options.get("mode", "After"), n_lags)
 
 
 def _lags(name: str, l_max: int, type: str) -> int:
