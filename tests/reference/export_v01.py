@@ -1,6 +1,6 @@
 """``to_long_dataframe`` as xmmm 0.1 built it: one column copy per channel and control.
 
-Kept verbatim (apart from this docstring and the name) as the reference that
+Kept verbatim (apart from the docstrings and the name) as the reference that
 the one-block version in :mod:`xmmm.export` must reproduce exactly.
 """
 
@@ -24,13 +24,6 @@ def to_long_dataframe_v01(dataset: xr.Dataset) -> pd.DataFrame:
     pandas.DataFrame
         Columns ``date, geo, y, x1-..., c1-...``; one row per (date, geo),
         sorted by date then geo, with a fresh RangeIndex.
-
-    Examples
-    --------
-    >>> import xmmm
-    >>> df = xmmm.to_long_dataframe(xmmm.generate_mmm_dataset(n_periods=8).dataset)
-    >>> list(df.columns[:3]), len(df)
-    (['date', 'geo', 'y'], 24)
     """
     if "replicate" in dataset.dims:
         raise ValueError(
