@@ -25,7 +25,7 @@ import numpy as np
 
 from xmmm.blocks.baseline import baseline
 from xmmm.blocks.controls import controls
-from xmmm.blocks.effects import contributions, transform
+from xmmm.blocks.effects import media_effects
 from xmmm.blocks.media import natural_spend, spend_scale
 from xmmm.blocks.outcome import outcome
 from xmmm.ground_truth import MARGINAL_STEP, media_metrics
@@ -83,11 +83,11 @@ def run(plan: Plan, interventions: Interventions | None = None) -> dict[str, np.
     scale = spend_scale(natural, plan.config.transforms.spend_scaling, plan.population)
     spend = natural if interventions is None else interventions.apply(natural)
 
-    adstocked, saturated = transform(plan, spend / scale[..., None])
-    contribution = contributions(plan, saturated)
-    # marginal ROAS: the same transforms on spend raised by MARGINAL_STEP, scale held fixed
-    _, saturated_up = transform(plan, spend * (1.0 + MARGINAL_STEP) / scale[..., None])
-    extra = (plan.coefficient[..., None] * (saturated_up - saturated)).sum(axis=-1)
+    # one pass: contributions, and for marginal ROAS the same transforms on spend raised by
+    # MARGINAL_STEP (scale held fixed)
+    adstocked, saturated, contribution, extra = media_effects(
+        plan, np.ascontiguousarray(spend, dtype=np.float64), scale, 1.0 + MARGINAL_STEP
+    )
 
     control = controls(plan)
     out = outcome({**base, **control, "contribution": contribution})
