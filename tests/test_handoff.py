@@ -138,7 +138,7 @@ def test_pymc_marketing_model_at_the_truth_reproduces_every_target_preset(name):
     model, out = _pinned_outputs(handoff)
     target_scale = ds["y"].max("date")
     # media channels are channels (their exposures where they have them); treatments are controls, gamma * value;
-    # the trend is the known control t (the period number): its contribution is the baseline trend
+    # the trend is the known control t (the period number over T): its contribution is the baseline trend
     contribution = ds["contribution"].isel(channel=channel_layout(ds).media).assign_coords(
         channel=handoff.model_kwargs["channel_columns"])
     expected = {
@@ -161,14 +161,15 @@ def test_pymc_marketing_truth_covers_the_baseline_terms():
     handoff = to_pymc_marketing(ds)
     kw = handoff.model_kwargs
     assert kw["yearly_seasonality"] == 1 and kw["control_columns"][-1] == "t"
-    np.testing.assert_array_equal(handoff.X["t"].to_numpy(), np.repeat(np.arange(ds.sizes["date"]), ds.sizes["geo"]))
+    n_periods = ds.sizes["date"]
+    np.testing.assert_array_equal(handoff.X["t"].to_numpy(), np.repeat(np.arange(n_periods) / n_periods, ds.sizes["geo"]))
     truth = handoff.truth
     level = ds["baseline_level"].isel(date=0, drop=True)
     target_scale = ds["y"].max("date")
     config = xmmm.MMMResult(ds).config.regions
     np.testing.assert_allclose(truth["intercept_contribution"], level / target_scale, rtol=1e-12)
     np.testing.assert_allclose(truth["y_sigma"], level * config.sales_volatility / target_scale, rtol=1e-12)
-    np.testing.assert_allclose(truth["gamma_control"].sel(control="t"), level * config.sales_trend / target_scale,
+    np.testing.assert_allclose(truth["gamma_control"].sel(control="t"), level * config.sales_trend * n_periods / target_scale,
                                rtol=1e-12)
     amplitude = np.hypot(truth["gamma_fourier"].sel(fourier_mode="sin_1"), truth["gamma_fourier"].sel(fourier_mode="cos_1"))
     np.testing.assert_allclose(amplitude, level * config.seasonal_amplitude / target_scale, rtol=1e-12)

@@ -151,3 +151,18 @@ def test_meridian_unnormalised_adstock_maps_with_ec_over_the_weights_sum():
     assert (_relative(incremental, truth["incremental_outcome"].values, axis=(0, 1)) < RTOL).all()
     np.testing.assert_allclose(roi, truth["roi"].values, rtol=RTOL)
     np.testing.assert_allclose(mroi, truth["mroi"].values, rtol=RTOL)
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore")
+def test_a_short_meridian_fit_on_a_small_target_preset_covers_the_truth():
+    """Meridian fitted to ``basic`` moved into its family: the truth inside the 94 % intervals."""
+    ds = xmmm.generate_dataset(xmmm.get_preset_config("basic", target="meridian"))
+    handoff = xmmm.to_meridian(ds)
+    assert handoff.exact
+    idata = xmmm.fits.meridian(draws=200, tune=400, chains=2, random_seed=1)(handoff)
+    scores = xmmm.score(handoff.truth, idata, prob=0.94, convergence=True)
+    table = scores[["truth", "mean", "lower", "upper", "covered", "r_hat"]].to_dataframe()
+    print(table.to_string())  # the table of the report (pytest -s)
+    assert {"roi", "mroi", "alpha_m", "ec_m", "slope_m", "sigma"} <= set(scores["variable"].values)
+    assert table["covered"].all(), table[~table["covered"].astype(bool)]

@@ -26,7 +26,7 @@ import numpy as np
 
 from xmmm.blocks.baseline import baseline
 from xmmm.blocks.controls import controls
-from xmmm.blocks.effects import contributions, transform
+from xmmm.blocks.effects import contributions, media_effects, transform
 from xmmm.blocks.exposures import cost_per_exposure, media_series, stepped
 from xmmm.blocks.media import natural_activity, spend_scale
 from xmmm.blocks.outcome import outcome
@@ -101,16 +101,23 @@ def run(plan: Plan, interventions: Interventions | None = None) -> dict[str, np.
     activity = natural if interventions is None else interventions.apply(natural, partial(stepped, plan))
     media = natural_media if interventions is None else media_series(plan, activity, cost, share)
 
-    adstocked, saturated = transform(plan, media["input"] / scale[..., None], media.get("frequency"))
-    contribution = contributions(plan, saturated, adstocked)
-    # marginal ROAS: the same media with the activity raised by MARGINAL_STEP, scale held fixed
-    up = media_series(plan, stepped(plan, activity, 1.0 + MARGINAL_STEP), cost, share)
-    adstocked_up, saturated_up = transform(plan, up["input"] / scale[..., None], up.get("frequency"))
-    contribution_up = contributions(plan, saturated_up, adstocked_up)
-    if plan.inputs.revenue_per_kpi is None and plan.inputs.reach_frequency.size == 0:
-        extra = (plan.coefficient[..., None] * (saturated_up - saturated)).sum(axis=-1)
+    if plan.inputs.spend_only:
+        # xmmm 0.1's media: one pass gives the contributions and, for marginal ROAS, the same transforms
+        # on spend raised by MARGINAL_STEP (scale held fixed)
+        adstocked, saturated, contribution, extra = media_effects(
+            plan, np.ascontiguousarray(media["input"], dtype=np.float64), scale, 1.0 + MARGINAL_STEP
+        )
     else:
-        extra = _in_revenue(plan, contribution_up - contribution).sum(axis=-1)
+        adstocked, saturated = transform(plan, media["input"] / scale[..., None], media.get("frequency"))
+        contribution = contributions(plan, saturated, adstocked)
+        # marginal ROAS: the same media with the activity raised by MARGINAL_STEP, scale held fixed
+        up = media_series(plan, stepped(plan, activity, 1.0 + MARGINAL_STEP), cost, share)
+        adstocked_up, saturated_up = transform(plan, up["input"] / scale[..., None], up.get("frequency"))
+        contribution_up = contributions(plan, saturated_up, adstocked_up)
+        if plan.inputs.revenue_per_kpi is None and plan.inputs.reach_frequency.size == 0:
+            extra = (plan.coefficient[..., None] * (saturated_up - saturated)).sum(axis=-1)
+        else:
+            extra = _in_revenue(plan, contribution_up - contribution).sum(axis=-1)
 
     control = controls(plan)
     out = outcome({**base, **control, "contribution": contribution})

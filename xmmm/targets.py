@@ -8,7 +8,8 @@ parameter values.  xmmm knows two:
     adstock and one saturation component (one function, one ``l_max``,
     ``normalize``, ``mode`` for every channel), parameters free per (geo,
     channel); channels scaled by their per-geo maximum (or mean); the baseline
-    as an intercept, a known control ``t`` (the period number: the trend) and
+    as an intercept, a known control ``t`` (the period number over the
+    number of periods: the trend) and
     ``YearlyFourier`` terms (phase ``day_of_year / 365.25``, hence
     ``regions.seasonal_period_days = 365.25``).
 ``"meridian"``

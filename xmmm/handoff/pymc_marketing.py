@@ -11,7 +11,8 @@ on the target scale ``y / target_scale``,
 
 with one adstock ``a`` and saturation ``f`` component for all channels,
 parameters per (geo, channel), ``s`` the per-geo channel maximum, ``d`` the day
-of the year and ``t`` the period number, a known control column (as in
+of the year and ``t`` the period number over the number of periods, a known
+control column (as in
 pymc-marketing's own examples).  xmmm's outcome is exactly this plus noise
 when the data lie in pymc-marketing's family (see :mod:`xmmm.targets`), so
 ``pymc.do`` at ``.truth`` reproduces ``y - baseline_noise``.
@@ -77,7 +78,9 @@ _RESCALE = {
 # curves without a scale parameter: the coefficient absorbs ratio ** power
 _RESCALE_COEFFICIENT = {"none": -1.0, "root_saturation": None}
 
-#: name of the known control column that carries the baseline's linear trend: the period number 0, 1, ...
+#: name of the known control column that carries the baseline's linear trend: the period number over the
+#: number of periods, 0, 1/T, ..., (T - 1)/T (on the scale of the other regressors, so NUTS adapts to its
+#: coefficient quickly; the period number itself, up to T - 1, made fits far slower to mix)
 TREND_COLUMN = "t"
 
 
@@ -91,7 +94,8 @@ class PymcMarketingHandoff:
         One row per (date, geo), sorted by date then geo: ``date``, ``geo``,
         the channel spend columns (``x1-TV``, ...), control columns
         (``c1-price``, ...) and, when the baseline has a trend, ``t`` (the
-        period number 0, 1, ...: xmmm's trend is linear in it).
+        period number over the number of periods ``T``: 0, 1/T, ...; xmmm's
+        trend is linear in it).
     y : pandas.Series
         The target ``y``, aligned with ``X``.
     model_kwargs : dict
@@ -122,7 +126,7 @@ class PymcMarketingHandoff:
           with ``k = channel_coefficient / target_scale``.
         * ``gamma_control`` (geo, control): control coefficient / target scale
           (pymc-marketing does not scale controls); for ``t``,
-          ``level * sales_trend`` / target scale.
+          ``level * sales_trend * T`` / target scale.
         * ``gamma_fourier`` (geo, fourier_mode): ``level A cos(phi)`` (mode
           ``sin_1``) and ``level A sin(phi)`` (``cos_1``) / target scale, for a
           baseline seasonality ``A sin(2 pi yearfrac + phi)``.
@@ -379,7 +383,8 @@ def to_pymc_marketing(result_or_dataset: MMMResult | xr.Dataset) -> PymcMarketin
     y = frame["y"].rename("y")
     terms = baseline_terms(ds)
     if terms["trend"] != 0:
-        period = {date: float(i) for i, date in enumerate(pd.DatetimeIndex(ds["date"].values))}
+        n_periods = ds.sizes["date"]
+        period = {date: i / n_periods for i, date in enumerate(pd.DatetimeIndex(ds["date"].values))}
         X[TREND_COLUMN] = pd.DatetimeIndex(X["date"]).map(period).to_numpy()
         control_columns = [*control_columns, TREND_COLUMN]
 
@@ -562,8 +567,9 @@ def _truth(ds, adstock, saturation, channel_method: str, reasons: dict, terms: d
         values = ds["treatment_value"].transpose("date", "geo", "channel").values[..., treatments]
         control_effect = np.concatenate([control_effect, values * gamma_treatment[None]], axis=-1)
     control_effect = control_effect / target_scale[None, :, None]
-    if terms["trend"] != 0:  # the known control t: the period number
-        gamma = np.concatenate([gamma, (level * terms["trend"] / target_scale)[:, None]], axis=1)
+    if terms["trend"] != 0:  # the known control t: the period number over the number of periods
+        slope = level * terms["trend"] * ds.sizes["date"] / target_scale
+        gamma = np.concatenate([gamma, slope[:, None]], axis=1)
         trend = ds["baseline_trend"].transpose("date", "geo").values / target_scale
         control_effect = np.concatenate([control_effect, trend[..., None]], axis=-1)
         control_columns = [*control_columns, TREND_COLUMN]
