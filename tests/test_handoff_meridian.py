@@ -145,5 +145,5 @@ def test_a_short_meridian_fit_on_a_small_target_preset_covers_the_truth():
     scores = xmmm.score(handoff.truth, idata, prob=0.94, convergence=True)
     table = scores[["truth", "mean", "lower", "upper", "covered", "r_hat"]].to_dataframe()
     print(table.to_string())  # the table of the report (pytest -s)
-    assert {"roi", "mroi", "alpha_m", "ec_m", "slope_m", "sigma"} <= set(scores["variable"].values)
+    assert {"roi", "alpha_m", "ec_m", "slope_m", "beta_m", "sigma"} <= set(scores["variable"].values)
     assert table["covered"].all(), table[~table["covered"].astype(bool)]
