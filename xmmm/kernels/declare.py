@@ -29,6 +29,7 @@ is plain NumPy: kernels stay loops over one series, time last.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import numbers
 from collections.abc import Callable, Mapping
@@ -316,6 +317,14 @@ class Transform:
         Saturations whose elasticity is the same at every input (``x**alpha``):
         where spend falls on the curve says nothing about the parameters, so
         "the curve barely bends over the spend range" is no warning for them.
+    derivative : callable, optional
+        Saturations: ``derivative(x, *numeric) -> df/dx``, elementwise on a
+        stack like the kernel's, unchecked; at ``x = 0`` the one-sided limit
+        (``inf`` where the curve starts vertically).
+    concave : callable, optional
+        Saturations: ``concave(**numeric) -> bool array``, whether the curve
+        is concave on ``x >= 0`` for those parameters (an S-shaped curve is
+        not); ``None``: not known.
     """
 
     name: str
@@ -331,6 +340,8 @@ class Transform:
     weights_kernel: Callable | None = field(default=None, repr=False)
     constraints: tuple[Constraint, ...] = field(default=(), repr=False)
     power_law: bool = False
+    derivative: Callable | None = field(default=None, repr=False)
+    concave: Callable | None = field(default=None, repr=False)
 
     # ---- the parameters
     @property
@@ -554,6 +565,47 @@ class Transform:
         ]
         out = self.run(stack, per_series, structural).reshape(moved)
         return out.transpose(np.argsort(order))
+
+    def run_derivative(self, stack: np.ndarray, numeric, options: Mapping) -> np.ndarray:
+        """The derivative kernel on a stack, as :meth:`run`: unchecked.
+
+        Raises
+        ------
+        TransformError
+            The transform declares no derivative (adstocks: they are linear).
+        """
+        if self.derivative is None:
+            raise TransformError(f"{self.name}: no derivative is declared")
+        return self.derivative(stack, *numeric, **options)
+
+    def derivative_of(self, x, **params) -> np.ndarray:
+        """The derivative ``df/dx`` of a saturation at ``x``, with checked parameters (as :meth:`apply`).
+
+        Examples
+        --------
+        >>> from xmmm.transforms import get_transform
+        >>> get_transform("saturation", "michaelis_menten").derivative_of(np.array([0.0, 1.0]), alpha=2.0, lam=1.0)
+        array([2. , 0.5])
+        """
+        if self.derivative is None:
+            raise TransformError(f"{self.name}: no derivative is declared")
+        # the derivative broadcasts like the curve: the same plumbing with the other kernel
+        return dataclasses.replace(self, kernel=self.derivative).apply_resolved(x, self.resolve(params))
+
+    def is_concave(self, **numeric) -> np.ndarray:
+        """Whether the curve is concave on ``x >= 0`` for these parameter values (False where unknown).
+
+        Examples
+        --------
+        >>> from xmmm.transforms import get_transform
+        >>> get_transform("saturation", "hill_function").is_concave(slope=np.array([0.8, 1.0, 1.5]), kappa=0.5)
+        array([ True,  True, False])
+        """
+        values = {k: np.asarray(v, dtype=np.float64) for k, v in numeric.items()}
+        shape = np.broadcast_shapes(*(v.shape for v in values.values())) if values else ()
+        if self.concave is None:
+            return np.zeros(shape, dtype=bool)
+        return np.broadcast_to(np.asarray(self.concave(**values), dtype=bool), shape).copy()
 
     def weights(self, **params) -> np.ndarray:
         """Carry-over weights of an adstock (normalised if ``normalize=True``).
