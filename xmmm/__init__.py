@@ -61,7 +61,17 @@ _LAZY = {
     "replicate_dataset": "xmmm.study",
     "replicate_config": "xmmm.study",
     "transforms": "xmmm.transforms",
+    "counterfactual": "xmmm.counterfactuals",
+    "incremental_outcome": "xmmm.counterfactuals",
+    "response_curves": "xmmm.counterfactuals",
+    "optimal_budget": "xmmm.counterfactuals",
+    "score_allocation": "xmmm.counterfactuals",
+    "with_decision_truth": "xmmm.counterfactuals",
+    "decision_truth": "xmmm.counterfactuals",
 }
+
+#: lazy names that are modules themselves (the others are attributes of their module)
+_MODULES = {"transforms"}
 
 __all__ = [
     "__version__",
@@ -84,7 +94,7 @@ def __getattr__(name: str):
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'xmmm' has no attribute {name!r}")
-    if name == module.rsplit(".", 1)[1]:
+    if name in _MODULES:
         value = importlib.import_module(module)
     else:
         value = getattr(importlib.import_module(module), name)

@@ -232,7 +232,12 @@ class Plan:
     spend_scale : numpy.ndarray, optional
         (R, G, S): what divides spend before the transforms.  ``None`` in a
         plan built from a config: the media block computes it from the
-        natural spend; set in a plan rebuilt from a Dataset.
+        natural spend; set in a plan rebuilt from a Dataset, and in one built
+        with ``spend_scale=`` (a counterfactual holds its original's).
+    spend : numpy.ndarray, optional
+        (R, G, S, T): the natural spend, given (a user's media plan, or the
+        stored spend of a dataset) instead of drawn from the channels'
+        patterns; ``None``: the media block draws it.
     """
 
     config: MMMDataConfig | None
@@ -252,6 +257,7 @@ class Plan:
     control_level: np.ndarray
     control_coefficient: np.ndarray
     spend_scale: np.ndarray | None = None
+    spend: np.ndarray | None = None
 
     # ---- derived facts
     @property
@@ -274,7 +280,13 @@ class Plan:
     # ---- building
     @classmethod
     def build(
-        cls, config: MMMDataConfig, replicates: Sequence[int], base: Mapping[str, np.ndarray] | None = None
+        cls,
+        config: MMMDataConfig,
+        replicates: Sequence[int],
+        base: Mapping[str, np.ndarray] | None = None,
+        *,
+        spend: np.ndarray | None = None,
+        spend_scale: np.ndarray | None = None,
     ) -> Plan:
         """The plan of a validated config (with a seed) for the given replicates.
 
@@ -287,6 +299,13 @@ class Plan:
             Per-replicate base values replacing the configured ones (drawn from
             priors), keyed as in :func:`base_values`, each with a leading
             replicate axis.
+        spend : numpy.ndarray, optional
+            The natural spend, (R, G, S, T) or (G, S, T) for every replicate,
+            in place of the channels' patterns (finite and >= 0; checked by
+            the caller, e.g. :func:`xmmm.spend_plan.spend_array`).
+        spend_scale : numpy.ndarray, optional
+            (R, G, S) or (G, S): hold the spend scale at these values instead
+            of computing it from the natural spend.
 
         Raises
         ------
@@ -357,6 +376,8 @@ class Plan:
             coefficient=coefficient,
             control_level=control_level,
             control_coefficient=control_coefficient,
+            spend_scale=None if spend_scale is None else _per_replicate(spend_scale, (len(reps),) + coefficient.shape[1:]),
+            spend=None if spend is None else _per_replicate(spend, coefficient.shape + (len(config.dates),)),
         )
         plan.validate()
         return plan
@@ -526,6 +547,14 @@ class Plan:
         """Supremum of one channel's saturation curve per geo; ``inf`` where it is unbounded."""
         stage = self.saturation[self._channel(channel)]
         return stage.transform.ceiling_of(**self.numeric("saturation", channel, replicate=replicate))
+
+
+def _per_replicate(values, shape: tuple) -> np.ndarray:
+    """``values`` as a float array of ``shape`` (a missing leading replicate axis is broadcast)."""
+    values = np.asarray(values, dtype=float)
+    if values.shape != shape:
+        values = np.broadcast_to(values, shape)
+    return values
 
 
 def _stages_of(ds, family: str) -> tuple[Stage, ...]:

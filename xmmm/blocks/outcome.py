@@ -15,7 +15,7 @@ import numpy as np
 
 from xmmm.errors import GenerationError
 
-__all__ = ["LAYOUT", "check_finite", "check_non_negative", "outcome"]
+__all__ = ["LAYOUT", "check_finite", "check_non_negative", "increment", "outcome"]
 
 
 def outcome(components: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -28,6 +28,42 @@ def outcome(components: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
     )
     y = baseline + components["control_effect"].sum(axis=2) + components["contribution"].sum(axis=2)
     return {"baseline": baseline, "y": y}
+
+
+def increment(contribution_on: np.ndarray, contribution_off: np.ndarray, target: np.ndarray, n_targets: int) -> np.ndarray:
+    r"""``y`` of a run minus ``y`` of paired runs on the same random numbers.
+
+    In the additive outcome the baseline and the control effects of two runs
+    that differ only in their media are the same bits, so
+
+    .. math:: y^{on}_t - y^{off}_t = \sum_c (\text{contribution}^{on}_{c,t} - \text{contribution}^{off}_{c,t})
+
+    exactly, and a channel whose media did not change adds an exact 0: only
+    the changed series are passed.
+
+    Parameters
+    ----------
+    contribution_on, contribution_off : numpy.ndarray
+        (n, T): the contributions of the changed series in the two runs.
+    target : numpy.ndarray
+        (n,) the outcome series (e.g. a flat (scenario, replicate, geo)) each belongs to.
+    n_targets : int
+
+    Returns
+    -------
+    numpy.ndarray
+        (n_targets, T).
+
+    Examples
+    --------
+    >>> on = np.array([[3.0, 1.0], [2.0, 2.0]]); off = np.zeros((2, 2))
+    >>> increment(on, off, np.array([1, 1]), 2)
+    array([[0., 0.],
+           [5., 3.]])
+    """
+    out = np.zeros((n_targets, contribution_on.shape[-1]))
+    np.add.at(out, target, contribution_on - contribution_off)
+    return out
 
 
 #: the axes after (replicate, geo) of the arrays of a generation, by variable

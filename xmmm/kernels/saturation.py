@@ -18,11 +18,12 @@ several local optima).
 from __future__ import annotations
 
 import math
+import threading
 
 import numba
 import numpy as np
 
-from xmmm.kernels._numba import series_kernel
+from xmmm.kernels._numba import PARALLEL_MIN_SIZE, series_kernel
 from xmmm.kernels.declare import declare, positive, unit
 
 __all__ = [
@@ -203,6 +204,76 @@ def _hill_sigmoid_derivative(x, sigma, beta, lam, out):  # pragma: no cover - co
             out[i, t] = sb * (1.0 / (1.0 + e)) * (1.0 / (1.0 + 1.0 / e))
 
 
+# --------------------------------------------------------------------------- responses
+#
+# The response of a series to scaling its input, summed over time: for
+# factors theta, sum_t f(theta a_t) and sum_t f'(theta a_t) a_t.  The generic
+# version (Transform.run_response) evaluates the curve and its derivative on
+# theta * a; a curve may declare a faster one.  Hill's is separable: with
+# A_t = a_t^s computed once, (theta a_t)^s = theta^s A_t, so each factor costs
+# arithmetic only.
+
+
+@series_kernel
+def _hill_power(a, slope, out):  # pragma: no cover - compiled
+    for i in numba.prange(a.shape[0]):
+        s = slope[i]
+        for t in range(a.shape[1]):
+            at = a[i, t]
+            out[i, t] = math.exp(s * math.log(at)) if at > 0.0 else 0.0
+
+
+@series_kernel
+def _hill_sums(a, power, theta, slope, kappa, out):  # pragma: no cover - compiled
+    for i in numba.prange(a.shape[0]):
+        s = slope[i]
+        ks = kappa[i] ** s
+        for j in range(theta.shape[0]):
+            th = theta[j, i]
+            if th > 0.0:
+                ts = math.exp(s * math.log(th))
+                value = 0.0
+                share = 0.0
+                for t in range(a.shape[1]):
+                    e = ts * power[i, t]
+                    inv = 1.0 / (ks + e)
+                    f = e * inv
+                    value += f
+                    share += f * (ks * inv)
+                out[0, j, i] = value
+                # f'(x) a = s / x * f (1 - f) * a = s f (1 - f) / theta
+                out[1, j, i] = s * share / th
+            else:
+                total = 0.0
+                for t in range(a.shape[1]):
+                    total += a[i, t]
+                out[0, j, i] = 0.0
+                if total == 0.0 or s > 1.0:
+                    out[1, j, i] = 0.0
+                elif s < 1.0:
+                    out[1, j, i] = math.inf
+                else:
+                    out[1, j, i] = total / kappa[i]
+
+
+def _hill_prepare(a: np.ndarray, slope: np.ndarray, kappa: np.ndarray):
+    """``(a, a ** slope)``: what every factor's Hill response reuses."""
+    power = np.empty_like(a)
+    _hill_power(a, slope, power)
+    return a, power
+
+
+def _hill_response(state, theta: np.ndarray, slope: np.ndarray, kappa: np.ndarray):
+    """Hill's ``(sum_t f(theta a_t), sum_t f'(theta a_t) a_t)`` per factor and series, each (m, n)."""
+    a, power = state
+    out = np.empty((2,) + theta.shape)
+    work = a.size * theta.shape[0]
+    kernel = _hill_sums.parallel if work >= PARALLEL_MIN_SIZE and threading.current_thread() is \
+        threading.main_thread() else _hill_sums.serial
+    kernel(a, power, np.ascontiguousarray(theta), slope, kappa, out)
+    return out[0], out[1]
+
+
 def hill_function_derivative(x: np.ndarray, slope: np.ndarray, kappa: np.ndarray) -> np.ndarray:
     r"""Derivative of the Hill curve, :math:`s \kappa^s x^{s-1} / (\kappa^s + x^s)^2`, per series.
 
@@ -308,6 +379,7 @@ HILL = declare(
     pymc_function="hill_function",
     pymc_component="HillSaturation",
     derivative=hill_function_derivative,
+    response=(_hill_prepare, _hill_response),
     concave=lambda slope, kappa: np.asarray(slope <= 1.0) & np.isfinite(kappa),
     coefficient="beta",
     ceiling=lambda slope, kappa: np.ones_like(slope * kappa),

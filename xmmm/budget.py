@@ -1,0 +1,347 @@
+r"""The optimal allocation of a budget over separable responses: a global start and an exact polish.
+
+The problem, for each of ``P`` independent problems (replicates) over ``K``
+units (channels, or geo-channel pairs):
+
+.. math::
+    \max_\theta \sum_k R_k(\theta_k) \quad \text{s.t.} \quad
+    \sum_k X_k \theta_k = B, \qquad l_k \le \theta_k \le u_k,
+
+with :math:`X_k` today's spend of unit ``k`` (so :math:`X_k \theta_k` is its
+spend) and :math:`R_k` increasing.  At an optimum every unit strictly inside
+its bounds has the same marginal return :math:`R_k'(\theta_k) / X_k = \lambda`
+(units at a lower bound have less, at an upper bound more): the
+equal-marginal-return conditions.
+
+Two stages, both vectorised over problems and units:
+
+1. **Global start** on a surrogate: the exact values and slopes at
+   ``nodes`` points of each unit's range give a cubic Hermite interpolant;
+   on a fine grid of it the Lagrangian dual is solved by bisection on
+   :math:`\lambda` (each unit's best grid point for a price :math:`\lambda`
+   is found globally, so S-shaped curves are handled: the dual picks which
+   units to leave at their lower bound).
+2. **Exact polish**: Newton's method on the equal-marginal-return
+   conditions with exact marginal returns (one evaluation of every slope
+   per step), curvature from the surrogate and then from secants, bounds as
+   an active set.  Concave responses have one optimum and need one start;
+   when any response is not concave (S-shaped saturation), the polish starts
+   from both ends of the dual's interpolation and from today's allocation,
+   and the best exact total is kept.
+
+Examples
+--------
+Three concave units, each :math:`R_k(\theta) = w_k \sqrt{\theta}` with
+today's spend 1: the optimum spends in proportion to :math:`w_k^2`.
+
+>>> w = np.array([1.0, 2.0, 3.0])
+>>> def evaluate(theta, value=True, slope=True):
+...     with np.errstate(divide="ignore"):                      # the slope is infinite at 0
+...         return w * np.sqrt(theta), w / (2 * np.sqrt(theta))
+>>> best = allocate(evaluate, np.ones((1, 3)), np.array([3.0]), np.zeros((1, 3)), np.full((1, 3), 3.0),
+...                 concave=np.array([True]))
+>>> np.round(best.theta, 6)
+array([[0.214286, 0.857143, 1.928571]])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["Allocation", "allocate", "bounds_range"]
+
+#: relative tolerance of the equal-marginal-return conditions at convergence
+TOLERANCE = 1e-12
+_MAX_STEPS = 60
+
+
+@dataclass(frozen=True)
+class Allocation:
+    """The optimum of each problem.
+
+    Attributes
+    ----------
+    theta : numpy.ndarray
+        (P, K) the optimal factors.
+    value, slope : numpy.ndarray
+        (P, K) ``R_k`` and ``dR_k / dtheta_k`` there (exact).
+    multiplier : numpy.ndarray
+        (P,) the common marginal return of the units inside their bounds
+        (the return of one more unit of budget); NaN when every unit is at a
+        bound.
+    at_bound : numpy.ndarray
+        (P, K) int8: -1 at the lower bound, 1 at the upper, 0 inside.
+    converged : numpy.ndarray
+        (P,) whether the conditions hold to :data:`TOLERANCE`.
+    starts : int
+        Number of starts of the exact polish.
+    """
+
+    theta: np.ndarray
+    value: np.ndarray
+    slope: np.ndarray
+    multiplier: np.ndarray
+    at_bound: np.ndarray
+    converged: np.ndarray
+    starts: int
+
+
+def bounds_range(spend: np.ndarray, budget: np.ndarray, lower: np.ndarray, upper: np.ndarray):
+    """The factors each unit can reach in a feasible allocation: ``(lo, hi)``, each (P, K)."""
+    low_total = (lower * spend).sum(axis=-1, keepdims=True)
+    high_total = (upper * spend).sum(axis=-1, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        hi = np.where(spend > 0, (budget[:, None] - (low_total - lower * spend)) / spend, upper)
+        lo = np.where(spend > 0, (budget[:, None] - (high_total - upper * spend)) / spend, lower)
+    return np.maximum(lower, lo), np.minimum(upper, hi)
+
+
+def allocate(
+    evaluate: Callable,
+    spend: np.ndarray,
+    budget: np.ndarray,
+    lower: np.ndarray,
+    upper: np.ndarray,
+    *,
+    concave: np.ndarray,
+    nodes: int | None = None,
+) -> Allocation:
+    """Maximise :math:`\\sum_k R_k(\\theta_k)` subject to the budget and the bounds (see the module docs).
+
+    Parameters
+    ----------
+    evaluate : callable
+        ``evaluate(theta, value=True, slope=True) -> (R, dR/dtheta)``, each
+        shaped like ``theta`` (N, P, K) -- exact, ``None`` for a part not
+        asked for.
+    spend : numpy.ndarray
+        (P, K) today's spend :math:`X_k`; units with 0 cannot move.
+    budget : numpy.ndarray
+        (P,) the budget :math:`B`, feasible: between the spend at the lower
+        and at the upper bounds.
+    lower, upper : numpy.ndarray
+        (P, K) finite bounds on the factors.
+    concave : numpy.ndarray
+        (P,) whether every response of the problem is concave.
+    nodes : int, optional
+        Exact evaluations of each range for the surrogate (default 9 when
+        every problem is concave, else 17).
+    """
+    spend = np.asarray(spend, dtype=float)
+    movable = spend > 0
+    lower = np.where(movable, lower, 1.0)
+    upper = np.where(movable, upper, 1.0)
+    lo, hi = bounds_range(spend, budget, lower, upper)
+    all_concave = bool(np.all(concave))
+    m = nodes or (9 if all_concave else 17)
+    surrogate = _Surrogate.fit(evaluate, lo, hi, m)
+    start, low_end, high_end = surrogate.dual_start(spend, budget)
+    if all_concave:
+        starts = start[None]
+    else:
+        today = np.clip(np.ones_like(spend), lower, upper)
+        starts = np.stack([low_end, high_end, today])
+    theta, converged = _polish(evaluate, surrogate, starts, spend, budget, lower, upper, movable)
+    value, slope = evaluate(theta)
+    best = np.argmax(np.where(np.isfinite(value), value, -np.inf).sum(axis=-1), axis=0)  # (P,)
+    pick = np.arange(theta.shape[1])
+    theta, value, slope, converged = theta[best, pick], value[best, pick], slope[best, pick], converged[best, pick]
+    span = np.maximum(upper - lower, 1e-300)
+    at_bound = np.where(theta <= lower + 1e-12 * span, -1, np.where(theta >= upper - 1e-12 * span, 1, 0))
+    at_bound = np.where(movable, at_bound, 0).astype(np.int8)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        marginal = np.where(movable, slope / spend, np.nan)
+        inside = movable & (at_bound == 0)
+        multiplier = np.where(inside.any(axis=-1), np.nanmean(np.where(inside, marginal, np.nan), axis=-1)
+                              if inside.any() else np.nan, np.nan)
+    return Allocation(theta, value, slope, multiplier, at_bound, converged, int(starts.shape[0]))
+
+
+# --------------------------------------------------------------------------- stage 1: the surrogate
+@dataclass(frozen=True)
+class _Surrogate:
+    """Cubic Hermite interpolants of every R_k on its range, from exact values and slopes at nodes."""
+
+    lo: np.ndarray  # (P, K)
+    width: np.ndarray  # (P, K) node spacing
+    values: np.ndarray  # (M, P, K)
+    slopes: np.ndarray  # (M, P, K), finite
+
+    @classmethod
+    def fit(cls, evaluate: Callable, lo: np.ndarray, hi: np.ndarray, m: int) -> _Surrogate:
+        rel = np.linspace(0.0, 1.0, m)[:, None, None]
+        theta = lo + (hi - lo) * rel
+        values, slopes = evaluate(theta)
+        width = (hi - lo) / (m - 1)
+        # an infinite slope at theta = 0 (a curve starting vertically) is no use to an interpolant
+        with np.errstate(divide="ignore", invalid="ignore"):
+            secant = np.where(width > 0, 2.0 * (values[1] - values[0]) / width, 0.0)
+        slopes = slopes.copy()
+        slopes[0] = np.where(np.isfinite(slopes[0]), slopes[0], secant)
+        return cls(lo, width, values, np.where(np.isfinite(slopes), slopes, 0.0))
+
+    def _locate(self, theta: np.ndarray):
+        m = self.values.shape[0]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            u = np.where(self.width > 0, (theta - self.lo) / self.width, 0.0)
+        j = np.clip(np.floor(u), 0, m - 2).astype(np.intp)
+        return j, u - j
+
+    def _at(self, j, array):
+        return np.take_along_axis(array, j[None], axis=0)[0]
+
+    def at(self, theta: np.ndarray) -> np.ndarray:
+        """The interpolant at ``theta`` (..., P, K) (each point in its own unit's interval)."""
+        j, t = self._locate(theta)
+        j = np.broadcast_to(j, theta.shape)
+        v0, v1 = self._gather(j, self.values)
+        d0, d1 = self._gather(j, self.slopes)
+        h = self.width
+        return ((2 * t**3 - 3 * t**2 + 1) * v0 + (t**3 - 2 * t**2 + t) * h * d0
+                + (-2 * t**3 + 3 * t**2) * v1 + (t**3 - t**2) * h * d1)
+
+    def curvature(self, theta: np.ndarray) -> np.ndarray:
+        """The interpolant's second derivative at ``theta`` (C, P, K)."""
+        j, t = self._locate(theta)
+        v0, v1 = self._gather(j, self.values)
+        d0, d1 = self._gather(j, self.slopes)
+        h = np.where(self.width > 0, self.width, 1.0)
+        return ((12 * t - 6) * v0 + (6 * t - 4) * h * d0 + (6 - 12 * t) * v1 + (6 * t - 2) * h * d1) / h**2
+
+    def _gather(self, j: np.ndarray, array: np.ndarray):
+        """``array[j]`` and ``array[j + 1]`` for node indices j of shape (..., P, K)."""
+        lead = j.shape[:-2]
+        flat = j.reshape((-1,) + j.shape[-2:])
+        first = np.take_along_axis(array, flat, axis=0).reshape(j.shape)
+        second = np.take_along_axis(array, flat + 1, axis=0).reshape(j.shape)
+        del lead
+        return first, second
+
+    def dual_start(self, spend: np.ndarray, budget: np.ndarray):
+        """The dual solution on a fine grid: ``(interpolated, low end, high end)``, each (P, K).
+
+        The two ends are the allocations at the two prices bracketing the
+        budget (spend below and above it); the interpolated one meets the
+        budget exactly on the segment between them.
+        """
+        p, k = spend.shape
+        m = self.values.shape[0]
+        n_fine = int(np.clip(400_000 // max(p * k, 1), 201, 2001))
+        rel = np.linspace(0.0, m - 1.0, n_fine)
+        theta = self.lo[..., None] + self.width[..., None] * rel  # (P, K, J)
+        curve = np.moveaxis(self.at(np.moveaxis(theta, -1, 0)), 0, -1)
+        cost = spend[..., None] * theta
+        with np.errstate(divide="ignore", invalid="ignore"):
+            steep = np.diff(curve, axis=-1) / np.diff(cost, axis=-1)
+        top = np.nanmax(np.where(np.isfinite(steep), steep, np.nan), axis=(-1, -2), initial=0.0)
+        lam_lo = np.zeros(p)
+        lam_hi = 2.0 * np.abs(top) + 1e-300
+
+        def choose(lam):
+            best = np.argmax(curve - lam[:, None, None] * cost, axis=-1)
+            t = np.take_along_axis(theta, best[..., None], axis=-1)[..., 0]
+            return t, (spend * t).sum(axis=-1)
+
+        for _ in range(80):
+            mid = 0.5 * (lam_lo + lam_hi)
+            _, total = choose(mid)
+            above = total >= budget
+            lam_lo = np.where(above, mid, lam_lo)
+            lam_hi = np.where(above, lam_hi, mid)
+        high_end, s_high = choose(lam_lo)
+        low_end, s_low = choose(lam_hi)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            alpha = np.where(s_high > s_low, (budget - s_low) / (s_high - s_low), 0.0)
+        alpha = np.clip(alpha, 0.0, 1.0)[:, None]
+        return low_end + alpha * (high_end - low_end), low_end, high_end
+
+
+# --------------------------------------------------------------------------- stage 2: the exact polish
+def _polish(evaluate, surrogate, starts, spend, budget, lower, upper, movable):
+    """Newton on the equal-marginal-return conditions from each start (C, P, K); returns (theta, converged)."""
+    theta = np.clip(starts, lower, upper)
+    span = np.maximum(upper - lower, 1e-300)
+    fixed_lo = theta <= lower + 1e-13 * span
+    fixed_hi = (theta >= upper - 1e-13 * span) & ~fixed_lo
+    curvature = surrogate.curvature(theta) / np.where(movable, spend, 1.0)
+    done = np.zeros(theta.shape[:2], dtype=bool)
+    previous = None
+    for _ in range(_MAX_STEPS):
+        _, slope = evaluate(theta, value=False)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            marginal = np.where(movable, slope / np.where(movable, spend, 1.0), 0.0)
+        finite_top = np.nanmax(np.where(np.isfinite(marginal), np.abs(marginal), np.nan), axis=-1, keepdims=True,
+                               initial=0.0)
+        # an infinite marginal return (a vertical start at 0) only says: move up
+        marginal = np.where(np.isinf(marginal), 1e6 * (finite_top + 1.0), marginal)
+        tiny = 1e-10 * (finite_top + 1e-300) / span
+        if previous is not None:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                moved = np.abs(theta - previous[0]) > 1e-13 * span
+                secant = (marginal - previous[1]) / (theta - previous[0])
+            curvature = np.where(moved & (secant < 0), secant, curvature)
+        curvature = np.minimum(curvature, -tiny)
+        residual = budget - (spend * theta).sum(axis=-1)
+
+        free = movable & ~fixed_lo & ~fixed_hi
+        lam_rel, ref = _price(free, marginal, curvature, spend, residual)
+        lam = np.take_along_axis(marginal, ref[..., None], axis=-1)[..., 0] + lam_rel
+        # KKT at the bounds: a unit held at its lower bound that would earn more than the price, or at its
+        # upper bound that would earn less, is released
+        scale = np.abs(lam)[..., None] + 1e-300
+        release = (fixed_lo & (marginal > lam[..., None] + 1e-10 * scale)) | (
+            fixed_hi & (marginal < lam[..., None] - 1e-10 * scale))
+        release &= movable
+        stuck = ~free.any(axis=-1) & ~release.any(axis=-1) & (np.abs(residual) > 1e-14 * np.abs(budget))
+        if stuck.any():  # every unit at a bound and the budget not met: free the best unit to move
+            up = residual > 0
+            key = np.where(up[..., None], np.where(~fixed_hi & movable, marginal, -np.inf),
+                           np.where(~fixed_lo & movable, -marginal, -np.inf))
+            pick = np.argmax(key, axis=-1)
+            one = np.zeros_like(release)
+            np.put_along_axis(one, pick[..., None], True, axis=-1)
+            release |= one & stuck[..., None]
+        gap = np.where(free, np.abs(marginal - lam[..., None]), 0.0).max(axis=-1, initial=0.0)
+        ok = (gap <= TOLERANCE * np.abs(lam) + 1e-300) & ~release.any(axis=-1) & (
+            np.abs(residual) <= 1e-13 * np.abs(budget) + 1e-300)
+        done |= ok
+        if done.all():
+            break
+        if release.any():
+            fixed_lo &= ~release
+            fixed_hi &= ~release
+            free = movable & ~fixed_lo & ~fixed_hi
+            lam_rel, ref = _price(free, marginal, curvature, spend, residual)
+        dm = marginal - np.take_along_axis(marginal, ref[..., None], axis=-1)
+        step = np.where(free, (dm - lam_rel[..., None]) / -curvature, 0.0)
+        step = np.clip(step, -0.5 * span, 0.5 * span)
+        proposed = theta + step
+        proposed_lo = proposed <= lower
+        proposed_hi = proposed >= upper
+        proposed = np.clip(proposed, lower, upper)
+        keep = done[..., None]
+        previous = (theta, marginal)
+        theta = np.where(keep, theta, proposed)
+        fixed_lo = np.where(keep, fixed_lo, fixed_lo | (free & proposed_lo))
+        fixed_hi = np.where(keep, fixed_hi, fixed_hi | (free & proposed_hi))
+    return theta, done
+
+
+def _price(free, marginal, curvature, spend, residual):
+    """The Newton price of the free units, relative to a reference unit: ``(lambda - m_ref, ref)``.
+
+    With weights ``w_k = X_k / -c_k`` the step ``(m_k - lambda) / -c_k`` meets
+    the budget when ``sum_k w_k (m_k - lambda) = residual``.  Working relative
+    to the unit of largest weight keeps a nearly linear unit (huge weight)
+    exact: it takes up what the others leave.
+    """
+    weight = np.where(free, spend / -curvature, 0.0)
+    ref = np.argmax(weight, axis=-1)
+    m_ref = np.take_along_axis(marginal, ref[..., None], axis=-1)
+    total = weight.sum(axis=-1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lam_rel = np.where(total > 0, ((weight * (marginal - m_ref)).sum(axis=-1) - residual) / total, 0.0)
+    return lam_rel, ref
