@@ -98,7 +98,7 @@ def _same_kind(result, ds: xr.Dataset):
 
 
 def _is_lazy(ds: xr.Dataset) -> bool:
-    return any(v.chunks is not None for v in ds.data_vars.values())
+    return any(v.chunks is not None for v in ds.variables.values())
 
 
 def _lead(ds) -> tuple[str, ...]:
@@ -233,10 +233,10 @@ def counterfactual(result, *, scale=None, spend=None):
                      controls=plan.controls, dates=plan.dates)
         labelled = to_dataset(arrays, plan.config, replicate_axis=lead,
                               replicates=plan.replicates if lead else None, plan=plan)
-        out = block.copy()
-        for name in labelled.data_vars:
-            out[name] = labelled[name]
-        return out
+        # the block's variables with the new ones in place (Variables: no alignment to pay for)
+        variables = {k: labelled.variables[k] if k in labelled.data_vars else v.variable
+                     for k, v in block.data_vars.items()}
+        return xr.Dataset(variables, coords=block.coords, attrs=block.attrs)
 
     out = _blockwise(ds, one, lambda first, full: full)
     record = _record(ds, out)
@@ -258,11 +258,14 @@ def _block(values: np.ndarray | None, block: xr.Dataset, axes: Axes) -> np.ndarr
 
 def _record(before: xr.Dataset, after: xr.Dataset) -> dict | None:
     """What an intervention changed: the channels whose spend differs, with totals before and after."""
-    import dask
-
     old, new = before["spend"], after["spend"]
     reduce = [d for d in old.dims if d != "channel"]
-    changed, total_old, total_new = dask.compute((old != new).any(reduce), old.sum(reduce), new.sum(reduce))
+    parts = ((old != new).any(reduce), old.sum(reduce), new.sum(reduce))
+    if _is_lazy(before) or _is_lazy(after):
+        import dask
+
+        parts = dask.compute(*parts)
+    changed, total_old, total_new = parts
     if not bool(changed.any()):
         return None
     return {
@@ -362,9 +365,10 @@ def _labelled(values: np.ndarray, block: xr.Dataset, geo: bool, lead_dims=(), le
     if not lead:
         values = values.take(0, axis=len(lead_dims))
         dims = tuple(d for d in dims if d != "replicate")
-    coords = {k: block[k] for k in lead + (("geo",) if geo else ()) + ("channel",)}
+    coords = {k: block[k].values for k in lead + (("geo",) if geo else ()) + ("channel",)}
     coords.update(lead_coords or {})
-    return xr.DataArray(values, dims=dims, coords=coords, attrs=attrs)
+    da = xr.DataArray(values, dims=dims, coords=coords, attrs=attrs)
+    return da.transpose("replicate", ...) if lead else da
 
 
 def _ratio(num: np.ndarray, den: np.ndarray, where_zero: np.ndarray | float = np.nan) -> np.ndarray:
@@ -631,7 +635,7 @@ def _optimum_dataset(block, geo, current, budgets, lower, upper, best, today_val
 
     def total(v, **attrs):
         lead = _lead(block)
-        return xr.DataArray(v if lead else v[0], dims=lead, coords={k: block[k] for k in lead}, attrs=attrs)
+        return xr.DataArray(v if lead else v[0], dims=lead, coords={k: block[k].values for k in lead}, attrs=attrs)
 
     out = xr.Dataset(
         {
@@ -773,8 +777,9 @@ def score_allocation(result, allocation, *, by="channel", bounds=(0.0, 2.0), car
         def total(v, **attrs):
             v = v.reshape(shape + v.shape[1:])
             dims = tuple(extra) + lead
-            return xr.DataArray(v if lead else v[..., 0], dims=dims,
-                                coords={**extra_coords, **{k: block[k] for k in lead}}, attrs=attrs)
+            da = xr.DataArray(v if lead else v[..., 0], dims=dims,
+                              coords={**extra_coords, **{k: block[k].values for k in lead}}, attrs=attrs)
+            return da.transpose("replicate", ...) if lead else da
 
         regret = best_totals - totals
         out = xr.Dataset(
