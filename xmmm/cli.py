@@ -221,6 +221,11 @@ def describe(dataset, name: str = "dataset") -> str:
     share = ", ".join(f"{g} {float(v):.1f}%" for g, v in zip(geos, dataset["media_share"].values))
     lines.append("")
     lines.append(f"Media share of y: {share}")
+
+    from xmmm.counterfactuals import budget_summary
+
+    lines.append("")
+    lines.append(budget_summary(dataset))
     return "\n".join(lines)
 
 

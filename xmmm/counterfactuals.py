@@ -63,6 +63,7 @@ from xmmm.spend_plan import Axes, factor_array, spend_array
 
 __all__ = [
     "DEFAULT_SCALES",
+    "budget_summary",
     "counterfactual",
     "decision_truth",
     "incremental_outcome",
@@ -591,6 +592,7 @@ def optimal_budget(result, budget=None, *, bounds=(0.0, 2.0), by="channel", carr
         lower bound, 1 at the upper, 0 inside), ``lower_bound`` and
         ``upper_bound`` (factors).  Totals: ``budget``,
         ``total_incremental_outcome``, ``current_total_incremental_outcome``,
+        ``gain`` and ``gain_share`` (the optimum over today),
         ``marginal_roas`` (the common marginal ROAS of the channels inside
         their bounds: the return of one more unit of budget) and
         ``converged``.  ``attrs``: ``by``, ``carryover``, ``concave``,
@@ -665,6 +667,11 @@ def _optimum_dataset(block, geo, current, budgets, lower, upper, best, today_val
                                                units="y"),
             "current_total_incremental_outcome": total(np.where(movable, today_value, 0.0).sum(axis=-1),
                                                        long_name="Today's total incremental outcome", units="y"),
+            "gain": total(value.sum(axis=-1) - np.where(movable, today_value, 0.0).sum(axis=-1),
+                          long_name="Total incremental outcome at the optimum minus today's", units="y"),
+            "gain_share": total(_ratio(value.sum(axis=-1) - np.where(movable, today_value, 0.0).sum(axis=-1),
+                                       np.where(movable, today_value, 0.0).sum(axis=-1), np.nan),
+                                long_name="Gain over today's total incremental outcome", units="1"),
             "marginal_roas": total(best.multiplier,
                                    long_name="Common marginal ROAS of the channels inside their bounds", units="y per currency"),
             "converged": total(best.converged, long_name="Equal-marginal-return conditions hold to 1e-12"),
@@ -958,3 +965,50 @@ def decision_truth(result) -> tuple[xr.Dataset, xr.Dataset]:
     curves.attrs = {"by": settings["by"], "carryover": settings["carryover"]}
     optimum.attrs = {k: settings[k] for k in ("by", "carryover", "starts", "concave")}
     return curves, optimum
+
+
+def budget_summary(result) -> str:
+    """The optimal budget of a dataset as text (``xmmm describe``): stored decision truth, else computed.
+
+    Examples
+    --------
+    >>> import xmmm
+    >>> print(budget_summary(xmmm.generate_mmm_dataset(n_periods=52)))          # doctest: +ELLIPSIS
+    Optimal budget (each channel's spend path scaled by one factor in [0, 2]; same total spend; ...
+    """
+    import pandas as pd
+
+    ds = _dataset(result, "budget_summary")
+    if "replicate" in ds.dims:
+        ds = ds.isel(replicate=0)
+    if DECISION_ATTR in ds.attrs:
+        _, optimum = decision_truth(ds)
+        settings = json.loads(ds.attrs[DECISION_ATTR])
+        bounds = settings["bounds"]
+    else:
+        optimum = optimal_budget(ds)
+        bounds = [0.0, 2.0]
+    if "geo" in optimum["spend"].dims:
+        optimum = optimum.sum("geo").assign(scale=optimum["spend"].sum("geo") / optimum["current_spend"].sum("geo"))
+        columns = ["current_spend", "spend", "scale"]
+    else:
+        columns = ["current_spend", "spend", "scale", "current_mroas", "mroas"]
+    table = pd.DataFrame({c: optimum[c].values for c in columns},
+                         index=pd.Index([str(c) for c in optimum["channel_column"].values], name="channel"))
+    table.columns = ["spend today", "optimal spend", "scale", "mROAS today", "mROAS optimal"][: len(columns)]
+    span = (f"one factor in [{bounds[0]:g}, {bounds[1]:g}]" if isinstance(bounds, list)
+            else "one factor within the given bounds")
+    unit = "geo-channel" if "geo" in optimum.attrs.get("by", "") else "channel's"
+    starts = int(optimum.attrs.get("starts", 1))
+    lines = [
+        f"Optimal budget (each {unit} spend path scaled by {span}; same total spend; "
+        f"{optimum.attrs.get('carryover', 'window')} outcomes"
+        + ("" if starts == 1 else f"; S-shaped curves: best of {starts} starts") + "):",
+        table.to_string(formatters={"spend today": "{:,.0f}".format, "optimal spend": "{:,.0f}".format,
+                                    "scale": "{:.3f}".format, "mROAS today": "{:.4f}".format,
+                                    "mROAS optimal": "{:.4f}".format}),
+        f"Total incremental outcome: {float(optimum['current_total_incremental_outcome']):,.0f} today -> "
+        f"{float(optimum['total_incremental_outcome']):,.0f} at the optimum ({float(optimum['gain_share']):+.2%}); "
+        f"marginal ROAS there {float(optimum['marginal_roas']):.4f}",
+    ]
+    return "\n".join(lines)

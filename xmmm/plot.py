@@ -36,6 +36,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import xarray as xr
 from matplotlib.figure import Figure
+from matplotlib.ticker import EngFormatter
 
 from xmmm.plan import Plan
 from xmmm.quality import _NEEDED, adstock_weights, as_dataset, check_data_quality, half_life
@@ -43,6 +44,7 @@ from xmmm.quality import _NEEDED, adstock_weights, as_dataset, check_data_qualit
 __all__ = [
     "ResultPlotter",
     "plot_adstock_kernels",
+    "plot_budget_response",
     "plot_channel_contributions",
     "plot_channel_spend",
     "plot_data_quality",
@@ -673,6 +675,100 @@ def plot_response_curves(data, *, geos=None, channels=None, ax=None, points: int
     return fig
 
 
+def _decision_parts(data) -> tuple[xr.Dataset, xr.Dataset]:
+    """``(curves, optimum)`` of a dataset holding decision truth, or of such a pair."""
+    if isinstance(data, tuple) and len(data) == 2:
+        return data
+    ds = getattr(data, "dataset", data)
+    if not isinstance(ds, xr.Dataset) or "response_incremental_outcome" not in ds or "optimal_spend" not in ds:
+        raise ValueError(
+            "plot_budget_response needs response curves and an optimum: pass "
+            "xmmm.with_decision_truth(result), or (xmmm.response_curves(result), xmmm.optimal_budget(result))"
+        )
+
+    def part(prefix: str) -> xr.Dataset:
+        names = {v: v[len(prefix):] for v in ds.data_vars if v.startswith(prefix)}
+        return ds[list(names)].rename(names)
+
+    return part("response_"), part("optimal_")
+
+
+def plot_budget_response(data, *, channels=None, ax=None) -> Figure:
+    """True response curves of the budget decision, with today's and the optimal spend marked.
+
+    One panel per channel: the total incremental outcome over the window
+    (against the channel switched off) as the channel's whole spend path is
+    scaled, today's spend (circle) and the optimal spend (star) at the same
+    budget; the legend gives the marginal ROAS at both.  Curves per geo
+    (``by=("geo", "channel")``) are drawn one line per geo.
+
+    Parameters
+    ----------
+    data : xarray.Dataset, MMMResult or (Dataset, Dataset)
+        A dataset from :func:`xmmm.with_decision_truth` (or read back from its
+        file), or ``(xmmm.response_curves(...), xmmm.optimal_budget(...))``.
+    channels : str or list of str, optional
+    ax : matplotlib.axes.Axes, optional
+        Draw into this axes (one channel only).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    curves, optimum = _decision_parts(data)
+    if "replicate" in curves.dims:
+        raise ValueError("plot_budget_response draws one dataset: select a replicate, e.g. .isel(replicate=0)")
+    chans = _select(curves, "channel", channels)
+    colors = _channel_colors(curves)
+    per_geo = "geo" in curves["incremental_outcome"].dims
+    geo_names = [str(g) for g in curves["geo"].values] if per_geo else [None]
+    gcolors = _geo_colors(geo_names) if per_geo else {}
+    fig, axes = _facets(len(chans), ax, what="channel", panel=(5.0, 3.6), sharex=False)
+    for a, c in zip(axes, chans):
+        for g in geo_names:
+            where = {"channel": c, **({"geo": g} if g is not None else {})}
+            col = gcolors.get(g, colors[c])
+            a.plot(curves["spend"].sel(where), curves["incremental_outcome"].sel(where), color=col, lw=2.0,
+                   label=g if g is not None else None)
+            today = (float(optimum["current_spend"].sel(where)), float(optimum["current_incremental_outcome"].sel(where)))
+            best = (float(optimum["spend"].sel(where)), float(optimum["incremental_outcome"].sel(where)))
+            a.plot(*today, "o", color=col, ms=8, mec="black", mew=0.8, zorder=3)
+            a.plot(*best, "*", color=col, ms=15, mec="black", mew=0.8, zorder=4)
+            a.annotate("", xy=best, xytext=today, arrowprops={"arrowstyle": "->", "color": "0.35", "lw": 1.0})
+        if not per_geo:
+            a.text(0.98, 0.04, f"mROAS today {float(optimum['current_mroas'].sel(channel=c)):.3g}\n"
+                   f"mROAS optimal {float(optimum['mroas'].sel(channel=c)):.3g}\n"
+                   f"spend x{float(optimum['scale'].sel(channel=c)):.2f}",
+                   transform=a.transAxes, ha="right", va="bottom", fontsize="small",
+                   bbox={"boxstyle": "round", "fc": "white", "ec": "0.8"})
+        a.set_title(str(c))
+        a.set_xlabel("spend, total over the window")
+        a.set_ylabel("incremental outcome")
+        a.xaxis.set_major_formatter(EngFormatter(sep=""))
+        a.yaxis.set_major_formatter(EngFormatter(sep=""))
+        a.set_xlim(left=0)
+        a.set_ylim(bottom=0)
+        a.grid(alpha=0.3)
+    handles = [plt.Line2D([], [], color="0.3", lw=2.0, label="response (spend path scaled)"),
+               plt.Line2D([], [], color="0.3", marker="o", ls="none", mec="black", label="today"),
+               plt.Line2D([], [], color="0.3", marker="*", ms=12, ls="none", mec="black", label="optimal")]
+    if per_geo:
+        handles += [plt.Line2D([], [], color=gcolors[g], lw=2.0, label=g) for g in geo_names[:12]]
+    labels = [h.get_label() for h in handles]
+    eng = EngFormatter(sep="", places=1)
+    gain = float(optimum["gain"])
+    title = (f"True budget response — optimum: {'+' if gain >= 0 else '-'}{eng(abs(gain))} incremental outcome "
+             f"({float(optimum['gain_share']):+.1%}) for a budget of {eng(float(optimum['budget']))}")
+    if len(axes) == 1:
+        axes[0].legend(handles, labels, fontsize="small", loc="upper left")
+        if ax is None:
+            fig.suptitle(title.replace(" for a budget", "\nfor a budget"), fontweight="bold")
+    else:
+        fig.suptitle(title, fontweight="bold")
+        fig.legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 6), fontsize="small")
+    return fig
+
+
 def plot_adstock_kernels(data, *, geos=None, channels=None, ax=None) -> Figure:
     """True carry-over weights of each channel by lag, one panel per geo.
 
@@ -768,6 +864,10 @@ class ResultPlotter:
     def response_curves(self, **kwargs) -> Figure:
         """See :func:`plot_response_curves`."""
         return plot_response_curves(self._data, **kwargs)
+
+    def budget_response(self, **kwargs) -> Figure:
+        """See :func:`plot_budget_response` (the dataset must hold decision truth)."""
+        return plot_budget_response(self._data, **kwargs)
 
     def adstock_kernels(self, **kwargs) -> Figure:
         """See :func:`plot_adstock_kernels`."""
