@@ -206,3 +206,25 @@ def test_a_study_optimises_each_replicate(s_shaped):
     budgets = xr.DataArray([1e6, 2e6, 1.5e6], dims="replicate", coords={"replicate": study["replicate"]})
     own = xmmm.optimal_budget(study, budget=budgets, bounds=(0.0, np.inf))
     np.testing.assert_allclose(own["spend"].sum("channel"), budgets, rtol=1e-12)
+
+
+def test_budgets_at_the_ends_leave_no_choice(s_shaped):
+    total = float(s_shaped.dataset["spend"].sum())
+    nothing = xmmm.optimal_budget(s_shaped, budget=0.0)
+    assert bool(nothing["converged"]) and (nothing["spend"] == 0).all() and (nothing["at_bound"] == -1).all()
+    everything = xmmm.optimal_budget(s_shaped, budget=2 * total)
+    assert bool(everything["converged"]) and (everything["at_bound"] == 1).all()
+    np.testing.assert_allclose(everything["scale"], 2.0, rtol=1e-12)
+
+
+@pytest.mark.filterwarnings("ignore:.*never spends in geo:xmmm.errors.XmmmWarning")
+def test_a_channel_that_never_spends_keeps_nothing(s_shaped):
+    ds = s_shaped.dataset
+    plan = ds["spend"].where(ds["channel"] != "x-Search", 0.0)
+    own = xmmm.generate_mmm_dataset(s_shaped.config, spend=plan)
+    best = xmmm.optimal_budget(own)
+    assert float(best["spend"].sel(channel="x-Search")) == 0.0 and np.isnan(best["scale"].sel(channel="x-Search"))
+    np.testing.assert_allclose(float(best["spend"].sum()), float(plan.sum()), rtol=1e-12)
+    assert bool(best["converged"])
+    with pytest.raises(ConfigError, match="'x-Search' never spends today"):
+        xmmm.score_allocation(own, {"x-Search": 1.0, "x-TV": float(plan.sel(channel="x-TV").sum())})

@@ -214,3 +214,38 @@ def test_incremental_outcome_is_the_paired_difference_of_outcomes(research):
         off = xmmm.counterfactual(research, scale={channel: 0.0}).dataset
         np.testing.assert_allclose(lift.sel(channel=channel), ds["y"] - off["y"], rtol=1e-10,
                                    atol=1e-10 * float(ds["y"].max()))
+
+
+# --------------------------------------------------------------------------- studies
+def test_a_study_is_each_replicate_on_its_own_random_numbers():
+    config = xmmm.customize_preset("basic", n_periods=30)
+    priors = {"transforms.adstock_alpha": {"dist": "Beta", "alpha": 2, "beta": 5}}
+    study = xmmm.simulate(config, 3, priors=priors)
+    cf = xmmm.counterfactual(study, scale={"TV": 0.5})
+    assert set(cf.data_vars) == set(study.data_vars)
+    for r in (0, 2):
+        alone = xmmm.counterfactual(xmmm.replicate_dataset(study, r), scale={"TV": 0.5})
+        xr.testing.assert_equal(xmmm.replicate_dataset(cf, r), alone)
+    lift = xmmm.incremental_outcome(study)
+    assert lift.dims == ("replicate", "date", "geo", "channel")
+    np.testing.assert_array_equal(lift.values, study["contribution"].transpose(*lift.dims).values)
+
+
+def test_a_lazy_study_stays_lazy_until_computed():
+    import dask
+
+    config = xmmm.customize_preset("basic", n_periods=30)
+    eager = xmmm.simulate(config, 4)
+    lazy = xmmm.simulate(config, 4, chunks=2)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("computed at call time")
+
+    with dask.config.set(scheduler=refuse):
+        cf = xmmm.counterfactual(lazy, scale={"TV": 0.5})
+        lift = xmmm.incremental_outcome(lazy)  # its layout is known without computing
+    assert cf["y"].chunks is not None and lift.chunks is not None
+    expected = xmmm.counterfactual(eager, scale={"TV": 0.5})
+    xr.testing.assert_equal(cf.compute(), expected)
+    assert json.loads(cf.attrs["xmmm_intervention"])[0]["scale"] == {"TV": [0.5, 0.5]}
+    xr.testing.assert_equal(lift.compute(), xmmm.incremental_outcome(eager))

@@ -134,7 +134,9 @@ def allocate(
     movable = spend > 0
     lower = np.where(movable, lower, 1.0)
     upper = np.where(movable, upper, 1.0)
+    # what each unit can reach given the budget and the others' bounds: the range the search works in
     lo, hi = bounds_range(spend, budget, lower, upper)
+    hi = np.maximum(hi, lo)
     all_concave = bool(np.all(concave))
     m = nodes or (9 if all_concave else 17)
     surrogate = _Surrogate.fit(evaluate, lo, hi, m)
@@ -142,21 +144,26 @@ def allocate(
     if all_concave:
         starts = start[None]
     else:
-        today = np.clip(np.ones_like(spend), lower, upper)
+        today = np.clip(np.ones_like(spend), lo, hi)
         starts = np.stack([low_end, high_end, today])
-    theta, converged = _polish(evaluate, surrogate, starts, spend, budget, lower, upper, movable)
+    theta, converged = _polish(evaluate, surrogate, starts, spend, budget, lo, hi, movable)
     value, slope = evaluate(theta)
-    best = np.argmax(np.where(np.isfinite(value), value, -np.inf).sum(axis=-1), axis=0)  # (P,)
+    # the best start among those that meet the budget (a start that failed to is never chosen over one that did)
+    total = np.where(np.isfinite(value), value, -np.inf).sum(axis=-1)
+    residual = np.abs(budget - (spend * theta).sum(axis=-1))
+    feasible = residual <= 1e-9 * np.maximum(np.abs(budget), 1e-300)
+    rank = np.where(feasible, total, -np.inf)
+    rank = np.where(feasible.any(axis=0), rank, -residual)
+    best = np.argmax(rank, axis=0)  # (P,)
     pick = np.arange(theta.shape[1])
     theta, value, slope, converged = theta[best, pick], value[best, pick], slope[best, pick], converged[best, pick]
     span = np.maximum(upper - lower, 1e-300)
     at_bound = np.where(theta <= lower + 1e-12 * span, -1, np.where(theta >= upper - 1e-12 * span, 1, 0))
     at_bound = np.where(movable, at_bound, 0).astype(np.int8)
+    inside = movable & (at_bound == 0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        marginal = np.where(movable, slope / spend, np.nan)
-        inside = movable & (at_bound == 0)
-        multiplier = np.where(inside.any(axis=-1), np.nanmean(np.where(inside, marginal, np.nan), axis=-1)
-                              if inside.any() else np.nan, np.nan)
+        marginal = np.where(inside, slope / np.where(movable, spend, 1.0), 0.0)
+        multiplier = np.where(inside.any(axis=-1), marginal.sum(axis=-1) / inside.sum(axis=-1), np.nan)
     return Allocation(theta, value, slope, multiplier, at_bound, converged, int(starts.shape[0]))
 
 
@@ -190,9 +197,6 @@ class _Surrogate:
         j = np.clip(np.floor(u), 0, m - 2).astype(np.intp)
         return j, u - j
 
-    def _at(self, j, array):
-        return np.take_along_axis(array, j[None], axis=0)[0]
-
     def at(self, theta: np.ndarray) -> np.ndarray:
         """The interpolant at ``theta`` (..., P, K) (each point in its own unit's interval)."""
         j, t = self._locate(theta)
@@ -213,11 +217,9 @@ class _Surrogate:
 
     def _gather(self, j: np.ndarray, array: np.ndarray):
         """``array[j]`` and ``array[j + 1]`` for node indices j of shape (..., P, K)."""
-        lead = j.shape[:-2]
         flat = j.reshape((-1,) + j.shape[-2:])
         first = np.take_along_axis(array, flat, axis=0).reshape(j.shape)
         second = np.take_along_axis(array, flat + 1, axis=0).reshape(j.shape)
-        del lead
         return first, second
 
     def dual_start(self, spend: np.ndarray, budget: np.ndarray):
@@ -264,8 +266,10 @@ def _polish(evaluate, surrogate, starts, spend, budget, lower, upper, movable):
     """Newton on the equal-marginal-return conditions from each start (C, P, K); returns (theta, converged)."""
     theta = np.clip(starts, lower, upper)
     span = np.maximum(upper - lower, 1e-300)
-    fixed_lo = theta <= lower + 1e-13 * span
-    fixed_hi = (theta >= upper - 1e-13 * span) & ~fixed_lo
+    # a unit whose range is a point (the budget leaves it no choice) or that never spends cannot move
+    pinned = ~movable | (upper - lower <= 1e-14 * np.maximum(np.abs(upper), 1.0))
+    fixed_lo = (theta <= lower + 1e-13 * span) & ~pinned
+    fixed_hi = (theta >= upper - 1e-13 * span) & ~fixed_lo & ~pinned
     curvature = surrogate.curvature(theta) / np.where(movable, spend, 1.0)
     done = np.zeros(theta.shape[:2], dtype=bool)
     previous = None
@@ -273,8 +277,8 @@ def _polish(evaluate, surrogate, starts, spend, budget, lower, upper, movable):
         _, slope = evaluate(theta, value=False)
         with np.errstate(divide="ignore", invalid="ignore"):
             marginal = np.where(movable, slope / np.where(movable, spend, 1.0), 0.0)
-        finite_top = np.nanmax(np.where(np.isfinite(marginal), np.abs(marginal), np.nan), axis=-1, keepdims=True,
-                               initial=0.0)
+        marginal = np.where(np.isnan(marginal), 0.0, marginal)
+        finite_top = np.max(np.where(np.isfinite(marginal), np.abs(marginal), 0.0), axis=-1, keepdims=True)
         # an infinite marginal return (a vertical start at 0) only says: move up
         marginal = np.where(np.isinf(marginal), 1e6 * (finite_top + 1.0), marginal)
         tiny = 1e-10 * (finite_top + 1e-300) / span
@@ -285,36 +289,32 @@ def _polish(evaluate, surrogate, starts, spend, budget, lower, upper, movable):
             curvature = np.where(moved & (secant < 0), secant, curvature)
         curvature = np.minimum(curvature, -tiny)
         residual = budget - (spend * theta).sum(axis=-1)
+        met = np.abs(residual) <= 1e-13 * np.abs(budget) + 1e-300
 
-        free = movable & ~fixed_lo & ~fixed_hi
-        lam_rel, ref = _price(free, marginal, curvature, spend, residual)
-        lam = np.take_along_axis(marginal, ref[..., None], axis=-1)[..., 0] + lam_rel
+        free = ~pinned & ~fixed_lo & ~fixed_hi
+        lam = _multiplier(free, fixed_lo, fixed_hi, marginal, curvature, spend, residual)
         # KKT at the bounds: a unit held at its lower bound that would earn more than the price, or at its
         # upper bound that would earn less, is released
-        scale = np.abs(lam)[..., None] + 1e-300
-        release = (fixed_lo & (marginal > lam[..., None] + 1e-10 * scale)) | (
-            fixed_hi & (marginal < lam[..., None] - 1e-10 * scale))
-        release &= movable
-        stuck = ~free.any(axis=-1) & ~release.any(axis=-1) & (np.abs(residual) > 1e-14 * np.abs(budget))
+        tolerance = 1e-10 * (np.abs(lam) + 1e-300)
+        release = (fixed_lo & (marginal > (lam + tolerance)[..., None])) | (
+            fixed_hi & (marginal < (lam - tolerance)[..., None]))
+        stuck = ~free.any(axis=-1) & ~release.any(axis=-1) & ~met
         if stuck.any():  # every unit at a bound and the budget not met: free the best unit to move
             up = residual > 0
-            key = np.where(up[..., None], np.where(~fixed_hi & movable, marginal, -np.inf),
-                           np.where(~fixed_lo & movable, -marginal, -np.inf))
-            pick = np.argmax(key, axis=-1)
+            key = np.where(up[..., None], np.where(~fixed_hi & ~pinned, marginal, -np.inf),
+                           np.where(~fixed_lo & ~pinned, -marginal, -np.inf))
             one = np.zeros_like(release)
-            np.put_along_axis(one, pick[..., None], True, axis=-1)
+            np.put_along_axis(one, np.argmax(key, axis=-1)[..., None], True, axis=-1)
             release |= one & stuck[..., None]
-        gap = np.where(free, np.abs(marginal - lam[..., None]), 0.0).max(axis=-1, initial=0.0)
-        ok = (gap <= TOLERANCE * np.abs(lam) + 1e-300) & ~release.any(axis=-1) & (
-            np.abs(residual) <= 1e-13 * np.abs(budget) + 1e-300)
-        done |= ok
+        with np.errstate(invalid="ignore"):
+            gap = np.where(free, np.abs(marginal - lam[..., None]), 0.0).max(axis=-1, initial=0.0)
+        done |= (gap <= TOLERANCE * np.abs(np.nan_to_num(lam)) + 1e-300) & ~release.any(axis=-1) & met
         if done.all():
             break
-        if release.any():
-            fixed_lo &= ~release
-            fixed_hi &= ~release
-            free = movable & ~fixed_lo & ~fixed_hi
-            lam_rel, ref = _price(free, marginal, curvature, spend, residual)
+        fixed_lo &= ~release
+        fixed_hi &= ~release
+        free = ~pinned & ~fixed_lo & ~fixed_hi
+        lam_rel, ref = _price(free, marginal, curvature, spend, residual)
         dm = marginal - np.take_along_axis(marginal, ref[..., None], axis=-1)
         step = np.where(free, (dm - lam_rel[..., None]) / -curvature, 0.0)
         step = np.clip(step, -0.5 * span, 0.5 * span)
@@ -326,8 +326,23 @@ def _polish(evaluate, surrogate, starts, spend, budget, lower, upper, movable):
         previous = (theta, marginal)
         theta = np.where(keep, theta, proposed)
         fixed_lo = np.where(keep, fixed_lo, fixed_lo | (free & proposed_lo))
-        fixed_hi = np.where(keep, fixed_hi, fixed_hi | (free & proposed_hi))
+        fixed_hi = np.where(keep, fixed_hi, fixed_hi | (free & proposed_hi & ~proposed_lo))
     return theta, done
+
+
+def _multiplier(free, fixed_lo, fixed_hi, marginal, curvature, spend, residual) -> np.ndarray:
+    """The price lambda of each problem: from the free units' Newton step, else from the units at the bounds.
+
+    Without free units any price between the best marginal return held at a
+    lower bound and the worst held at an upper bound satisfies the
+    conditions; the lower end is taken (NaN when no unit can move).
+    """
+    lam_rel, ref = _price(free, marginal, curvature, spend, residual)
+    from_free = np.take_along_axis(marginal, ref[..., None], axis=-1)[..., 0] + lam_rel
+    low = np.max(np.where(fixed_lo, marginal, -np.inf), axis=-1)
+    high = np.min(np.where(fixed_hi, marginal, np.inf), axis=-1)
+    from_bounds = np.where(np.isfinite(low), low, np.where(np.isfinite(high), high, np.nan))
+    return np.where(free.any(axis=-1), from_free, from_bounds)
 
 
 def _price(free, marginal, curvature, spend, residual):

@@ -126,16 +126,19 @@ def _build_plan(ds: xr.Dataset) -> Plan:
                       spend_scale=scale if lead else scale[None])
 
 
-def _blockwise(ds: xr.Dataset, fn, template_of=None):
-    """``fn(ds)``, or for a dask-backed study ``fn`` on each block of replicates, lazily."""
+def _blockwise(ds: xr.Dataset, fn, template=None):
+    """``fn(ds)``, or for a dask-backed study ``fn`` on each block of replicates, lazily.
+
+    ``template(ds)`` gives the lazy result's layout; without it, the layout
+    is that of ``fn`` on the first replicate (computed now, as a probe).
+    """
     if not _is_lazy(ds):
         return fn(ds)
     if "replicate" not in ds.dims:
         return fn(ds.compute())
     ds = ds.chunk({d: -1 for d in ds.dims if d != "replicate"})
-    first = fn(ds.isel(replicate=slice(0, 1)).compute())
-    template = template_of(first, ds) if template_of else _template(first, ds)
-    return xr.map_blocks(fn, ds, template=template)
+    layout = template(ds) if template else _template(fn(ds.isel(replicate=slice(0, 1)).compute()), ds)
+    return xr.map_blocks(fn, ds, template=layout)
 
 
 def _template(first, ds: xr.Dataset):
@@ -168,9 +171,9 @@ def counterfactual(result, *, scale=None, spend=None):
     ----------
     result : MMMResult or xarray.Dataset
         A generated dataset, or a simulation study (``replicate`` dim).
-    scale : mapping or xarray.DataArray, optional
-        Multiplies spend: ``{channel: factor}`` (channel names or export
-        columns; others keep factor 1), or a DataArray broadcasting against
+    scale : number, mapping or xarray.DataArray, optional
+        Multiplies spend: one factor for all channels, ``{channel: factor}``
+        (channel names or export columns; others keep factor 1), or a DataArray broadcasting against
         ``spend (date, geo, channel)`` (e.g. dims ``channel``, or ``date`` and
         ``channel`` for a window; a ``replicate`` dim for a study).
     spend : xarray.DataArray or pandas.DataFrame, optional
@@ -189,8 +192,10 @@ def counterfactual(result, *, scale=None, spend=None):
         ``mroas``, ``attribution``, ``media_share``) are those of the new
         spend.  ``attrs["xmmm_intervention"]`` records what changed (JSON:
         one entry per intervention, the changed channels with their total
-        spend before and after); nothing changed, nothing is recorded, so
-        ``counterfactual(result, scale={})`` is ``result`` to the bit.  ``y``
+        spend before and after; for a lazy study, the intervention as
+        requested, so nothing is computed); nothing changed, nothing is
+        recorded, so ``counterfactual(result, scale={})`` is ``result`` to
+        the bit.  ``y``
         may be negative where a large part of it was media (nothing is
         refused: it is the truth of that world).
 
@@ -239,8 +244,8 @@ def counterfactual(result, *, scale=None, spend=None):
                      for k, v in block.data_vars.items()}
         return xr.Dataset(variables, coords=block.coords, attrs=block.attrs)
 
-    out = _blockwise(ds, one, lambda first, full: full)
-    record = _record(ds, out)
+    out = _blockwise(ds, one, template=lambda full: full)
+    record = _requested(factor, given, axes) if _is_lazy(ds) else _record(ds, out)
     if record is None:
         return result
     out.attrs = dict(ds.attrs)
@@ -278,6 +283,23 @@ def _record(before: xr.Dataset, after: xr.Dataset) -> dict | None:
     }
 
 
+def _requested(factor: np.ndarray | None, given: np.ndarray | None, axes: Axes) -> dict | None:
+    """The record of an intervention on a lazy study: as asked (what it changed is not computed)."""
+    record: dict = {"intervention": "media changed on the same random numbers (counterfactual)",
+                    "recorded": "as requested: the study is lazy"}
+    if given is not None:
+        record["spend"] = "replaced"
+    if factor is not None:
+        moved = (factor != 1.0).any(axis=tuple(i for i in range(factor.ndim) if i != factor.ndim - 2))
+        record["scale"] = {
+            axes.channels[c]: [float(factor[..., c, :].min()), float(factor[..., c, :].max())]
+            for c in np.flatnonzero(moved)
+        }
+    if given is None and not record.get("scale"):
+        return None
+    return record
+
+
 def _rounded(value) -> float:
     # totals summed in another order (dask blocks) differ in the last bits; 12 digits say what changed
     return float(f"{float(value):.12g}")
@@ -308,6 +330,8 @@ def incremental_outcome(result) -> xr.DataArray:
     True
     """
     ds = _dataset(result, "incremental_outcome")
+    attrs = {"long_name": "Incremental outcome: y minus y with the channel switched off (same random numbers)",
+             "units": "y"}
 
     def one(block: xr.Dataset) -> xr.DataArray:
         plan = _build_plan(block)
@@ -320,13 +344,14 @@ def incremental_outcome(result) -> xr.DataArray:
         da = xr.DataArray(
             values if lead else values[0], dims=lead + ("date", "geo", "channel"),
             coords={k: block[k] for k in lead + ("date", "geo", "channel")},
-            name="incremental_outcome",
-            attrs={"long_name": "Incremental outcome: y minus y with the channel switched off (same random numbers)",
-                   "units": "y"},
+            name="incremental_outcome", attrs=attrs,
         )
         return da.assign_coords(channel_column=block["channel_column"])
 
-    return _blockwise(ds, one)
+    def layout(full: xr.Dataset) -> xr.DataArray:  # the contributions' own (lazy) layout
+        return full["contribution"].rename("incremental_outcome").assign_attrs(attrs)
+
+    return _blockwise(ds, one, template=layout)
 
 
 # --------------------------------------------------------------------------- response curves

@@ -30,6 +30,7 @@ xmmm.errors.ConfigError: spend: channel x3-Print ('Print') is missing; the plan 
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -261,9 +262,9 @@ def factor_array(factor, axes: Axes, *, what: str = "scale") -> np.ndarray:
 
     Parameters
     ----------
-    factor : mapping or xarray.DataArray
-        ``{channel: factor}`` (names or export columns; channels not named
-        keep factor 1), or a DataArray whose dims are any of ``replicate``,
+    factor : number, mapping or xarray.DataArray
+        One factor for all spend, ``{channel: factor}`` (names or export
+        columns; channels not named keep factor 1), or a DataArray whose dims are any of ``replicate``,
         ``date``, ``geo``, ``channel``, broadcast against spend; every label
         of a dim it has must be there.
     axes : Axes
@@ -282,7 +283,9 @@ def factor_array(factor, axes: Axes, *, what: str = "scale") -> np.ndarray:
     array([0.5, 1. , 1. ])
     """
     g, s, t = len(axes.geos), len(axes.channels), len(axes.dates)
-    if isinstance(factor, Mapping):
+    if isinstance(factor, numbers.Real) and not isinstance(factor, bool):
+        out = np.full((g, s, t), float(factor))
+    elif isinstance(factor, Mapping):
         names = axes.channel_names(list(factor), what)
         values = np.ones(s)
         for name, key in zip(names, factor):
@@ -308,7 +311,8 @@ def factor_array(factor, axes: Axes, *, what: str = "scale") -> np.ndarray:
         out = (template * da).transpose(*template.dims).values
     else:
         raise ConfigError(
-            f"{what} must be a mapping {{channel: factor}} or an xarray.DataArray; got {type(factor).__name__}"
+            f"{what} must be a number, a mapping {{channel: factor}} or an xarray.DataArray; got "
+            f"{type(factor).__name__}"
         )
     out = np.asarray(out, dtype=float)
     bad = ~np.isfinite(out) | (out < 0)
