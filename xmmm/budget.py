@@ -39,7 +39,7 @@ today's spend 1: the optimum spends in proportion to :math:`w_k^2`.
 ...     with np.errstate(divide="ignore"):                      # the slope is infinite at 0
 ...         return w * np.sqrt(theta), w / (2 * np.sqrt(theta))
 >>> best = allocate(evaluate, np.ones((1, 3)), np.array([3.0]), np.zeros((1, 3)), np.full((1, 3), 3.0),
-...                 concave=np.array([True]))
+...                 concave=np.ones((1, 3), dtype=bool))
 >>> np.round(best.theta, 6)
 array([[0.214286, 0.857143, 1.928571]])
 """
@@ -125,7 +125,8 @@ def allocate(
     lower, upper : numpy.ndarray
         (P, K) finite bounds on the factors.
     concave : numpy.ndarray
-        (P,) whether every response of the problem is concave.
+        (P, K) whether each response is concave (an S-shaped one is not:
+        its problem is searched over on/off patterns, from three starts).
     nodes : int, optional
         Exact evaluations of each range for the surrogate (default 9 when
         every problem is concave, else 17).
@@ -137,15 +138,16 @@ def allocate(
     # what each unit can reach given the budget and the others' bounds: the range the search works in
     lo, hi = bounds_range(spend, budget, lower, upper)
     hi = np.maximum(hi, lo)
-    all_concave = bool(np.all(concave))
+    bent = movable & ~np.broadcast_to(np.asarray(concave, dtype=bool), spend.shape)
+    all_concave = not bent.any()
     m = nodes or (9 if all_concave else 17)
     surrogate = _Surrogate.fit(evaluate, lo, hi, m)
-    start, low_end, high_end = surrogate.dual_start(spend, budget)
+    grid = _Grid.of(surrogate, spend, budget, int(np.clip(400_000 // max(spend.size, 1), 201, 2001)))
     if all_concave:
-        starts = start[None]
+        starts = grid.dual()[0]
     else:
-        today = np.clip(np.ones_like(spend), lo, hi)
-        starts = np.stack([low_end, high_end, today])
+        best, runner_up = _patterns(grid, surrogate, bent)
+        starts = np.stack([best, runner_up, np.clip(np.ones_like(spend), lo, hi)])
     theta, converged = _polish(evaluate, surrogate, starts, spend, budget, lo, hi, movable)
     value, slope = evaluate(theta)
     # the best start among those that meet the budget (a start that failed to is never chosen over one that did)
@@ -222,43 +224,120 @@ class _Surrogate:
         second = np.take_along_axis(array, flat + 1, axis=0).reshape(j.shape)
         return first, second
 
-    def dual_start(self, spend: np.ndarray, budget: np.ndarray):
-        """The dual solution on a fine grid: ``(interpolated, low end, high end)``, each (P, K).
 
-        The two ends are the allocations at the two prices bracketing the
-        budget (spend below and above it); the interpolated one meets the
-        budget exactly on the segment between them.
-        """
-        p, k = spend.shape
-        m = self.values.shape[0]
-        n_fine = int(np.clip(400_000 // max(p * k, 1), 201, 2001))
-        rel = np.linspace(0.0, m - 1.0, n_fine)
-        theta = self.lo[..., None] + self.width[..., None] * rel  # (P, K, J)
-        curve = np.moveaxis(self.at(np.moveaxis(theta, -1, 0)), 0, -1)
+
+@dataclass(frozen=True)
+class _Grid:
+    """The surrogate on a fine grid of each unit's range, for the Lagrangian dual.
+
+    ``status`` restricts units: 0 any point, 1 *off* (the lower end only), 2
+    *on* (from the unit's inflection up: the concave branch of an S-shaped
+    response), so that a dual over on/off patterns has no bridges to cross.
+    """
+
+    theta: np.ndarray  # (P, K, J)
+    curve: np.ndarray  # (P, K, J)
+    cost: np.ndarray  # (P, K, J)
+    spend: np.ndarray  # (P, K)
+    budget: np.ndarray  # (P,)
+    peak: np.ndarray  # (P, K): grid index of the steepest point (0 for concave responses)
+    top: np.ndarray  # (P,): the steepest return anywhere
+
+    @classmethod
+    def of(cls, surrogate: _Surrogate, spend: np.ndarray, budget: np.ndarray, points: int) -> _Grid:
+        m = surrogate.values.shape[0]
+        rel = np.linspace(0.0, m - 1.0, points)
+        theta = surrogate.lo[..., None] + surrogate.width[..., None] * rel  # (P, K, J)
+        curve = np.moveaxis(surrogate.at(np.moveaxis(theta, -1, 0)), 0, -1)
         cost = spend[..., None] * theta
         with np.errstate(divide="ignore", invalid="ignore"):
-            steep = np.diff(curve, axis=-1) / np.diff(cost, axis=-1)
-        top = np.nanmax(np.where(np.isfinite(steep), steep, np.nan), axis=(-1, -2), initial=0.0)
-        lam_lo = np.zeros(p)
-        lam_hi = 2.0 * np.abs(top) + 1e-300
+            steep = np.where(np.diff(cost, axis=-1) > 0, np.diff(curve, axis=-1) / np.diff(cost, axis=-1), 0.0)
+        steep = np.where(np.isfinite(steep), steep, 0.0)
+        return cls(theta, curve, cost, spend, budget, np.argmax(steep, axis=-1), np.abs(steep).max(axis=(-1, -2)))
+
+    def dual(self, status: np.ndarray | None = None):
+        """The dual solution for each pattern (F, P, K) of statuses: ``(interpolated, low end, high end)``.
+
+        The ends are the allocations at the two prices bracketing the budget;
+        the interpolated one meets the budget exactly between them.
+        """
+        status = np.zeros((1,) + self.spend.shape, dtype=np.int8) if status is None else status
+        outs = [self._dual(status[i:i + self._chunk()]) for i in range(0, status.shape[0], self._chunk())]
+        return tuple(np.concatenate(parts) for parts in zip(*outs))
+
+    def _chunk(self) -> int:
+        return max(1, 4_000_000 // max(self.theta.size, 1))
+
+    def _dual(self, status: np.ndarray):
+        j = np.arange(self.theta.shape[-1])
+        allowed = np.where((status == 1)[..., None], j == 0,
+                           np.where((status == 2)[..., None], j >= self.peak[..., None], True))
+        f = status.shape[0]
+        lam_lo = np.zeros((f,) + self.budget.shape)
+        lam_hi = np.broadcast_to(2.0 * self.top + 1e-300, lam_lo.shape).copy()
 
         def choose(lam):
-            best = np.argmax(curve - lam[:, None, None] * cost, axis=-1)
-            t = np.take_along_axis(theta, best[..., None], axis=-1)[..., 0]
-            return t, (spend * t).sum(axis=-1)
+            score = np.where(allowed, self.curve - lam[..., None, None] * self.cost, -np.inf)
+            best = np.argmax(score, axis=-1)
+            t = np.take_along_axis(np.broadcast_to(self.theta, allowed.shape), best[..., None], axis=-1)[..., 0]
+            return t, (self.spend * t).sum(axis=-1)
 
-        for _ in range(80):
+        for _ in range(60):
             mid = 0.5 * (lam_lo + lam_hi)
-            _, total = choose(mid)
-            above = total >= budget
+            above = choose(mid)[1] >= self.budget
             lam_lo = np.where(above, mid, lam_lo)
             lam_hi = np.where(above, lam_hi, mid)
         high_end, s_high = choose(lam_lo)
         low_end, s_low = choose(lam_hi)
         with np.errstate(divide="ignore", invalid="ignore"):
-            alpha = np.where(s_high > s_low, (budget - s_low) / (s_high - s_low), 0.0)
-        alpha = np.clip(alpha, 0.0, 1.0)[:, None]
+            alpha = np.where(s_high > s_low, (self.budget - s_low) / (s_high - s_low), 0.0)
+        alpha = np.clip(alpha, 0.0, 1.0)[..., None]
         return low_end + alpha * (high_end - low_end), low_end, high_end
+
+
+def _patterns(grid: _Grid, surrogate: _Surrogate, bent: np.ndarray):
+    """The best on/off patterns of the S-shaped units: ``(best start, second start)``, each (P, K).
+
+    The dual of the whole problem picks, for a price, each unit's best point
+    globally -- but with S-shaped responses a budget between two prices is
+    met only by a bridge (a unit half on), and the true optimum may switch
+    other units on or off.  So the search goes over patterns: each S-shaped
+    unit ``bent`` is off (at its lower bound) or on (on its concave branch),
+    the dual of each pattern is solved on the grid (no bridges), and units
+    are flipped one at a time while that improves the total.
+    """
+    _, low, high = grid.dual()
+    lo = grid.theta[..., 0]
+
+    def status_of(theta):
+        return np.where(bent, np.where(theta <= lo + 1e-12 * np.abs(lo) + 1e-300, 1, 2), 0).astype(np.int8)
+
+    def value(patterns):
+        solution = grid.dual(patterns)[0]
+        return solution, surrogate.at(solution).sum(axis=-1)
+
+    candidates = np.stack([status_of(low[0]), status_of(high[0])])  # (2, P, K)
+    solutions, values = value(candidates)
+    order = np.argsort(-values, axis=0)
+    take = np.arange(values.shape[1])
+    current, current_value = candidates[order[0], take], values[order[0], take]
+    runner_up = solutions[order[1], take]
+    best = solutions[order[0], take]
+    k = bent.shape[-1]
+    for _ in range(int(bent.sum(axis=-1).max(initial=0))):
+        flips = np.repeat(current[None], k, axis=0)
+        units = np.arange(k)
+        flips[units, :, units] = np.where(bent.T, 3 - flips[units, :, units], flips[units, :, units])
+        trial, trial_value = value(flips)
+        pick = np.argmax(trial_value, axis=0)
+        better = trial_value[pick, take] > current_value * (1 + 1e-12) + 1e-300
+        if not better.any():
+            break
+        runner_up = np.where(better[:, None], best, runner_up)
+        best = np.where(better[:, None], trial[pick, take], best)
+        current = np.where(better[:, None], flips[pick, take], current)
+        current_value = np.where(better, trial_value[pick, take], current_value)
+    return best, runner_up
 
 
 # --------------------------------------------------------------------------- stage 2: the exact polish
@@ -278,9 +357,10 @@ def _polish(evaluate, surrogate, starts, spend, budget, lower, upper, movable):
         with np.errstate(divide="ignore", invalid="ignore"):
             marginal = np.where(movable, slope / np.where(movable, spend, 1.0), 0.0)
         marginal = np.where(np.isnan(marginal), 0.0, marginal)
-        finite_top = np.max(np.where(np.isfinite(marginal), np.abs(marginal), 0.0), axis=-1, keepdims=True)
+        vertical = np.isinf(marginal)
+        finite_top = np.max(np.where(vertical, 0.0, np.abs(marginal)), axis=-1, keepdims=True)
         # an infinite marginal return (a vertical start at 0) only says: move up
-        marginal = np.where(np.isinf(marginal), 1e6 * (finite_top + 1.0), marginal)
+        marginal = np.where(vertical, 1e6 * (finite_top + 1.0), marginal)
         tiny = 1e-10 * (finite_top + 1e-300) / span
         if previous is not None:
             with np.errstate(divide="ignore", invalid="ignore"):
@@ -317,6 +397,9 @@ def _polish(evaluate, surrogate, starts, spend, budget, lower, upper, movable):
         lam_rel, ref = _price(free, marginal, curvature, spend, residual)
         dm = marginal - np.take_along_axis(marginal, ref[..., None], axis=-1)
         step = np.where(free, (dm - lam_rel[..., None]) / -curvature, 0.0)
+        # a unit leaving a vertical start steps just inside, where its return is finite: Newton takes it
+        # from the left of its root, where a convex, falling marginal return never overshoots
+        step = np.where(free & vertical, 1e-6 * span, step)
         step = np.clip(step, -0.5 * span, 0.5 * span)
         proposed = theta + step
         proposed_lo = proposed <= lower

@@ -559,8 +559,8 @@ def _optimise(block: xr.Dataset, budget, lower_s, upper_s, geo: bool, carryover:
     with np.errstate(divide="ignore", invalid="ignore"):
         reach = (budgets[:, None] - (low_total[:, None] - lower * current)) / current
     upper = np.where(np.isfinite(upper), upper, np.where(movable, np.maximum(reach, lower), lower))
-    concave = _units(paths.concave().astype(float), geo) if geo else paths.concave().all(axis=1)
-    concave = np.asarray(concave, dtype=bool).all(axis=-1)
+    # a channel's response is concave when it is in every geo (a sum of concave curves)
+    concave = paths.concave().reshape(current.shape) if geo else paths.concave().all(axis=1)
     allocation = allocate(_evaluator(paths, geo), current, budgets, lower, upper, concave=concave)
     return paths, current, budgets, lower, upper, allocation, concave
 
