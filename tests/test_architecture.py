@@ -36,7 +36,8 @@ LAYERS: list[tuple[str, ...]] = [
     ("xmmm.plot",),
     ("xmmm.result",),
     ("xmmm.generate", "xmmm.presets", "xmmm.priors", "xmmm.study", "xmmm.counterfactuals"),
-    ("xmmm.handoff",),
+    ("xmmm.handoff", "xmmm.reproduce"),
+    ("xmmm.scoring", "xmmm.fits", "xmmm.recovery"),
     ("xmmm.cli", "xmmm.__main__"),
 ]
 #: the package's front door re-exports lazily by name; it is above everything

@@ -53,13 +53,17 @@ _LAZY = {
     "load_config": "xmmm.io",
     "load_priors": "xmmm.io",
     "save_config": "xmmm.io",
+    "content_hash": "xmmm.io",
+    "provenance": "xmmm.io",
+    "verify": "xmmm.reproduce",
+    "VerifyReport": "xmmm.reproduce",
     "to_meridian": "xmmm.handoff",
     "to_pymc_marketing": "xmmm.handoff",
     "MeridianHandoff": "xmmm.handoff",
     "PymcMarketingHandoff": "xmmm.handoff",
     "QualityReport": "xmmm.quality",
     "simulate": "xmmm.study",
-    "replicate_dataset": "xmmm.study",
+    "replicate_dataset": "xmmm.io",
     "replicate_config": "xmmm.study",
     "transforms": "xmmm.transforms",
     "counterfactual": "xmmm.counterfactuals",
@@ -69,10 +73,13 @@ _LAZY = {
     "score_allocation": "xmmm.counterfactuals",
     "with_decision_truth": "xmmm.counterfactuals",
     "decision_truth": "xmmm.counterfactuals",
+    "score": "xmmm.scoring",
+    "recovery_study": "xmmm.recovery",
+    "summarise": "xmmm.recovery",
+    "load_results": "xmmm.recovery",
+    "RecoverySummary": "xmmm.recovery",
+    "fits": "xmmm.fits",
 }
-
-#: lazy names that are modules themselves (the others are attributes of their module)
-_MODULES = {"transforms"}
 
 __all__ = [
     "__version__",
@@ -95,7 +102,7 @@ def __getattr__(name: str):
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'xmmm' has no attribute {name!r}")
-    if name in _MODULES:
+    if name == module.rsplit(".", 1)[1]:
         value = importlib.import_module(module)
     else:
         value = getattr(importlib.import_module(module), name)
