@@ -228,3 +228,52 @@ def test_a_channel_that_never_spends_keeps_nothing(s_shaped):
     assert bool(best["converged"])
     with pytest.raises(ConfigError, match="'x-Search' never spends today"):
         xmmm.score_allocation(own, {"x-Search": 1.0, "x-TV": float(plan.sel(channel="x-TV").sum())})
+
+
+# --------------------------------------------------------------------------- S-shaped local optima (the solver itself)
+def _hill_problem(w, k, s, spend):
+    w, k, s, spend = (np.asarray(v, dtype=float) for v in (w, k, s, spend))
+
+    def evaluate(theta, value=True, slope=True):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            v = w * theta**s / (k**s + theta**s)
+            d = w * s * k**s * theta ** (s - 1) / (k**s + theta**s) ** 2
+        return (v if value else None), d
+
+    return evaluate, spend
+
+
+def _multistart_slsqp(evaluate, spend, budget, upper, starts=300, seed=0):
+    """The best of many SLSQP runs from random feasible points: an optimiser independent of xmmm's."""
+    rng = np.random.default_rng(seed)
+    k = len(spend)
+    best = -np.inf
+    for _ in range(starts):
+        x0 = np.clip(rng.dirichlet(np.ones(k)) * budget / spend, 0, upper)
+        fit = optimize.minimize(lambda t: -evaluate(t)[0].sum(), x0, method="SLSQP", bounds=[(0, upper)] * k,
+                                constraints=[{"type": "eq", "fun": lambda t: spend @ t - budget}])
+        if fit.success and abs(spend @ fit.x - budget) < 1e-8:
+            best = max(best, -fit.fun)
+    return best
+
+
+@pytest.mark.parametrize("case", [
+    # the budget left over after one unit at its upper bound: which S-shaped unit should take it
+    dict(w=[1.560, 1.990, 1.431, 0.936], k=[1.373, 1.191, 1.068, 0.601], s=[2.286, 2.912, 2.400, 2.286],
+         spend=[0.510, 1.562, 1.881, 1.786], budget=1.6995),
+    # two S-shaped units on where two others would earn more: a swap, not a single switch
+    dict(w=[0.508, 1.629, 1.716, 0.705, 1.128, 1.723], k=[1.165, 1.496, 1.427, 1.312, 1.233, 0.774],
+         s=[2.541, 2.894, 2.936, 2.626, 2.088, 1.305], spend=[1.204, 1.790, 1.172, 0.932, 0.958, 0.616],
+         budget=1.9894),
+], ids=["stranded remainder", "swap"])
+def test_s_shaped_optimum_is_global_against_multistart_slsqp(case):
+    from xmmm.budget import allocate
+
+    evaluate, spend = _hill_problem(case["w"], case["k"], case["s"], case["spend"])
+    budget, upper = case["budget"], 3.0
+    best = allocate(evaluate, spend[None], np.array([budget]), np.zeros((1, len(spend))),
+                    np.full((1, len(spend)), upper), concave=np.zeros((1, len(spend)), dtype=bool))
+    assert bool(best.converged[0])
+    np.testing.assert_allclose(spend @ best.theta[0], budget, rtol=1e-12)
+    reference = _multistart_slsqp(evaluate, spend, budget, upper)
+    assert evaluate(best.theta[0])[0].sum() >= reference * (1 - 1e-8)

@@ -13,21 +13,33 @@ its bounds has the same marginal return :math:`R_k'(\theta_k) / X_k = \lambda`
 (units at a lower bound have less, at an upper bound more): the
 equal-marginal-return conditions.
 
-Two stages, both vectorised over problems and units:
+Three stages, all vectorised over problems and units:
 
 1. **Global start** on a surrogate: the exact values and slopes at
    ``nodes`` points of each unit's range give a cubic Hermite interpolant;
    on a fine grid of it the Lagrangian dual is solved by bisection on
    :math:`\lambda` (each unit's best grid point for a price :math:`\lambda`
-   is found globally, so S-shaped curves are handled: the dual picks which
-   units to leave at their lower bound).
+   is found globally).  Concave responses need nothing more.  When some
+   response is S-shaped (e.g. Hill with slope > 1), a budget between two
+   prices is met only by a unit half on, and the best allocation may
+   switch units on or off: the search goes over on/off patterns of the
+   S-shaped units (each either at its lower end or on the concave branch of
+   its curve), the dual of each pattern solved on the grid, units flipped
+   one at a time while the total improves; the best two patterns and
+   today's allocation are the starts.
 2. **Exact polish**: Newton's method on the equal-marginal-return
    conditions with exact marginal returns (one evaluation of every slope
    per step), curvature from the surrogate and then from secants, bounds as
-   an active set.  Concave responses have one optimum and need one start;
-   when any response is not concave (S-shaped saturation), the polish starts
-   from both ends of the dual's interpolation and from today's allocation,
-   and the best exact total is kept.
+   an active set, from each start; the best exact total that meets the
+   budget is kept.
+3. **Transfers** (S-shaped responses only): a local optimum may strand a
+   unit on the convex part of its curve, or keep the budget in one
+   S-shaped unit where another would earn more.  Each S-shaped unit's
+   spend is moved whole to every other unit, the best exact gain polished
+   again, a few rounds while that improves the total.
+
+The result is exact at a local optimum (to :data:`TOLERANCE`); over
+S-shaped responses a global one is searched for, not proven.
 
 Examples
 --------
@@ -56,6 +68,10 @@ __all__ = ["Allocation", "allocate", "bounds_range"]
 #: relative tolerance of the equal-marginal-return conditions at convergence
 TOLERANCE = 1e-12
 _MAX_STEPS = 60
+#: rounds of moving a stranded S-shaped unit's spend elsewhere (see _transfer)
+_MAX_TRANSFERS = 3
+#: S-shaped units whose spend each round tries to move
+_MAX_SOURCES = 8
 
 
 @dataclass(frozen=True)
@@ -149,16 +165,16 @@ def allocate(
         best, runner_up = _patterns(grid, surrogate, bent)
         starts = np.stack([best, runner_up, np.clip(np.ones_like(spend), lo, hi)])
     theta, converged = _polish(evaluate, surrogate, starts, spend, budget, lo, hi, movable)
-    value, slope = evaluate(theta)
-    # the best start among those that meet the budget (a start that failed to is never chosen over one that did)
-    total = np.where(np.isfinite(value), value, -np.inf).sum(axis=-1)
-    residual = np.abs(budget - (spend * theta).sum(axis=-1))
-    feasible = residual <= 1e-9 * np.maximum(np.abs(budget), 1e-300)
-    rank = np.where(feasible, total, -np.inf)
-    rank = np.where(feasible.any(axis=0), rank, -residual)
-    best = np.argmax(rank, axis=0)  # (P,)
-    pick = np.arange(theta.shape[1])
-    theta, value, slope, converged = theta[best, pick], value[best, pick], slope[best, pick], converged[best, pick]
+    theta, value, slope, converged = _best_start(evaluate, theta, converged, spend, budget)
+    if not all_concave:
+        inflection = np.take_along_axis(grid.theta, grid.peak[..., None], axis=-1)[..., 0]
+        for _ in range(_MAX_TRANSFERS):
+            moved = _transfer(evaluate, theta, value, spend, lo, hi, bent, inflection)
+            if moved is None:
+                break
+            again, done = _polish(evaluate, surrogate, moved[None], spend, budget, lo, hi, movable)
+            both = np.stack([theta, again[0]])
+            theta, value, slope, converged = _best_start(evaluate, both, np.stack([converged, done[0]]), spend, budget)
     span = np.maximum(upper - lower, 1e-300)
     at_bound = np.where(theta <= lower + 1e-12 * span, -1, np.where(theta >= upper - 1e-12 * span, 1, 0))
     at_bound = np.where(movable, at_bound, 0).astype(np.int8)
@@ -167,6 +183,75 @@ def allocate(
         marginal = np.where(inside, slope / np.where(movable, spend, 1.0), 0.0)
         multiplier = np.where(inside.any(axis=-1), marginal.sum(axis=-1) / inside.sum(axis=-1), np.nan)
     return Allocation(theta, value, slope, multiplier, at_bound, converged, int(starts.shape[0]))
+
+
+def _best_start(evaluate, theta, converged, spend, budget):
+    """The best of the starts (C, P, K) that meet the budget: ``(theta, value, slope, converged)``, each (P, ...).
+
+    A start that failed to meet the budget is never chosen over one that did.
+    """
+    value, slope = evaluate(theta)
+    total = np.where(np.isfinite(value), value, -np.inf).sum(axis=-1)
+    residual = np.abs(budget - (spend * theta).sum(axis=-1))
+    feasible = residual <= 1e-9 * np.maximum(np.abs(budget), 1e-300)
+    rank = np.where(feasible, total, -np.inf)
+    rank = np.where(feasible.any(axis=0), rank, -residual)
+    best = np.argmax(rank, axis=0)  # (P,)
+    pick = np.arange(theta.shape[1])
+    return theta[best, pick], value[best, pick], slope[best, pick], converged[best, pick]
+
+
+def _transfer(evaluate, theta, value, spend, lo, hi, bent, inflection):
+    """A better start by moving one S-shaped unit's spend to another unit, or None.
+
+    The equal-marginal-return conditions hold at every local optimum, and
+    over S-shaped responses there are several: a unit may be left on the
+    convex part of its curve (below its inflection) taking up what the
+    budget leaves, or the budget may sit in one S-shaped unit where another
+    would earn more (swapping the two is a move the one-at-a-time pattern
+    search does not make).  So each S-shaped unit's spend above its lower end
+    -- the stranded ones first, then the smallest amounts, at most
+    ``_MAX_SOURCES`` -- is moved whole to every other unit that can take it;
+    the best exact gain, where positive, is the new start.
+    """
+    span = np.maximum(hi - lo, 1e-300)
+    on = bent & (theta > lo + 1e-9 * span)
+    if not on.any():
+        return None
+    bridging = on & (theta < inflection)
+    n = min(int(on.sum(axis=-1).max()), _MAX_SOURCES)
+    amount = np.where(on, spend * (theta - lo), np.inf)
+    order = np.where(bridging, 0.0, 1.0) + amount / (np.where(on, amount, 0.0).sum(axis=-1, keepdims=True) + 1e-300)
+    sources = np.argsort(np.where(on, order, np.inf), axis=-1)[..., :n]  # (P, n)
+    bridging = on
+    gained = np.full(theta.shape[:1], 0.0)
+    best = theta.copy()
+    base = np.where(np.isfinite(value), value, 0.0)
+    for b in range(n):
+        i = sources[:, b]
+        rows = np.arange(theta.shape[0])
+        ok = bridging[rows, i]
+        moved = amount[rows, i]
+        # every unit j receives the amount: theta_j + moved / X_j (one evaluation for all of them)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            target = theta + np.where(spend > 0, moved[:, None] / np.where(spend > 0, spend, 1.0), np.inf)
+        fits = (target <= hi + 1e-12 * span) & (spend > 0)
+        fits[rows, i] = False
+        target = np.where(fits, np.minimum(target, hi), theta)
+        source = theta.copy()
+        source[rows, i] = lo[rows, i]
+        received, _ = evaluate(np.stack([target, source]), slope=False)
+        lost = base[rows, i] - received[1][rows, i]
+        gain = np.where(fits, received[0] - base, -np.inf) - lost[:, None]
+        j = np.argmax(gain, axis=-1)
+        g = gain[rows, j]
+        better = ok & (g > gained + 1e-12 * np.abs(base).sum(axis=-1))
+        if better.any():
+            candidate = source.copy()
+            candidate[rows, j] = target[rows, j]
+            best = np.where(better[:, None], candidate, best)
+            gained = np.where(better, g, gained)
+    return best if (gained > 0).any() else None
 
 
 # --------------------------------------------------------------------------- stage 1: the surrogate
