@@ -90,6 +90,13 @@ def test_the_plot_marks_today_and_the_optimum_on_each_curve(result, by, tmp_path
     assert len(xmmm.plot_budget_response(pair).get_axes()) == len(axes)
 
 
+def test_save_all_plots_draws_the_budget_when_the_data_holds_it(result, tmp_path):
+    stored = xmmm.with_decision_truth(result)
+    written = [p.name for p in xmmm.save_all_plots(stored, tmp_path / "with")]
+    assert written[-1] == "budget_response.png" and (tmp_path / "with" / "budget_response.png").stat().st_size > 0
+    assert "budget_response.png" not in [p.name for p in xmmm.save_all_plots(result, tmp_path / "without")]
+
+
 def test_the_plot_says_what_it_needs(result):
     with pytest.raises(ValueError, match="with_decision_truth"):
         xmmm.plot_budget_response(result)

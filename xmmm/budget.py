@@ -21,11 +21,7 @@ Three stages, all vectorised over problems and units:
    :math:`\lambda` (each unit's best grid point for a price :math:`\lambda`
    is found globally).  Concave responses need nothing more.  When some
    response is S-shaped (e.g. Hill with slope > 1), a budget between two
-   prices is met only by a unit half on, and the best allocation may
-   switch units on or off: the search goes over on/off patterns of the
-   S-shaped units (each either at its lower end or on the concave branch of
-   its curve), the dual of each pattern solved on the grid, units flipped
-   one at a time while the total improves; the best two patterns and
+   prices is met only by a unit half on: both ends of that bracket and
    today's allocation are the starts.
 2. **Exact polish**: Newton's method on the equal-marginal-return
    conditions with exact marginal returns (one evaluation of every slope
@@ -141,8 +137,8 @@ def allocate(
     lower, upper : numpy.ndarray
         (P, K) finite bounds on the factors.
     concave : numpy.ndarray
-        (P, K) whether each response is concave (an S-shaped one is not:
-        its problem is searched over on/off patterns, from three starts).
+        (P, K) whether each response is concave (a problem with an S-shaped
+        one is polished from three starts, then improved by transfers).
     nodes : int, optional
         Exact evaluations of each range for the surrogate (default 9 when
         every problem is concave, else 17).
@@ -159,15 +155,15 @@ def allocate(
     m = nodes or (9 if all_concave else 17)
     surrogate = _Surrogate.fit(evaluate, lo, hi, m)
     grid = _Grid.of(surrogate, spend, budget, int(np.clip(400_000 // max(spend.size, 1), 201, 2001)))
+    start, low_end, high_end = grid.dual()
     if all_concave:
-        starts = grid.dual()[0]
-    else:
-        best, runner_up = _patterns(grid, surrogate, bent)
-        starts = np.stack([best, runner_up, np.clip(np.ones_like(spend), lo, hi)])
+        starts = start[None]
+    else:  # both ends of the dual's interpolation (which switch a unit on or off) and today's allocation
+        starts = np.stack([low_end, high_end, np.clip(np.ones_like(spend), lo, hi)])
     theta, converged = _polish(evaluate, surrogate, starts, spend, budget, lo, hi, movable)
     theta, value, slope, converged = _best_start(evaluate, theta, converged, spend, budget)
     if not all_concave:
-        inflection = np.take_along_axis(grid.theta, grid.peak[..., None], axis=-1)[..., 0]
+        inflection = grid.inflection()
         for _ in range(_MAX_TRANSFERS):
             moved = _transfer(evaluate, theta, value, spend, lo, hi, bent, inflection)
             if moved is None:
@@ -208,8 +204,7 @@ def _transfer(evaluate, theta, value, spend, lo, hi, bent, inflection):
     over S-shaped responses there are several: a unit may be left on the
     convex part of its curve (below its inflection) taking up what the
     budget leaves, or the budget may sit in one S-shaped unit where another
-    would earn more (swapping the two is a move the one-at-a-time pattern
-    search does not make).  So each S-shaped unit's spend above its lower end
+    would earn more (a swap no start reaches).  So each S-shaped unit's spend above its lower end
     -- the stranded ones first, then the smallest amounts, at most
     ``_MAX_SOURCES`` -- is moved whole to every other unit that can take it;
     the best exact gain, where positive, is the new start.
@@ -313,19 +308,14 @@ class _Surrogate:
 
 @dataclass(frozen=True)
 class _Grid:
-    """The surrogate on a fine grid of each unit's range, for the Lagrangian dual.
-
-    ``status`` restricts units: 0 any point, 1 *off* (the lower end only), 2
-    *on* (from the unit's inflection up: the concave branch of an S-shaped
-    response), so that a dual over on/off patterns has no bridges to cross.
-    """
+    """The surrogate on a fine grid of each unit's range, for the Lagrangian dual."""
 
     theta: np.ndarray  # (P, K, J)
     curve: np.ndarray  # (P, K, J)
     cost: np.ndarray  # (P, K, J)
     spend: np.ndarray  # (P, K)
     budget: np.ndarray  # (P,)
-    peak: np.ndarray  # (P, K): grid index of the steepest point (0 for concave responses)
+    peak: np.ndarray  # (P, K): grid index of the steepest point, the inflection (0 for concave responses)
     top: np.ndarray  # (P,): the steepest return anywhere
 
     @classmethod
@@ -340,31 +330,23 @@ class _Grid:
         steep = np.where(np.isfinite(steep), steep, 0.0)
         return cls(theta, curve, cost, spend, budget, np.argmax(steep, axis=-1), np.abs(steep).max(axis=(-1, -2)))
 
-    def dual(self, status: np.ndarray | None = None):
-        """The dual solution for each pattern (F, P, K) of statuses: ``(interpolated, low end, high end)``.
+    def inflection(self) -> np.ndarray:
+        """(P, K) each unit's factor of steepest return: below it an S-shaped response is convex."""
+        return np.take_along_axis(self.theta, self.peak[..., None], axis=-1)[..., 0]
 
-        The ends are the allocations at the two prices bracketing the budget;
-        the interpolated one meets the budget exactly between them.
+    def dual(self):
+        """The dual solution on the grid: ``(interpolated, low end, high end)``, each (P, K).
+
+        Each unit's best grid point for a price is found globally (S-shaped
+        curves included); the ends are the allocations at the two prices
+        bracketing the budget, the interpolated one meets it exactly between them.
         """
-        status = np.zeros((1,) + self.spend.shape, dtype=np.int8) if status is None else status
-        outs = [self._dual(status[i:i + self._chunk()]) for i in range(0, status.shape[0], self._chunk())]
-        return tuple(np.concatenate(parts) for parts in zip(*outs))
-
-    def _chunk(self) -> int:
-        return max(1, 4_000_000 // max(self.theta.size, 1))
-
-    def _dual(self, status: np.ndarray):
-        j = np.arange(self.theta.shape[-1])
-        allowed = np.where((status == 1)[..., None], j == 0,
-                           np.where((status == 2)[..., None], j >= self.peak[..., None], True))
-        f = status.shape[0]
-        lam_lo = np.zeros((f,) + self.budget.shape)
-        lam_hi = np.broadcast_to(2.0 * self.top + 1e-300, lam_lo.shape).copy()
+        lam_lo = np.zeros(self.budget.shape)
+        lam_hi = 2.0 * self.top + 1e-300
 
         def choose(lam):
-            score = np.where(allowed, self.curve - lam[..., None, None] * self.cost, -np.inf)
-            best = np.argmax(score, axis=-1)
-            t = np.take_along_axis(np.broadcast_to(self.theta, allowed.shape), best[..., None], axis=-1)[..., 0]
+            best = np.argmax(self.curve - lam[:, None, None] * self.cost, axis=-1)
+            t = np.take_along_axis(self.theta, best[..., None], axis=-1)[..., 0]
             return t, (self.spend * t).sum(axis=-1)
 
         for _ in range(60):
@@ -376,53 +358,8 @@ class _Grid:
         low_end, s_low = choose(lam_hi)
         with np.errstate(divide="ignore", invalid="ignore"):
             alpha = np.where(s_high > s_low, (self.budget - s_low) / (s_high - s_low), 0.0)
-        alpha = np.clip(alpha, 0.0, 1.0)[..., None]
+        alpha = np.clip(alpha, 0.0, 1.0)[:, None]
         return low_end + alpha * (high_end - low_end), low_end, high_end
-
-
-def _patterns(grid: _Grid, surrogate: _Surrogate, bent: np.ndarray):
-    """The best on/off patterns of the S-shaped units: ``(best start, second start)``, each (P, K).
-
-    The dual of the whole problem picks, for a price, each unit's best point
-    globally -- but with S-shaped responses a budget between two prices is
-    met only by a bridge (a unit half on), and the true optimum may switch
-    other units on or off.  So the search goes over patterns: each S-shaped
-    unit ``bent`` is off (at its lower bound) or on (on its concave branch),
-    the dual of each pattern is solved on the grid (no bridges), and units
-    are flipped one at a time while that improves the total.
-    """
-    _, low, high = grid.dual()
-    lo = grid.theta[..., 0]
-
-    def status_of(theta):
-        return np.where(bent, np.where(theta <= lo + 1e-12 * np.abs(lo) + 1e-300, 1, 2), 0).astype(np.int8)
-
-    def value(patterns):
-        solution = grid.dual(patterns)[0]
-        return solution, surrogate.at(solution).sum(axis=-1)
-
-    candidates = np.stack([status_of(low[0]), status_of(high[0])])  # (2, P, K)
-    solutions, values = value(candidates)
-    order = np.argsort(-values, axis=0)
-    take = np.arange(values.shape[1])
-    current, current_value = candidates[order[0], take], values[order[0], take]
-    runner_up = solutions[order[1], take]
-    best = solutions[order[0], take]
-    k = bent.shape[-1]
-    for _ in range(int(bent.sum(axis=-1).max(initial=0))):
-        flips = np.repeat(current[None], k, axis=0)
-        units = np.arange(k)
-        flips[units, :, units] = np.where(bent.T, 3 - flips[units, :, units], flips[units, :, units])
-        trial, trial_value = value(flips)
-        pick = np.argmax(trial_value, axis=0)
-        better = trial_value[pick, take] > current_value * (1 + 1e-12) + 1e-300
-        if not better.any():
-            break
-        runner_up = np.where(better[:, None], best, runner_up)
-        best = np.where(better[:, None], trial[pick, take], best)
-        current = np.where(better[:, None], flips[pick, take], current)
-        current_value = np.where(better, trial_value[pick, take], current_value)
-    return best, runner_up
 
 
 # --------------------------------------------------------------------------- stage 2: the exact polish

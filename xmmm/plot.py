@@ -691,12 +691,16 @@ def plot_response_curves(data, *, geos=None, channels=None, ax=None, points: int
     return fig
 
 
+def _has_decision_truth(ds) -> bool:
+    return isinstance(ds, xr.Dataset) and "response_incremental_outcome" in ds and "optimal_spend" in ds
+
+
 def _decision_parts(data) -> tuple[xr.Dataset, xr.Dataset]:
     """``(curves, optimum)`` of a dataset holding decision truth, or of such a pair."""
     if isinstance(data, tuple) and len(data) == 2:
         return data
     ds = getattr(data, "dataset", data)
-    if not isinstance(ds, xr.Dataset) or "response_incremental_outcome" not in ds or "optimal_spend" not in ds:
+    if not _has_decision_truth(ds):
         raise ValueError(
             "plot_budget_response needs response curves and an optimum: pass "
             "xmmm.with_decision_truth(result), or (xmmm.response_curves(result), xmmm.optimal_budget(result))"
@@ -951,7 +955,9 @@ def save_all_plots(data, out_dir: str | PathLike, *, geos=None, dpi: int = 110, 
     list of pathlib.Path
         The files written: ``channel_spend.png``, ``channel_contributions.png``,
         ``roas_comparison.png``, ``regional_comparison.png``,
-        ``data_quality.png``, ``response_curves.png``, ``adstock_kernels.png``.
+        ``data_quality.png``, ``response_curves.png``, ``adstock_kernels.png``,
+        and ``budget_response.png`` when the data holds decision truth
+        (:func:`xmmm.with_decision_truth`).
     """
     # every plot needs the full dataset's truth: check before writing anything
     ds = as_dataset(data, needs=_NEEDED, caller="save_all_plots")
@@ -969,6 +975,14 @@ def save_all_plots(data, out_dir: str | PathLike, *, geos=None, dpi: int = 110, 
         _note_left_out(fig, len(_select(ds, "geo", chosen)), len(names))
         try:
             path = out / f"{prefix}{stem}.png"
+            fig.savefig(path, dpi=dpi)
+            written.append(path)
+        finally:
+            plt.close(fig)
+    if _has_decision_truth(ds):
+        fig = plot_budget_response(ds)
+        try:
+            path = out / f"{prefix}budget_response.png"
             fig.savefig(path, dpi=dpi)
             written.append(path)
         finally:
