@@ -23,11 +23,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from xmmm.blocks import experiments as experiment_block
 from xmmm.blocks.baseline import baseline
 from xmmm.blocks.controls import controls
+from xmmm.blocks.demand import demand
 from xmmm.blocks.effects import contributions, transform
 from xmmm.blocks.media import natural_spend, spend_scale
 from xmmm.blocks.outcome import outcome
+from xmmm.blocks.policy import chase_target, feedback_channels, policy_spend, sales_target
 from xmmm.ground_truth import MARGINAL_STEP, media_metrics
 from xmmm.plan import Plan
 
@@ -44,14 +47,33 @@ class Interventions:
         Replaces the spend, broadcast to (R, G, S, T).
     scale : numpy.ndarray, optional
         Multiplies the spend, broadcast to (R, G, S, T).
+    shift : numpy.ndarray, optional
+        Added to the spend (after ``scale``), broadcast to (R, G, S, T); the
+        result is floored at 0.
 
     The spend scale (what divides spend before the transforms) is that of
     the natural, un-intervened spend: an intervention changes the media, not
-    the model.
+    the model.  An intervention acts after a spend policy has decided the
+    spend (and after the config's experiments), so a policy with feedback
+    reacts to what the intervention does to sales.
     """
 
     spend: np.ndarray | None = None
     scale: np.ndarray | None = None
+    shift: np.ndarray | None = None
+
+    def affine(self, shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+        """The intervention as ``spend -> a * spend + b``, each of ``shape``."""
+        a, b = np.ones(shape), np.zeros(shape)
+        if self.spend is not None:
+            a = np.zeros(shape)
+            b = np.broadcast_to(np.asarray(self.spend, dtype=float), shape).copy()
+        if self.scale is not None:
+            scale = np.asarray(self.scale, dtype=float)
+            a, b = a * scale, b * scale
+        if self.shift is not None:
+            b = b + np.asarray(self.shift, dtype=float)
+        return np.broadcast_to(a, shape), np.broadcast_to(b, shape)
 
     def apply(self, spend: np.ndarray) -> np.ndarray:
         """The intervened spend."""
@@ -60,6 +82,8 @@ class Interventions:
             out = np.broadcast_to(np.asarray(self.spend, dtype=float), spend.shape).copy()
         if self.scale is not None:
             out = out * np.asarray(self.scale, dtype=float)
+        if self.shift is not None:
+            out = np.maximum(out + np.asarray(self.shift, dtype=float), 0.0)
         return out
 
 
@@ -79,9 +103,24 @@ def run(plan: Plan, interventions: Interventions | None = None) -> dict[str, np.
         ``saturation_*`` (R, G, S).
     """
     base = baseline(plan)
-    natural = natural_spend(plan)
+    control = controls(plan)
+    latent = demand(plan, control["control_value"])
+    planned = natural_spend(plan)
+    natural = policy_spend(plan, planned, latent)
     scale = spend_scale(natural, plan.config.transforms.spend_scaling)
-    spend = natural if interventions is None else interventions.apply(natural)
+    change = experiment_block.affine(plan, plan.experiments)
+    if change is None:
+        spend = natural if interventions is None else interventions.apply(natural)
+    else:
+        if interventions is not None:
+            change = experiment_block.compose(change, interventions.affine(natural.shape))
+        spend = experiment_block.apply(natural, change)
+    feedback = feedback_channels(plan)
+    if len(feedback):
+        if change is None and interventions is not None:
+            change = interventions.affine(natural.shape)
+        spend, target = _chase(plan, base, control, latent, planned, spend, change, scale, feedback)
+        latent = {**latent, "sales_target": target}
 
     adstocked, saturated = transform(plan, spend / scale[..., None])
     contribution = contributions(plan, saturated)
@@ -89,9 +128,11 @@ def run(plan: Plan, interventions: Interventions | None = None) -> dict[str, np.
     _, saturated_up = transform(plan, spend * (1.0 + MARGINAL_STEP) / scale[..., None])
     extra = (plan.coefficient[..., None] * (saturated_up - saturated)).sum(axis=-1)
 
-    control = controls(plan)
-    out = outcome({**base, **control, "contribution": contribution})
+    out = outcome({**base, **control, "contribution": contribution, **latent})
     metrics = media_metrics(spend, contribution, extra, out["y"])
+    causal = {k: v for k, v in latent.items() if k != "demand_predictable"}
+    if not np.shares_memory(planned, natural) or len(feedback):
+        causal["spend_planned"] = planned
     return _ordered(
         {
             "spend": spend,
@@ -109,8 +150,24 @@ def run(plan: Plan, interventions: Interventions | None = None) -> dict[str, np.
             "control_coefficient": plan.control_coefficient,
             **metrics,
             **plan.params,
+            **causal,
         }
     )
+
+
+def _chase(plan, base, control, latent, planned, spend, change, scale, feedback):
+    """The spend of every channel with the target-chasing ones from the feedback loop; and the target."""
+    others = np.setdiff1d(np.arange(len(plan.channels)), feedback)
+    _, saturated = transform(plan, spend / scale[..., None])
+    rest = base["baseline_level"] + base["baseline_trend"] + base["baseline_seasonality"] + base["baseline_noise"]
+    rest = rest + control["control_effect"].sum(axis=2)
+    if latent:
+        rest = rest + latent["demand_effect"]
+    rest = rest + contributions(plan, saturated)[:, :, others].sum(axis=2)
+    target = sales_target(plan, base, control["control_effect"], latent, scale)
+    spend = spend.copy()
+    spend[:, :, feedback] = chase_target(plan, planned, change, scale, rest, target)
+    return spend, target
 
 
 _ORDER = (

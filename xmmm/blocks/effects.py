@@ -15,7 +15,7 @@ import numpy as np
 
 from xmmm.plan import Plan
 
-__all__ = ["transform", "contributions"]
+__all__ = ["transform", "contributions", "saturate"]
 
 
 def _run_groups(plan: Plan, family: str, x: np.ndarray) -> np.ndarray:
@@ -41,3 +41,8 @@ def transform(plan: Plan, scaled: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def contributions(plan: Plan, saturated: np.ndarray) -> np.ndarray:
     """Channel contributions: the coefficient times the saturated signal, (R, G, S, T)."""
     return plan.coefficient[..., None] * saturated
+
+
+def saturate(plan: Plan, adstocked: np.ndarray) -> np.ndarray:
+    """Each channel's saturation of adstocked signals (R, G, S, n)."""
+    return _run_groups(plan, "saturation", adstocked)
