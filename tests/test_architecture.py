@@ -38,7 +38,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("xmmm.plot",),
     ("xmmm.result",),
     ("xmmm.scenarios", "xmmm.generate", "xmmm.presets", "xmmm.priors", "xmmm.study"),
-    ("xmmm.handoff",),
+    ("xmmm.handoff", "xmmm.experiments"),
     ("xmmm.cli", "xmmm.__main__"),
 ]
 #: the package's front door re-exports lazily by name; it is above everything

@@ -61,6 +61,10 @@ _LAZY = {
     "replicate_dataset": "xmmm.study",
     "replicate_config": "xmmm.study",
     "transforms": "xmmm.transforms",
+    "DemandConfig": "xmmm.causal",
+    "ExperimentConfig": "xmmm.causal",
+    "lift_tests": "xmmm.experiments",
+    "MeridianCalibration": "xmmm.experiments",
 }
 
 __all__ = [

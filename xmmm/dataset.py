@@ -104,6 +104,8 @@ def to_dataset(
         "control_column": ("control", np.array(config.control_columns, dtype=str)),
     }
     data_vars.update(_causal_variables(arrays, take, dated, lead))
+    if "demand_observed" in data_vars:
+        data_vars["demand_observed"][2]["column"] = config.demand_column
     if config.experiments:
         coords.update(_experiment_coords(config))
     if replicate_axis:

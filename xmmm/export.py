@@ -39,7 +39,8 @@ def to_long_dataframe(dataset: xr.Dataset) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        Columns ``date, geo, y, x1-..., c1-...``; one row per (date, geo),
+        Columns ``date, geo, y, x1-..., c1-...`` (and ``c<K+1>-demand`` when demand is observed,
+    :attr:`xmmm.config.MMMDataConfig.demand_column`); one row per (date, geo),
         sorted by date then geo, with a fresh RangeIndex.
 
     Examples
@@ -75,6 +76,8 @@ def to_long_dataframe(dataset: xr.Dataset) -> pd.DataFrame:
         values = flat("control_value", "control")
         for j, name in enumerate(dataset["control_column"].values):
             columns[str(name)] = values[:, j]
+    if "demand_observed" in dataset:  # observed demand (or its proxy) is one more control column
+        columns[str(dataset["demand_observed"].attrs["column"])] = flat("demand_observed")
     return pd.DataFrame(columns)
 
 
