@@ -221,6 +221,14 @@ def describe(dataset, name: str = "dataset") -> str:
     share = ", ".join(f"{g} {float(v):.1f}%" for g, v in zip(geos, dataset["media_share"].values))
     lines.append("")
     lines.append(f"Media share of y: {share}")
+    if "causal_graph" in dataset.attrs:
+        import json
+
+        from xmmm.graph import graph_lines
+
+        lines.append("")
+        lines.append("Causal graph (cause -> effect):")
+        lines.extend(graph_lines(json.loads(dataset.attrs["causal_graph"])))
     return "\n".join(lines)
 
 
