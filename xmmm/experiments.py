@@ -231,7 +231,7 @@ class MeridianCalibration:
 
         mu, sigma = self.roi_prior_parameters()
         prior = prior_distribution.PriorDistribution(
-            roi_m=backend.tfd.LogNormal(mu.astype(np.float32), sigma.astype(np.float32), name="roi_m")
+            roi_m=backend.tfd.LogNormal(mu.astype(float), sigma.astype(float), name="roi_m")
         )
         return {
             "media_prior_type": "roi",
