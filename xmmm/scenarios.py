@@ -224,7 +224,7 @@ CAUSAL_PRESETS: dict[str, tuple[str, Callable[[int], MMMDataConfig]]] = {
                        "heavy-up", _target_chasing),
     "search_capture": ("Search demand capture: search spend is pulled by demand up to a cap, demand seen through a "
                        "noisy proxy; a search go-dark test", _search_capture),
-    "endogenous_market": ("pymc-marketing's endogenous-spend market ('forecast' scenario) with its TV lift test",
+    "endogenous_market": ("The endogenous-spend market of pymc-marketing ('forecast' scenario) with its TV lift test",
                           _endogenous_market),
 }
 
