@@ -133,6 +133,11 @@ def test_observed_demand_is_a_control_column_and_the_proxy_has_its_noise():
     assert abs(error.std() - 0.3) < 4 * 0.3 / np.sqrt(2 * error.size)
     back = xmmm.from_long_dataframe(exact["data"])
     assert list(back["control_column"].values) == ["c1-price", "c2-demand"]
+    # exported shifted to start at 0 (a control value is never negative): the same series up to a constant
+    exported = back["control_value"].sel(control="demand").transpose("date", "geo").values
+    true = exact.dataset["demand"].transpose("date", "geo").values
+    offset = exported - true
+    assert exported.min() == 0.0 and np.ptp(offset) < 1e-9 * np.abs(true).max()
 
 
 @pytest.mark.parametrize("name", CAUSAL)

@@ -161,7 +161,8 @@ def test_long_table_follows_the_schema(name):
     config = get_preset_config(name)
     ds, _ = generated(name)
     data = xmmm.MMMResult(ds)["data"]
-    n_ch, n_ctl = len(config.channels), len(config.control_variables)
+    # observed demand is one more control column, after the controls
+    n_ch, n_ctl = len(config.channels), len(config.control_variables) + (config.demand_column is not None)
     columns = list(data.columns)
     assert columns[:3] == ["date", "geo", "y"]
     assert all(re.fullmatch(rf"x{i + 1}-\S+", c) for i, c in enumerate(columns[3:3 + n_ch])), columns

@@ -29,7 +29,8 @@ unit of demand).  The forecast the spend policies read is
 :math:`f_{g,t} = d_{g,t} + \text{forecast\_noise} \cdot \epsilon_{g,t}`.
 With ``observed=True`` the long table carries
 :math:`d_{g,t} + \text{proxy\_noise} \cdot \xi_{g,t}` as a control column
-(``MMMDataConfig.demand_column``); the outcome always uses the true ``d``.
+(``MMMDataConfig.demand_column``, shifted by a constant to start at 0 like
+every control value); the outcome always uses the true ``d``.
 
 Spend policies, with :math:`s^0` the pattern's spend (the *planned* spend),
 :math:`\ell` the channel's spend level, :math:`k` = ``policy_strength``:

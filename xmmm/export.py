@@ -40,7 +40,8 @@ def to_long_dataframe(dataset: xr.Dataset) -> pd.DataFrame:
     -------
     pandas.DataFrame
         Columns ``date, geo, y, x1-..., c1-...`` (and ``c<K+1>-demand`` when demand is observed,
-    :attr:`xmmm.config.MMMDataConfig.demand_column`); one row per (date, geo),
+    :attr:`xmmm.config.MMMDataConfig.demand_column`: ``demand_observed`` shifted by a constant so its
+    smallest value is 0 when it has negative ones); one row per (date, geo),
         sorted by date then geo, with a fresh RangeIndex.
 
     Examples
@@ -76,8 +77,11 @@ def to_long_dataframe(dataset: xr.Dataset) -> pd.DataFrame:
         values = flat("control_value", "control")
         for j, name in enumerate(dataset["control_column"].values):
             columns[str(name)] = values[:, j]
-    if "demand_observed" in dataset:  # observed demand (or its proxy) is one more control column
-        columns[str(dataset["demand_observed"].attrs["column"])] = flat("demand_observed")
+    if "demand_observed" in dataset:
+        # observed demand (or its proxy) is one more control column, shifted to start at 0 like every control
+        # value (a constant the intercept absorbs; its coefficient per unit is still demand_coefficient)
+        observed = flat("demand_observed")
+        columns[str(dataset["demand_observed"].attrs["column"])] = observed - min(float(observed.min()), 0.0)
     return pd.DataFrame(columns)
 
 
