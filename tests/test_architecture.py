@@ -38,7 +38,8 @@ LAYERS: list[tuple[str, ...]] = [
     ("xmmm.plot",),
     ("xmmm.result",),
     ("xmmm.scenarios", "xmmm.generate", "xmmm.presets", "xmmm.priors", "xmmm.study"),
-    ("xmmm.handoff", "xmmm.experiments"),
+    ("xmmm.handoff", "xmmm.reproduce", "xmmm.experiments"),
+    ("xmmm.scoring", "xmmm.fits", "xmmm.recovery"),
     ("xmmm.cli", "xmmm.__main__"),
 ]
 #: the package's front door re-exports lazily by name; it is above everything

@@ -194,7 +194,7 @@ def _untested(config, replicate=0):
 
 @pytest.mark.parametrize("mode, value", [("scale", 0.0), ("scale", 1.8), ("set", 2500.0), ("shift", -1500.0)])
 def test_exogenous_lift_is_exact(mode, value):
-    experiment = ExperimentConfig("Search", 20, 27, geos=["geo_2"], mode=mode, value=value, name="t")
+    experiment = ExperimentConfig("Search", 20, 27, geos=["south"], mode=mode, value=value, name="t")
     config = small(experiments=[experiment])
     plan, data, untested = _untested(config)
     j, g, window = plan.channels.index("Search"), 1, np.zeros(60, dtype=bool)
@@ -217,7 +217,7 @@ def test_exogenous_lift_is_exact(mode, value):
     contribution = (data["contribution"] - untested["contribution"])[0, :, j]
     np.testing.assert_allclose(lift, contribution, rtol=0, atol=1e-9 * float(np.abs(data["y"]).max()))
     assert np.abs(lift[1, 20:28]).min() > 0
-    np.testing.assert_allclose(ds["lift_delta_y"].sel(experiment="t", geo="geo_2"), lift[1, window].mean())
+    np.testing.assert_allclose(ds["lift_delta_y"].sel(experiment="t", geo="south"), lift[1, window].mean())
 
 
 def test_target_chasing_lift_includes_the_induced_change_of_spend():
