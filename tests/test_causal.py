@@ -323,3 +323,30 @@ def test_confounding_has_the_documented_sign():
     se_adjusted = adjusted.std(ddof=1) / np.sqrt(adjusted.size)
     assert naive.mean() > 4 * se_naive and naive.mean() > 0.05   # overstated, clearly
     assert abs(adjusted.mean()) < 4 * se_adjusted                 # unbiased within the replicates' error
+
+
+def test_endogenous_market_has_the_published_media_equations_and_marginal_return():
+    """TV and Digital: MM(adstock(spend); 38, 5) and MM(.; 22, 3) in sales units; TV's marginal return 38*5/(5+x)^2."""
+    ds = xmmm.generate_dataset(xmmm.get_preset_config("endogenous_market"))
+    assert ds.sizes["date"] == 104 + 4 + 12
+    weights = 0.1 ** np.arange(8)
+    weights /= weights.sum()
+    for channel, (beta, lam) in {"TV": (38.0, 5.0), "Digital": (22.0, 3.0)}.items():
+        spend = ds["spend"].sel(channel=channel, geo="national").values
+        adstocked = np.convolve(spend, weights)[: spend.size]  # causal, normalised geometric carry-over
+        contribution = ds["contribution"].sel(channel=channel, geo="national").values
+        np.testing.assert_allclose(contribution, beta * adstocked / (lam + adstocked), rtol=1e-10)
+    y = ds["y"].sel(geo="national")
+    parts = (ds["baseline"] + ds["contribution"].sum("channel") + ds["demand_effect"]).sel(geo="national")
+    np.testing.assert_allclose(y, parts, rtol=1e-12)
+    np.testing.assert_allclose(ds["demand_coefficient"], 2.5, rtol=1e-12)
+    plan = Plan.from_dataset(ds)
+    x = float(ds["spend"].sel(channel="TV").mean())
+    h = 1e-5
+    response = plan.steady_state_contribution("TV", np.array([[x - h, x + h]]))[0]
+    np.testing.assert_allclose((response[1] - response[0]) / (2 * h), 38 * 5 / (5 + x) ** 2, rtol=1e-7)
+    # the model-consistent lift of the shift -1.5: the curve at x - 1.5 against x
+    x_test = float(ds["lift_x"].sel(experiment="tv_lift_test", geo="national"))
+    expected = 38 * (x_test - 1.5) / (5 + x_test - 1.5) - 38 * x_test / (5 + x_test)
+    assert float(ds["lift_delta_y_model"].sel(experiment="tv_lift_test", geo="national")) == pytest.approx(expected,
+                                                                                                          rel=1e-10)
