@@ -2,7 +2,8 @@
 
 The Python blocks run in order in one namespace (later blocks use what earlier ones made, as a reader
 following the README would), in an empty working folder: a block that reads a file must create it or
-the README must show where it comes from.
+the README must show where it comes from.  A block whose first line is ``# slow: ...`` (it fits
+models for minutes) is compiled in the default suite and run, with all the others, under ``pytest -m slow``.
 """
 
 from __future__ import annotations
@@ -27,22 +28,43 @@ def python_blocks() -> list[tuple[int, str]]:
     return blocks
 
 
+def is_slow(code: str) -> bool:
+    return code.lstrip().startswith("# slow:")
+
+
 def test_the_readme_has_python_blocks():
     assert len(python_blocks()) >= 5
+    assert sum(not is_slow(code) for _, code in python_blocks()) >= 5
+
+
+def run_blocks(tmp_path, monkeypatch, *, slow: bool) -> None:
+    monkeypatch.chdir(tmp_path)
+    namespace: dict = {"__name__": "readme"}
+    for line, code in python_blocks():
+        compiled = compile(code, f"README.md:{line}", "exec")
+        if is_slow(code) and not slow:
+            continue
+        try:
+            exec(compiled, namespace)  # noqa: S102 - the README's own code
+        except Exception as err:  # pragma: no cover - the failure message is the point
+            pytest.fail(f"the README's Python block at line {line} fails: {type(err).__name__}: {err}")
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")  # pymc / pytensor chatter when a model is built
 def test_every_python_block_runs_as_written(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    namespace: dict = {"__name__": "readme"}
-    for line, code in python_blocks():
-        try:
-            exec(compile(code, f"README.md:{line}", "exec"), namespace)  # noqa: S102 - the README's own code
-        except Exception as err:  # pragma: no cover - the failure message is the point
-            pytest.fail(f"the README's Python block at line {line} fails: {type(err).__name__}: {err}")
+    run_blocks(tmp_path, monkeypatch, slow=False)
     # what the blocks say they write is there
     for name in ("basic.nc", "sales.nc", "sales.csv", "sales.csv.truth.json", "study.yaml", "study.json"):
         assert (tmp_path / name).exists(), name
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+@pytest.mark.filterwarnings("ignore::UserWarning")  # sampler diagnostics of the short fits
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_every_python_block_runs_as_written_with_the_model_fits(tmp_path, monkeypatch):
+    run_blocks(tmp_path, monkeypatch, slow=True)
+    assert (tmp_path / "results.parquet").is_dir()
 
 
 def test_presets_table_is_the_code_s():
