@@ -21,7 +21,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("xmmm._version", "xmmm.errors"),
     ("xmmm.checks", "xmmm.plain"),
     ("xmmm.kernels._numba", "xmmm.kernels.declare", "xmmm.kernels.adstock", "xmmm.kernels.saturation",
-     "xmmm.kernels.feedback", "xmmm.kernels", "xmmm.random"),
+     "xmmm.kernels.feedback", "xmmm.kernels.effects", "xmmm.kernels", "xmmm.random"),
     ("xmmm.transforms",),
     ("xmmm.causal",),
     ("xmmm.config", "xmmm.graph"),

@@ -27,7 +27,7 @@ from xmmm.blocks import experiments as experiment_block
 from xmmm.blocks.baseline import baseline
 from xmmm.blocks.controls import controls
 from xmmm.blocks.demand import demand
-from xmmm.blocks.effects import contributions, transform
+from xmmm.blocks.effects import contributions, media_effects, transform
 from xmmm.blocks.media import natural_spend, spend_scale
 from xmmm.blocks.outcome import outcome
 from xmmm.blocks.policy import chase_target, feedback_channels, policy_spend, sales_target
@@ -122,11 +122,11 @@ def run(plan: Plan, interventions: Interventions | None = None) -> dict[str, np.
         spend, target = _chase(plan, base, control, latent, planned, spend, change, scale, feedback)
         latent = {**latent, "sales_target": target}
 
-    adstocked, saturated = transform(plan, spend / scale[..., None])
-    contribution = contributions(plan, saturated)
-    # marginal ROAS: the same transforms on spend raised by MARGINAL_STEP, scale held fixed
-    _, saturated_up = transform(plan, spend * (1.0 + MARGINAL_STEP) / scale[..., None])
-    extra = (plan.coefficient[..., None] * (saturated_up - saturated)).sum(axis=-1)
+    # one pass: contributions, and for marginal ROAS the same transforms on spend raised by
+    # MARGINAL_STEP (scale held fixed)
+    adstocked, saturated, contribution, extra = media_effects(
+        plan, np.ascontiguousarray(spend, dtype=np.float64), scale, 1.0 + MARGINAL_STEP
+    )
 
     out = outcome({**base, **control, "contribution": contribution, **latent})
     metrics = media_metrics(spend, contribution, extra, out["y"])
