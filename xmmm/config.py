@@ -29,6 +29,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from xmmm.causal import SPEND_POLICIES, DemandConfig, ExperimentConfig, check_scenario
 from xmmm.checks import Problems, is_int, join
 from xmmm.errors import ConfigError, TransformError
 from xmmm.plain import Schema, from_plain, set_path, to_plain
@@ -37,6 +38,8 @@ __all__ = [
     "PATTERNS",
     "ChannelConfig",
     "ControlConfig",
+    "DemandConfig",
+    "ExperimentConfig",
     "PatternSpec",
     "RegionConfig",
     "TransformConfig",
@@ -212,6 +215,14 @@ class ChannelConfig:
     base_effectiveness : float
         Effect of a fully saturated channel as a share of the geo's baseline
         level (>= 0): ``contribution = base_effectiveness * level * saturated``.
+    spend_policy : {"exogenous", "demand_following", "target_chasing", "demand_capture"}
+        How spend reacts to demand or sales (:mod:`xmmm.causal`); ``"exogenous"``
+        (default) is the pattern's spend.
+    policy_strength : float
+        The policy's ``k`` (:mod:`xmmm.causal`); any sign.
+    spend_cap : float, optional
+        Upper limit of the policy's spend, in the currency of ``base_spend``
+        (scaled by the geo's regional spend factor); ``None``: no cap.
     """
 
     name: str
@@ -229,6 +240,9 @@ class ChannelConfig:
     max_active_periods: int = 8
     custom_pattern_func: Callable | None = None
     base_effectiveness: float = 0.5
+    spend_policy: str = "exogenous"
+    policy_strength: float = 0.0
+    spend_cap: float | None = None
 
     def __post_init__(self) -> None:
         problems = Problems(f"{type(self).__name__}({self.name!r}).")
@@ -241,6 +255,11 @@ class ChannelConfig:
                       "spend_volatility", self.spend_volatility)
         p.number("base_effectiveness", self.base_effectiveness, lower=0, limit=MAX_EFFECTIVENESS,
                  why=_LIMIT_WHY["effectiveness"])
+        if self.spend_policy not in SPEND_POLICIES:
+            p.add("spend_policy", self.spend_policy, "one of " + ", ".join(map(repr, SPEND_POLICIES)))
+        p.number("policy_strength", self.policy_strength, limit=1e6, why="a plausibility limit")
+        p.number("spend_cap", self.spend_cap, lower=0, lower_open=True, limit=MAX_LEVEL, why=_LIMIT_WHY["level"],
+                 optional=True)
 
     @property
     def pattern_spec(self) -> PatternSpec:
@@ -543,6 +562,10 @@ class MMMDataConfig:
     frequency : str
         pandas offset alias of the period, e.g. ``"W"`` (weekly, default),
         ``"D"``, ``"W-MON"``, ``"MS"``.
+    demand : DemandConfig, optional
+        A latent demand factor (:mod:`xmmm.causal`); ``None`` (default): none.
+    experiments : list of ExperimentConfig
+        Lift tests embedded in the data, with their exact truth.
     """
 
     n_periods: int = 129
@@ -553,10 +576,14 @@ class MMMDataConfig:
     seed: int | None = None
     control_variables: list[ControlConfig] = field(default_factory=list)
     frequency: str = "W"
+    demand: DemandConfig | None = None
+    experiments: list[ExperimentConfig] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if isinstance(self.channels, tuple):
             self.channels = list(self.channels)
+        if isinstance(self.experiments, tuple):
+            self.experiments = list(self.experiments)
         if isinstance(self.control_variables, tuple):
             self.control_variables = list(self.control_variables)
         problems = collect_problems(self)
@@ -590,6 +617,13 @@ class MMMDataConfig:
     def control_columns(self) -> list[str]:
         """Export column names of the controls: ``c1-<label>``, ..."""
         return [f"c{i + 1}-{c.column_label}" for i, c in enumerate(self.control_variables)]
+
+    @property
+    def demand_column(self) -> str | None:
+        """Export column of observed demand, ``c<K+1>-demand`` after the controls; ``None`` when unobserved."""
+        if self.demand is None or not self.demand.observed:
+            return None
+        return f"c{len(self.control_variables) + 1}-demand"
 
     # ---- files
     def to_dict(self) -> dict:
@@ -723,6 +757,8 @@ def collect_problems(config: MMMDataConfig) -> list[str]:
         items += p.items
     else:
         items.append(f"transforms must be a TransformConfig; got {type(config.transforms).__name__}")
+    if not items:
+        check_scenario(config, items)
     return items
 
 
@@ -827,8 +863,10 @@ def _rebuilt(config: MMMDataConfig) -> MMMDataConfig:
 
 # --------------------------------------------------------------------------- plain data
 _SCHEMA = Schema(
-    nested={("MMMDataConfig", "regions"): RegionConfig, ("MMMDataConfig", "transforms"): TransformConfig},
-    lists={("MMMDataConfig", "channels"): ChannelConfig, ("MMMDataConfig", "control_variables"): ControlConfig},
+    nested={("MMMDataConfig", "regions"): RegionConfig, ("MMMDataConfig", "transforms"): TransformConfig,
+            ("MMMDataConfig", "demand"): DemandConfig},
+    lists={("MMMDataConfig", "channels"): ChannelConfig, ("MMMDataConfig", "control_variables"): ControlConfig,
+           ("MMMDataConfig", "experiments"): ExperimentConfig},
     callables=("custom_pattern_func",),
 )
 #: fields that older versions stored and that never had an effect: read and dropped

@@ -23,11 +23,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from xmmm.blocks import experiments as experiment_block
 from xmmm.blocks.baseline import baseline
 from xmmm.blocks.controls import controls
-from xmmm.blocks.effects import Rows, contributions, row_adstock, row_saturation, transform
+from xmmm.blocks.demand import demand
+from xmmm.blocks.effects import Rows, contributions, media_effects, row_adstock, row_saturation, transform
 from xmmm.blocks.media import natural_spend, scale_of
 from xmmm.blocks.outcome import increment, outcome
+from xmmm.blocks.policy import chase_target, feedback_channels, policy_spend, sales_target
 from xmmm.ground_truth import MARGINAL_STEP, media_metrics
 from xmmm.plan import Plan
 
@@ -50,16 +53,18 @@ class Interventions:
     spend : numpy.ndarray, optional
         Replaces the spend.
     scale : numpy.ndarray, optional
-        Multiplies the spend.
+        Multiplies the spend, broadcast to (R, G, S, T).
     shift : numpy.ndarray, optional
-        Adds to the spend.
+        Added to the spend (after ``scale``), broadcast to (R, G, S, T); the
+        result is floored at 0.
     where : numpy.ndarray of bool, optional
         Where the intervention applies (default: everywhere).
 
     The spend scale (what divides spend before the transforms) is that of
     the natural, un-intervened spend: an intervention changes the media, not
-    the model.  The engine does not check the result: spend that becomes
-    negative or not finite is the caller's to refuse.
+    the model.  An intervention acts after a spend policy has decided the
+    spend (and after the config's experiments), so a policy with feedback
+    reacts to what the intervention does to sales.
 
     Examples
     --------
@@ -81,6 +86,22 @@ class Interventions:
         """Whether this changes nothing (no spend, scale or shift)."""
         return self.spend is None and self.scale is None and self.shift is None
 
+    def affine(self, shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+        """The intervention as ``spend -> a * spend + b``, each of ``shape``."""
+        a, b = np.ones(shape), np.zeros(shape)
+        if self.spend is not None:
+            a = np.zeros(shape)
+            b = np.broadcast_to(np.asarray(self.spend, dtype=float), shape).copy()
+        if self.scale is not None:
+            scale = np.asarray(self.scale, dtype=float)
+            a, b = a * scale, b * scale
+        if self.shift is not None:
+            b = b + np.asarray(self.shift, dtype=float)
+        if self.where is not None:
+            where = np.asarray(self.where, dtype=bool)
+            a, b = np.where(where, a, 1.0), np.where(where, b, 0.0)
+        return np.broadcast_to(a, shape), np.broadcast_to(b, shape)
+
     def apply(self, spend: np.ndarray) -> np.ndarray:
         """The intervened spend (a new array shaped like ``spend``)."""
         out = spend
@@ -89,7 +110,7 @@ class Interventions:
         if self.scale is not None:
             out = out * np.asarray(self.scale, dtype=float)
         if self.shift is not None:
-            out = out + np.asarray(self.shift, dtype=float)
+            out = np.maximum(out + np.asarray(self.shift, dtype=float), 0.0)
         if self.where is not None:
             out = np.where(np.asarray(self.where, dtype=bool), out, spend)
         return np.array(np.broadcast_to(out, spend.shape), dtype=float)
@@ -111,17 +132,26 @@ def run(plan: Plan, interventions: Interventions | None = None) -> dict[str, np.
         ``saturation_*`` (R, G, S).
     """
     base = baseline(plan)
-    spend, scale = media(plan, interventions)
-
-    adstocked, saturated = transform(plan, spend / scale[..., None])
-    contribution = contributions(plan, saturated)
-    # marginal ROAS: the same transforms on spend raised by MARGINAL_STEP, scale held fixed
-    _, saturated_up = transform(plan, spend * (1.0 + MARGINAL_STEP) / scale[..., None])
-    extra = (plan.coefficient[..., None] * (saturated_up - saturated)).sum(axis=-1)
-
     control = controls(plan)
-    out = outcome({**base, **control, "contribution": contribution})
+    latent, planned, natural, scale, spend, change = _media(plan, control, interventions)
+    feedback = feedback_channels(plan)
+    if len(feedback):
+        if change is None and interventions is not None:
+            change = interventions.affine(natural.shape)
+        spend, target = _chase(plan, base, control, latent, planned, spend, change, scale, feedback)
+        latent = {**latent, "sales_target": target}
+
+    # one pass: contributions, and for marginal ROAS the same transforms on spend raised by
+    # MARGINAL_STEP (scale held fixed)
+    adstocked, saturated, contribution, extra = media_effects(
+        plan, np.ascontiguousarray(spend, dtype=np.float64), scale, 1.0 + MARGINAL_STEP
+    )
+
+    out = outcome({**base, **control, "contribution": contribution, **latent})
     metrics = media_metrics(spend, contribution, extra, out["y"])
+    causal = {k: v for k, v in latent.items() if k != "demand_predictable"}
+    if not np.shares_memory(planned, natural) or len(feedback):
+        causal["spend_planned"] = planned
     return _ordered(
         {
             "spend": spend,
@@ -139,15 +169,54 @@ def run(plan: Plan, interventions: Interventions | None = None) -> dict[str, np.
             "control_coefficient": plan.control_coefficient,
             **metrics,
             **plan.params,
+            **causal,
         }
     )
 
 
-def media(plan: Plan, interventions: Interventions | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """``(spend, spend_scale)`` of a run: the intervened spend (R, G, S, T) and the natural spend's scale (R, G, S)."""
-    natural = natural_spend(plan)
+def _chase(plan, base, control, latent, planned, spend, change, scale, feedback):
+    """The spend of every channel with the target-chasing ones from the feedback loop; and the target."""
+    others = np.setdiff1d(np.arange(len(plan.channels)), feedback)
+    _, saturated = transform(plan, spend / scale[..., None])
+    rest = base["baseline_level"] + base["baseline_trend"] + base["baseline_seasonality"] + base["baseline_noise"]
+    rest = rest + control["control_effect"].sum(axis=2)
+    if latent:
+        rest = rest + latent["demand_effect"]
+    rest = rest + contributions(plan, saturated)[:, :, others].sum(axis=2)
+    target = sales_target(plan, base, control["control_effect"], latent, scale)
+    spend = spend.copy()
+    spend[:, :, feedback] = chase_target(plan, planned, change, scale, rest, target)
+    return spend, target
+
+
+def _media(plan: Plan, control: dict, interventions: Interventions | None):
+    """The media of a run before any feedback loop: ``(latent, planned, natural, scale, spend, change)``."""
+    latent = demand(plan, control["control_value"])
+    planned = natural_spend(plan)
+    natural = policy_spend(plan, planned, latent)
     scale = scale_of(plan, natural)
-    return (natural if interventions is None or interventions.empty else interventions.apply(natural)), scale
+    interventions = None if interventions is None or interventions.empty else interventions
+    change = experiment_block.affine(plan, plan.experiments)
+    if change is None:
+        spend = natural if interventions is None else interventions.apply(natural)
+    else:
+        if interventions is not None:
+            change = experiment_block.compose(change, interventions.affine(natural.shape))
+        spend = experiment_block.apply(natural, change)
+    return latent, planned, natural, scale, spend, change
+
+
+def media(plan: Plan, interventions: Interventions | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """``(spend, spend_scale)`` of a run: the intervened spend (R, G, S, T) and the natural spend's scale (R, G, S).
+
+    A plan with a spend policy that chases a sales target (a feedback loop)
+    has no spend before the loop has run: use :func:`run`.
+    """
+    if len(feedback_channels(plan)):
+        raise ValueError("this plan's spend reacts to sales (a feedback policy): its media come from the "
+                         "whole run -- use xmmm.engine.run")
+    _, _, _, scale, spend, _ = _media(plan, controls(plan), interventions)
+    return spend, scale
 
 
 def increments(

@@ -39,7 +39,9 @@ def to_long_dataframe(dataset: xr.Dataset) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        Columns ``date, geo, y, x1-..., c1-...``; one row per (date, geo),
+        Columns ``date, geo, y, x1-..., c1-...`` (and ``c<K+1>-demand`` when demand is observed,
+    :attr:`xmmm.config.MMMDataConfig.demand_column`: ``demand_observed`` shifted by a constant so its
+    smallest value is 0 when it has negative ones); one row per (date, geo),
         sorted by date then geo, with a fresh RangeIndex.
 
     Examples
@@ -53,29 +55,36 @@ def to_long_dataframe(dataset: xr.Dataset) -> pd.DataFrame:
         raise ValueError(
             "to_long_dataframe takes one dataset; select a replicate first, e.g. study.isel(replicate=0)"
         )
-    geo_names = np.array([str(g) for g in dataset["geo"].values], dtype=str)
+    geo_names = np.array([str(g) for g in dataset.variables["geo"].values], dtype=str)
     order = np.argsort(geo_names, kind="stable")
     n_dates, n_geos = dataset.sizes["date"], dataset.sizes["geo"]
 
-    def flat(var: str, along: str | None = None) -> np.ndarray:
-        da = dataset[var]
-        dims = ("date", "geo") + ((along,) if along else ())
-        arr = da.transpose(*dims).values[:, order]
-        return arr.reshape(n_dates * n_geos, -1) if along else arr.reshape(-1)
+    def block(var: str, along: str | None) -> np.ndarray:
+        """Rows ``(column, date * geo)``, geos sorted by name: the frame's own block layout."""
+        variable = dataset.variables[var]
+        dims = ((along,) if along else ()) + ("date", "geo")
+        values = np.transpose(variable.values, [variable.dims.index(d) for d in dims])
+        return values[..., order].reshape(-1, n_dates * n_geos)
 
-    columns: dict[str, object] = {
-        "date": np.repeat(dataset["date"].values, n_geos),
-        "geo": np.tile(geo_names[order], n_dates),
-        "y": flat("y"),
-    }
-    spend = flat("spend", "channel")
-    for j, name in enumerate(dataset["channel_column"].values):
-        columns[str(name)] = spend[:, j]
+    names = ["y"] + [str(c) for c in dataset.variables["channel_column"].values]
+    parts = [block("y", None), block("spend", "channel")]
     if dataset.sizes.get("control", 0):
-        values = flat("control_value", "control")
-        for j, name in enumerate(dataset["control_column"].values):
-            columns[str(name)] = values[:, j]
-    return pd.DataFrame(columns)
+        names += [str(c) for c in dataset.variables["control_column"].values]
+        parts.append(block("control_value", "control"))
+    if "demand_observed" in dataset:
+        # observed demand (or its proxy) is one more control column, shifted to start at 0 like every control
+        # value (a constant the intercept absorbs; its coefficient per unit is still demand_coefficient)
+        observed = block("demand_observed", None)
+        names.append(str(dataset["demand_observed"].attrs["column"]))
+        parts.append(observed - min(float(observed.min()), 0.0))
+    # one float block, written once and handed to pandas without another copy
+    floats = np.concatenate(parts, axis=0)
+    frame = pd.DataFrame(floats.T, columns=names, copy=False)
+    frame.insert(0, "date", np.repeat(dataset.variables["date"].values, n_geos))
+    # the geo column: its few distinct names, repeated by index (not one string per row)
+    geo_labels = pd.Series(geo_names[order]).array
+    frame.insert(1, "geo", geo_labels.take(np.tile(np.arange(n_geos), n_dates)))
+    return frame
 
 
 def _values(df: pd.DataFrame, columns: list[str], index: pd.MultiIndex) -> np.ndarray:

@@ -238,6 +238,9 @@ class Plan:
         (R, G, S, T): the natural spend, given (a user's media plan, or the
         stored spend of a dataset) instead of drawn from the channels'
         patterns; ``None``: the media block draws it.
+    experiments : tuple of ExperimentConfig
+        The experiments the run applies (the config's; ``dataclasses.replace``
+        a plan with fewer to run the untested world on the same streams).
     """
 
     config: MMMDataConfig | None
@@ -258,6 +261,7 @@ class Plan:
     control_coefficient: np.ndarray
     spend_scale: np.ndarray | None = None
     spend: np.ndarray | None = None
+    experiments: tuple = ()
 
     # ---- derived facts
     @property
@@ -378,6 +382,7 @@ class Plan:
             control_coefficient=control_coefficient,
             spend_scale=None if spend_scale is None else _per_replicate(spend_scale, (len(reps),) + coefficient.shape[1:]),
             spend=None if spend is None else _per_replicate(spend, coefficient.shape + (len(config.dates),)),
+            experiments=tuple(getattr(config, "experiments", ()) or ()),
         )
         plan.validate()
         return plan

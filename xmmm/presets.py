@@ -54,6 +54,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from xmmm.scenarios import CAUSAL_PRESETS
 from xmmm.config import (
     ChannelConfig,
     ControlConfig,
@@ -764,6 +765,8 @@ _PRESETS: dict[str, tuple[str, Callable[[int], MMMDataConfig]]] = {
                         _medium_business),
     "large_business": ("Large business: 24 channels in 50 regions over four years", _large_business),
 }
+# the causal scenarios (confounded, target-chasing and demand-capturing spend with lift tests)
+_PRESETS.update(CAUSAL_PRESETS)
 
 
 def _lookup(name: str) -> Callable[[int], MMMDataConfig]:

@@ -19,7 +19,11 @@ __all__ = ["LAYOUT", "check_finite", "check_non_negative", "increment", "outcome
 
 
 def outcome(components: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """``baseline`` (R, G, T) and ``y`` (R, G, T) from the baseline components, control effects and contributions."""
+    """``baseline`` (R, G, T) and ``y`` (R, G, T) from the baseline components, control effects and contributions.
+
+    With latent demand (``demand_effect`` among the components, :mod:`xmmm.blocks.demand`) its effect is
+    added last: ``y = baseline + control effects + contributions + demand_effect``.
+    """
     baseline = (
         components["baseline_level"]
         + components["baseline_trend"]
@@ -27,6 +31,8 @@ def outcome(components: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
         + components["baseline_noise"]
     )
     y = baseline + components["control_effect"].sum(axis=2) + components["contribution"].sum(axis=2)
+    if "demand_effect" in components:
+        y = y + components["demand_effect"]
     return {"baseline": baseline, "y": y}
 
 
@@ -73,6 +79,10 @@ LAYOUT = {
     "control_effect": ("control", "date"), "baseline": ("date",), "baseline_level": ("date",),
     "baseline_trend": ("date",), "baseline_seasonality": ("date",), "baseline_noise": ("date",),
     "y": ("date",), "control_level": ("control",), "control_coefficient": ("control",), "media_share": (),
+    "demand": ("date",), "demand_effect": ("date",), "demand_forecast": ("date",), "demand_observed": ("date",),
+    "demand_coefficient": (), "sales_target": ("date",), "spend_planned": ("channel", "date"),
+    "lift": ("experiment", "date"), **{f"lift_{k}": ("experiment",) for k in (
+        "x", "delta_x", "delta_y", "measured", "total", "delta_y_model", "sigma", "tested")},
 }
 
 
@@ -104,7 +114,8 @@ def check_finite(
             parts.append(f"replicate {replicates[r]}")
         parts.append(f"geo {geos[g]!r}")
         for axis, i in zip(LAYOUT.get(name, ("channel",)), index[2:], strict=False):
-            parts.append(f"on {dates[i].date()}" if axis == "date" else f"{axis} {labels[axis][i]!r}")
+            label = labels[axis][i] if axis in labels else i
+            parts.append(f"on {dates[i].date()}" if axis == "date" else f"{axis} {label!r}")
         raise GenerationError(
             f"{name} is {a[index]} in {', '.join(parts)}: the configuration gives a value that is not a finite "
             "number (e.g. a saturation with a huge slope and a tiny half-point gives 0/0 at zero spend, or "
