@@ -32,6 +32,16 @@ from typing import Any
 from xmmm.checks import Problems, is_int, join
 from xmmm.errors import ConfigError, TransformError
 from xmmm.plain import Schema, from_plain, set_path, to_plain
+from xmmm.world import (
+    OUTCOME_MODELS,
+    DataIssues,
+    LevelBreak,
+    MissingData,
+    Placebo,
+    TimeVariation,
+    as_dataclass,
+    noise_problems,
+)
 
 __all__ = [
     "PATTERNS",
@@ -39,6 +49,11 @@ __all__ = [
     "ControlConfig",
     "PatternSpec",
     "RegionConfig",
+    "TimeVariation",
+    "DataIssues",
+    "MissingData",
+    "LevelBreak",
+    "Placebo",
     "TransformConfig",
     "MMMDataConfig",
     "DEFAULT_CONFIG",
@@ -212,6 +227,12 @@ class ChannelConfig:
     base_effectiveness : float
         Effect of a fully saturated channel as a share of the geo's baseline
         level (>= 0): ``contribution = base_effectiveness * level * saturated``.
+    effectiveness_variation : TimeVariation or dict, optional
+        Time-varying effectiveness: the contribution is multiplied by a path
+        ``m_{g,c,t}`` with mean 1 over the dates (see
+        :class:`~xmmm.world.TimeVariation`), stored as the truth
+        ``effectiveness_multiplier`` (date, geo, channel).  ``None`` (default):
+        constant.
     """
 
     name: str
@@ -229,8 +250,10 @@ class ChannelConfig:
     max_active_periods: int = 8
     custom_pattern_func: Callable | None = None
     base_effectiveness: float = 0.5
+    effectiveness_variation: TimeVariation | None = None
 
     def __post_init__(self) -> None:
+        self.effectiveness_variation = as_dataclass(TimeVariation, self.effectiveness_variation)
         problems = Problems(f"{type(self).__name__}({self.name!r}).")
         self._collect(problems)
         problems.raise_if_any()
@@ -241,6 +264,7 @@ class ChannelConfig:
                       "spend_volatility", self.spend_volatility)
         p.number("base_effectiveness", self.base_effectiveness, lower=0, limit=MAX_EFFECTIVENESS,
                  why=_LIMIT_WHY["effectiveness"])
+        _nested(p, "effectiveness_variation", self.effectiveness_variation, TimeVariation)
 
     @property
     def pattern_spec(self) -> PatternSpec:
@@ -331,6 +355,18 @@ class ControlConfig:
         return _strip_prefix(self.name, "c")
 
 
+def _nested(p: Problems, name: str, value: Any, cls: type) -> None:
+    """Check an optional nested option object, its problems named under ``name.``."""
+    if value is None:
+        return
+    if not isinstance(value, cls):
+        p.add(name, value, f"a {cls.__name__}, a dict of its fields or None")
+        return
+    sub = Problems(f"{p.prefix}{name}.")
+    value._collect(sub)
+    p.items += sub.items
+
+
 def _strip_prefix(name: str, letter: str) -> str:
     for sep in "-_":
         prefix = letter + sep
@@ -383,6 +419,26 @@ class RegionConfig:
         Regional variation factors, in [0, 1).
     region_similarity : float
         0 = independent regions, 1 = identical parameters.
+    noise : {"normal", "student_t", "lognormal", "ar1", "heteroscedastic"}
+        The noise model (see :mod:`xmmm.blocks.noise`); ``sales_volatility``
+        is its standard deviation relative to the level.  ``"normal"``
+        (default): ``L_g sigma z``.  ``"student_t"``: t errors with ``noise_df``
+        degrees of freedom, scaled to the same standard deviation.
+        ``"lognormal"``: multiplicative, ``y = mean * exp(sigma z - sigma**2 / 2)``.
+        ``"ar1"``: normal errors with lag-1 autocorrelation ``noise_ar``.
+        ``"heteroscedastic"``: standard deviation ``sigma`` times the expected
+        baseline of each period (level, trend, seasonality, breaks), not ``L_g``.
+        The realised noise is ``baseline_noise``; ``y - baseline_noise`` is the
+        exact mean.
+    noise_df : float
+        Degrees of freedom of ``"student_t"`` errors, > 2 (finite variance).
+    noise_ar : float
+        Lag-1 autocorrelation of the errors of any noise model (stationary
+        AR(1) of the standardised errors), in (-1, 1); non-zero for ``"ar1"``.
+    level_variation : TimeVariation or dict, optional
+        Time-varying baseline level: the component ``baseline_drift =
+        L_g (m_{g,t} - 1)`` with ``m`` a :class:`~xmmm.world.TimeVariation`
+        path of mean 1.  ``None`` (default): a constant level.
     """
 
     n_regions: int = 1
@@ -396,10 +452,15 @@ class RegionConfig:
     channel_param_variation: float = 0.1
     transform_variation: float = 0.1
     region_similarity: float = 0.0
+    noise: str = "normal"
+    noise_df: float = 5.0
+    noise_ar: float = 0.0
+    level_variation: TimeVariation | None = None
 
     def __post_init__(self) -> None:
         if self.region_names is not None and not isinstance(self.region_names, str):
             self.region_names = list(self.region_names)
+        self.level_variation = as_dataclass(TimeVariation, self.level_variation)
         p = Problems("RegionConfig.")
         self._collect(p)
         p.raise_if_any()
@@ -426,6 +487,8 @@ class RegionConfig:
         for name in ("baseline_variation", "channel_param_variation", "transform_variation"):
             p.number(name, getattr(self, name), lower=0, upper=1, upper_open=True)
         p.number("region_similarity", self.region_similarity, lower=0, upper=1)
+        noise_problems(p, self)
+        _nested(p, "level_variation", self.level_variation, TimeVariation)
 
     @property
     def names(self) -> list[str]:
@@ -543,6 +606,14 @@ class MMMDataConfig:
     frequency : str
         pandas offset alias of the period, e.g. ``"W"`` (weekly, default),
         ``"D"``, ``"W-MON"``, ``"MS"``.
+    outcome_model : {"additive", "multiplicative"}
+        ``"additive"`` (default): ``y = baseline + control effects +
+        contributions``.  ``"multiplicative"``: the mean is ``baseline x
+        prod_k (1 + control effect share) x prod_c (1 + media effect share)``;
+        see :mod:`xmmm.blocks.outcome` for the stored decomposition.
+    data_issues : DataIssues or dict, optional
+        Data problems (missing rows, outliers, structural breaks, placebo
+        channels, spend measurement error); ``None`` (default): clean data.
     """
 
     n_periods: int = 129
@@ -553,8 +624,11 @@ class MMMDataConfig:
     seed: int | None = None
     control_variables: list[ControlConfig] = field(default_factory=list)
     frequency: str = "W"
+    outcome_model: str = "additive"
+    data_issues: DataIssues | None = None
 
     def __post_init__(self) -> None:
+        self.data_issues = as_dataclass(DataIssues, self.data_issues)
         if isinstance(self.channels, tuple):
             self.channels = list(self.channels)
         if isinstance(self.control_variables, tuple):
@@ -650,6 +724,8 @@ def collect_problems(config: MMMDataConfig) -> list[str]:
         top.add("start_date", config.start_date, "a date such as '2020-01-01'")
     if not top.items:
         _check_last_date(top, config)
+    if config.outcome_model not in OUTCOME_MODELS:
+        top.add("outcome_model", config.outcome_model, "one of " + ", ".join(map(repr, OUTCOME_MODELS)))
     items += top.items
 
     for attr, cls, label in (
@@ -695,7 +771,30 @@ def collect_problems(config: MMMDataConfig) -> list[str]:
         items += p.items
     else:
         items.append(f"transforms must be a TransformConfig; got {type(config.transforms).__name__}")
+    if not items:
+        items += _world_problems(config)
     return items
+
+
+def _world_problems(config: MMMDataConfig) -> list[str]:
+    """Checks of the harder-world options against the whole config (dates, names)."""
+    p = Problems("")
+    _nested(p, "data_issues", config.data_issues, DataIssues)
+    if isinstance(config.data_issues, DataIssues) and not p.items:
+        sub = Problems("data_issues.")
+        config.data_issues.config_problems(sub, config)
+        p.items += sub.items
+    dates = config.dates
+    for i, channel in enumerate(config.channels):
+        if channel.effectiveness_variation is not None:
+            sub = Problems(f"channels[{i}] ({channel.name!r}).effectiveness_variation.")
+            channel.effectiveness_variation.date_problems(sub, dates)
+            p.items += sub.items
+    if config.regions.level_variation is not None:
+        sub = Problems("regions.level_variation.")
+        config.regions.level_variation.date_problems(sub, dates)
+        p.items += sub.items
+    return p.items
 
 
 def validate_config(config: MMMDataConfig) -> None:
@@ -776,8 +875,20 @@ def _rebuilt(config: MMMDataConfig) -> MMMDataConfig:
 
 # --------------------------------------------------------------------------- plain data
 _SCHEMA = Schema(
-    nested={("MMMDataConfig", "regions"): RegionConfig, ("MMMDataConfig", "transforms"): TransformConfig},
-    lists={("MMMDataConfig", "channels"): ChannelConfig, ("MMMDataConfig", "control_variables"): ControlConfig},
+    nested={
+        ("MMMDataConfig", "regions"): RegionConfig,
+        ("MMMDataConfig", "transforms"): TransformConfig,
+        ("MMMDataConfig", "data_issues"): DataIssues,
+        ("ChannelConfig", "effectiveness_variation"): TimeVariation,
+        ("RegionConfig", "level_variation"): TimeVariation,
+    },
+    lists={
+        ("MMMDataConfig", "channels"): ChannelConfig,
+        ("MMMDataConfig", "control_variables"): ControlConfig,
+        ("DataIssues", "missing"): MissingData,
+        ("DataIssues", "breaks"): LevelBreak,
+        ("DataIssues", "placebo"): Placebo,
+    },
     callables=("custom_pattern_func",),
 )
 #: fields that older versions stored and that never had an effect: read and dropped

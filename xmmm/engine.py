@@ -26,12 +26,14 @@ import numpy as np
 from xmmm.blocks.baseline import baseline
 from xmmm.blocks.controls import controls
 from xmmm.blocks.effects import contributions, transform
+from xmmm.blocks.issues import observed, with_placebos
 from xmmm.blocks.media import natural_spend, spend_scale
-from xmmm.blocks.outcome import outcome
+from xmmm.blocks.outcome import marginal, outcome
+from xmmm.blocks.variation import effectiveness_multiplier
 from xmmm.ground_truth import MARGINAL_STEP, media_metrics
 from xmmm.plan import Plan
 
-__all__ = ["Interventions", "run"]
+__all__ = ["Interventions", "needs_paired_runs", "run"]
 
 
 @dataclass(frozen=True)
@@ -63,13 +65,26 @@ class Interventions:
         return out
 
 
-def run(plan: Plan, interventions: Interventions | None = None) -> dict[str, np.ndarray]:
+def needs_paired_runs(config) -> bool:
+    """Whether a channel's incremental outcome differs from its contribution (so paired runs give it).
+
+    True for the multiplicative outcome (effects interact) and for log-normal
+    noise (the noise scales the mean, media included).
+    """
+    return config.outcome_model == "multiplicative" or config.regions.noise == "lognormal"
+
+
+def run(plan: Plan, interventions: Interventions | None = None, *, paired: bool = True) -> dict[str, np.ndarray]:
     """Every generated array of the plan's replicates.
 
     Parameters
     ----------
     plan : Plan
     interventions : Interventions, optional
+    paired : bool
+        Compute ``incremental_outcome`` from paired runs where it differs from
+        the contribution (:func:`needs_paired_runs`); the paired runs
+        themselves do not.
 
     Returns
     -------
@@ -79,38 +94,71 @@ def run(plan: Plan, interventions: Interventions | None = None) -> dict[str, np.
         ``saturation_*`` (R, G, S).
     """
     base = baseline(plan)
-    natural = natural_spend(plan)
+    natural = with_placebos(plan, natural_spend(plan))
     scale = spend_scale(natural, plan.config.transforms.spend_scaling)
     spend = natural if interventions is None else interventions.apply(natural)
 
     adstocked, saturated = transform(plan, spend / scale[..., None])
-    contribution = contributions(plan, saturated)
+    multiplier = effectiveness_multiplier(plan)
+    media = contributions(plan, saturated, multiplier)
     # marginal ROAS: the same transforms on spend raised by MARGINAL_STEP, scale held fixed
     _, saturated_up = transform(plan, spend * (1.0 + MARGINAL_STEP) / scale[..., None])
-    extra = (plan.coefficient[..., None] * (saturated_up - saturated)).sum(axis=-1)
+    step = plan.coefficient[..., None] * (saturated_up - saturated)
+    if multiplier is not None:
+        step = step * multiplier
 
     control = controls(plan)
-    out = outcome({**base, **control, "contribution": contribution})
-    metrics = media_metrics(spend, contribution, extra, out["y"])
-    return _ordered(
-        {
-            "spend": spend,
-            "adstocked": adstocked,
-            "saturated": saturated,
-            "contribution": contribution,
-            **control,
-            **out,
-            **base,
-            "spend_level": plan.spend_level,
-            "spend_scale": scale,
-            "effectiveness": plan.effectiveness,
-            "channel_coefficient": plan.coefficient,
-            "control_level": plan.control_level,
-            "control_coefficient": plan.control_coefficient,
-            **metrics,
-            **plan.params,
-        }
-    )
+    out = outcome(plan, base, control["control_effect"], media)
+    extra = marginal(plan, out, media, step)
+    world: dict[str, np.ndarray] = {}
+    if multiplier is not None:
+        world["effectiveness_multiplier"] = multiplier
+    if needs_paired_runs(plan.config) and paired:
+        world["incremental_outcome"] = incremental_outcome(plan, out["y"], spend.shape, interventions)
+    for name in ("log_baseline", "log_control_effect", "log_contribution"):
+        if name in out:
+            world[name] = out[name]
+    metrics = media_metrics(spend, out["contribution"], extra, out["y"], world.get("incremental_outcome"))
+    arrays = {
+        "spend": spend,
+        "adstocked": adstocked,
+        "saturated": saturated,
+        "contribution": out["contribution"],
+        "control_value": control["control_value"],
+        "control_effect": out["control_effect"],
+        "baseline": out["baseline"],
+        **base,
+        "baseline_noise": out["baseline_noise"],
+        "y": out["y"],
+        "spend_level": plan.spend_level,
+        "spend_scale": scale,
+        "effectiveness": plan.effectiveness,
+        "channel_coefficient": plan.coefficient,
+        "control_level": plan.control_level,
+        "control_coefficient": plan.control_coefficient,
+        **metrics,
+        **plan.params,
+        **world,
+    }
+    arrays.update(observed(plan, arrays))
+    return _ordered(arrays)
+
+
+def incremental_outcome(plan: Plan, y: np.ndarray, shape: tuple, interventions: Interventions | None) -> np.ndarray:
+    """(R, G, S, T) ``y`` minus ``y`` with each channel's spend scaled to 0, on the same random numbers.
+
+    One paired run per channel (each a whole-stack run of the engine), on top
+    of ``interventions`` when given.
+    """
+    out = np.empty(shape)
+    for j in range(shape[2]):
+        off = np.ones(shape)
+        off[:, :, j, :] = 0.0
+        if interventions is not None and interventions.scale is not None:
+            off = off * np.broadcast_to(np.asarray(interventions.scale, dtype=float), shape)
+        paired = Interventions(spend=None if interventions is None else interventions.spend, scale=off)
+        out[:, :, j, :] = y - run(plan, paired, paired=False)["y"]
+    return out
 
 
 _ORDER = (

@@ -22,7 +22,8 @@ MARGINAL_STEP = 0.01
 
 
 def media_metrics(
-    spend: np.ndarray, contribution: np.ndarray, extra: np.ndarray, y: np.ndarray
+    spend: np.ndarray, contribution: np.ndarray, extra: np.ndarray, y: np.ndarray,
+    incremental: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     r"""ROAS, marginal ROAS, attribution and media share of a generation.
 
@@ -36,6 +37,13 @@ def media_metrics(
         held fixed).
     y : numpy.ndarray
         (..., G, T) the outcome.
+    incremental : numpy.ndarray, optional
+        (..., G, S, T) each channel's incremental outcome (``y`` minus ``y``
+        with the channel off, from paired runs) where it differs from the
+        contribution (multiplicative outcome, log-normal noise): the ROAS is
+        then ``sum_t incremental / sum_t spend``, the causal return;
+        attribution and media share stay those of the contributions (which add
+        up to the media's part of ``y``).
 
     Returns
     -------
@@ -59,8 +67,9 @@ def media_metrics(
     """
     total_spend = spend.sum(axis=-1)
     total_contribution = contribution.sum(axis=-1)
+    returned = total_contribution if incremental is None else incremental.sum(axis=-1)
     with np.errstate(divide="ignore", invalid="ignore"):
-        roas = np.where(total_spend > 0, total_contribution / total_spend, 0.0)
+        roas = np.where(total_spend > 0, returned / total_spend, 0.0)
         mroas = np.where(total_spend > 0, extra / (MARGINAL_STEP * total_spend), 0.0)
         media = total_contribution.sum(axis=-1, keepdims=True)
         attribution = np.where(media > 0, 100.0 * total_contribution / media, 0.0)

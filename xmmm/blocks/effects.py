@@ -38,6 +38,12 @@ def transform(plan: Plan, scaled: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return adstocked, _run_groups(plan, "saturation", adstocked)
 
 
-def contributions(plan: Plan, saturated: np.ndarray) -> np.ndarray:
-    """Channel contributions: the coefficient times the saturated signal, (R, G, S, T)."""
-    return plan.coefficient[..., None] * saturated
+def contributions(plan: Plan, saturated: np.ndarray, multiplier: np.ndarray | None = None) -> np.ndarray:
+    """Channel effects: the coefficient (times a time-varying multiplier) times the saturated signal, (R, G, S, T).
+
+    In y units in the additive model (the contributions), shares of the
+    baseline in the multiplicative one.
+    """
+    if multiplier is None:
+        return plan.coefficient[..., None] * saturated
+    return plan.coefficient[..., None] * multiplier * saturated
