@@ -30,7 +30,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("xmmm.ground_truth",),
     ("xmmm.plan",),
     ("xmmm.blocks", "xmmm.blocks.baseline", "xmmm.blocks.media", "xmmm.blocks.effects", "xmmm.blocks.controls",
-     "xmmm.blocks.outcome"),
+     "xmmm.blocks.outcome", "xmmm.blocks.noise", "xmmm.blocks.variation", "xmmm.blocks.issues"),
     ("xmmm.engine", "xmmm.dataset", "xmmm.suspicious"),
     ("xmmm.export",),
     ("xmmm.schema", "xmmm.quality"),

@@ -23,6 +23,7 @@ from xmmm.config import (
     TransformConfig,
     validate_config,
 )
+from xmmm.world import DataIssues, LevelBreak, MissingData, Placebo, TimeVariation
 from xmmm.errors import ConfigError, DataFileError, GenerationError, TransformError, XmmmWarning
 
 # Public names whose modules are imported on first use, so that `import xmmm`
@@ -70,6 +71,11 @@ __all__ = [
     "MMMDataConfig",
     "RegionConfig",
     "TransformConfig",
+    "TimeVariation",
+    "DataIssues",
+    "MissingData",
+    "LevelBreak",
+    "Placebo",
     "validate_config",
     "ConfigError",
     "DataFileError",

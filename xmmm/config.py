@@ -264,7 +264,7 @@ class ChannelConfig:
                       "spend_volatility", self.spend_volatility)
         p.number("base_effectiveness", self.base_effectiveness, lower=0, limit=MAX_EFFECTIVENESS,
                  why=_LIMIT_WHY["effectiveness"])
-        _nested(p, "effectiveness_variation", self.effectiveness_variation, TimeVariation)
+        _nested(p, "effectiveness_variation", self.effectiveness_variation, TimeVariation, self)
 
     @property
     def pattern_spec(self) -> PatternSpec:
@@ -355,10 +355,24 @@ class ControlConfig:
         return _strip_prefix(self.name, "c")
 
 
-def _nested(p: Problems, name: str, value: Any, cls: type) -> None:
-    """Check an optional nested option object, its problems named under ``name.``."""
+def _nested(p: Problems, name: str, value: Any, cls: type, owner: Any = None) -> None:
+    """Check an optional nested option object, its problems named under ``name.``.
+
+    A dict set after the config was made (``channel.effectiveness_variation =
+    {...}``) is turned into ``cls`` on ``owner`` here.
+    """
     if value is None:
         return
+    if isinstance(value, Mapping) and owner is not None:
+        try:
+            value = cls(**value)
+        except ConfigError as err:
+            p.items.append(f"{p.prefix}{name}: {err}")
+            return
+        except TypeError as err:
+            p.add(name, dict(value), f"a dict of {cls.__name__} fields ({err})")
+            return
+        setattr(owner, name, value)
     if not isinstance(value, cls):
         p.add(name, value, f"a {cls.__name__}, a dict of its fields or None")
         return
@@ -488,7 +502,7 @@ class RegionConfig:
             p.number(name, getattr(self, name), lower=0, upper=1, upper_open=True)
         p.number("region_similarity", self.region_similarity, lower=0, upper=1)
         noise_problems(p, self)
-        _nested(p, "level_variation", self.level_variation, TimeVariation)
+        _nested(p, "level_variation", self.level_variation, TimeVariation, self)
 
     @property
     def names(self) -> list[str]:
@@ -779,7 +793,7 @@ def collect_problems(config: MMMDataConfig) -> list[str]:
 def _world_problems(config: MMMDataConfig) -> list[str]:
     """Checks of the harder-world options against the whole config (dates, names)."""
     p = Problems("")
-    _nested(p, "data_issues", config.data_issues, DataIssues)
+    _nested(p, "data_issues", config.data_issues, DataIssues, config)
     if isinstance(config.data_issues, DataIssues) and not p.items:
         sub = Problems("data_issues.")
         config.data_issues.config_problems(sub, config)
