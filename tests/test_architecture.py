@@ -33,7 +33,7 @@ LAYERS: list[tuple[str, ...]] = [
      "xmmm.blocks.outcome", "xmmm.blocks.noise", "xmmm.blocks.variation", "xmmm.blocks.issues"),
     ("xmmm.engine", "xmmm.dataset", "xmmm.suspicious"),
     ("xmmm.export",),
-    ("xmmm.schema", "xmmm.quality"),
+    ("xmmm.schema", "xmmm.detect", "xmmm.quality"),
     ("xmmm.io",),
     ("xmmm.plot",),
     ("xmmm.result",),
