@@ -367,7 +367,9 @@ def _nested(p: Problems, name: str, value: Any, cls: type, owner: Any = None) ->
         try:
             value = cls(**value)
         except ConfigError as err:
-            p.items.append(f"{p.prefix}{name}: {err}")
+            text = str(err).replace(f"{cls.__name__}.", f"{p.prefix}{name}.")
+            lines = text.split("\n- ")
+            p.items += lines[1:] if len(lines) > 1 else lines
             return
         except TypeError as err:
             p.add(name, dict(value), f"a dict of {cls.__name__} fields ({err})")

@@ -1,0 +1,240 @@
+"""Harder worlds: time-varying effects, noise models, multiplicative outcomes, data problems.
+
+Every option is off by default; with one on, the truth stays exact: ``y`` is
+the sum of its stored components, ``y - baseline_noise`` the mean, and each
+data problem shows only where its mask says.  Moment checks use tolerances
+derived from the sample size (each named where it is computed).
+"""
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+import xmmm
+from xmmm import (
+    ChannelConfig,
+    ConfigError,
+    ControlConfig,
+    DataIssues,
+    LevelBreak,
+    MissingData,
+    MMMDataConfig,
+    Placebo,
+    RegionConfig,
+    TimeVariation,
+    TransformConfig,
+    generate_dataset,
+)
+from xmmm.engine import Interventions, run
+from xmmm.plan import Plan
+
+#: z of a two-sided check: a correct implementation fails one such check in about 1.6 million
+Z = 5.0
+
+OPTIONAL = ("effectiveness_multiplier", "incremental_outcome", "log_contribution", "log_control_effect",
+            "log_baseline", "baseline_drift", "baseline_break", "missing", "outlier", "y_observed",
+            "spend_observed", "placebo")
+
+
+def config(n_periods=80, n_regions=2, channels=None, controls=True, **kwargs) -> MMMDataConfig:
+    channels = channels or [
+        ChannelConfig(name="TV", pattern="seasonal", base_spend=4000.0, base_effectiveness=0.25),
+        ChannelConfig(name="Search", pattern="linear_trend", base_spend=2000.0, spend_trend=0.01,
+                      base_effectiveness=0.15),
+        ChannelConfig(name="Social", pattern="on_off", base_spend=1500.0, base_effectiveness=0.1),
+    ]
+    regions = kwargs.pop("regions", {})
+    return MMMDataConfig(
+        n_periods=n_periods,
+        channels=channels,
+        regions=RegionConfig(n_regions=n_regions, base_sales_rate=20000.0, sales_trend=0.002, **regions),
+        control_variables=[ControlConfig(name="price", pattern="seasonal", base_value=9.0, base_effectiveness=-0.1),
+                           ControlConfig(name="promo", pattern="on_off", base_value=1.0, base_effectiveness=0.05)]
+        if controls else [],
+        seed=5,
+        **kwargs,
+    )
+
+
+def parts_sum(ds: xr.Dataset) -> xr.DataArray:
+    """``baseline + sum of control effects + sum of contributions``, summed as the outcome block does."""
+    control = ds["control_effect"].sum("control") if ds.sizes.get("control") else 0.0
+    return ds["baseline"] + control + ds["contribution"].sum("channel")
+
+
+def expected_baseline(ds: xr.Dataset) -> xr.DataArray:
+    total = ds["baseline_level"] + ds["baseline_trend"] + ds["baseline_seasonality"]
+    for name in ("baseline_drift", "baseline_break"):
+        if name in ds:
+            total = total + ds[name]
+    return total
+
+
+# --------------------------------------------------------------------------- configuration
+def test_every_option_is_off_by_default_and_adds_no_variable():
+    base = config()
+    assert base.outcome_model == "additive" and base.data_issues is None
+    assert base.regions.noise == "normal" and base.regions.noise_ar == 0 and base.regions.level_variation is None
+    assert all(c.effectiveness_variation is None for c in base.channels)
+    plain = generate_dataset(base)
+    assert not set(OPTIONAL) & set(plain.variables)
+    # an empty DataIssues is no problem at all: the same variables and bits
+    xr.testing.assert_identical(generate_dataset(config(data_issues=DataIssues())).drop_attrs(), plain.drop_attrs())
+
+
+def test_options_round_trip_through_plain_data_and_dicts():
+    c = config(outcome_model="multiplicative", regions={"noise": "student_t", "noise_df": 7.0, "noise_ar": 0.3,
+                                                        "level_variation": {"kind": "fourier", "amplitude": 0.1}})
+    c.channels[0].effectiveness_variation = {"kind": "step", "ratio": 1.5, "at": "2020-06-07"}  # set after creation
+    c.data_issues = {"missing": [{"start": "2020-03-01", "end": "2020-03-15", "geos": ["geo_1"]}],
+                     "breaks": [{"date": "2020-09-06", "size": -0.1}], "outlier_share": 0.01,
+                     "spend_noise": {"Search": 0.2}}
+    xmmm.validate_config(c)  # dicts set later are made into their dataclasses here
+    assert isinstance(c.channels[0].effectiveness_variation, TimeVariation)
+    assert isinstance(c.data_issues, DataIssues) and isinstance(c.data_issues.breaks[0], LevelBreak)
+    back = MMMDataConfig.from_dict(c.to_dict())
+    assert back.to_dict() == c.to_dict()
+    xr.testing.assert_identical(generate_dataset(back), generate_dataset(c))
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (dict(outcome_model="log"), r"^outcome_model must be one of 'additive', 'multiplicative'; got 'log'$"),
+        (dict(regions={"noise": "cauchy"}), r"^regions\.noise must be one of 'normal', .*; got 'cauchy'$"),
+        (dict(regions={"noise": "student_t", "noise_df": 2}), r"^regions\.noise_df must be > 2; got 2$"),
+        (dict(regions={"noise": "ar1"}), r"^regions\.noise_ar must be non-zero when noise='ar1'"),
+        (dict(regions={"noise_ar": 1.0}), r"^regions\.noise_ar must be in \(-1, 1\); got 1\.0$"),
+        (dict(regions={"level_variation": {"kind": "wiggle"}}),
+         r"^regions\.level_variation\.kind must be one of 'gp', 'fourier', 'linear', 'step'; got 'wiggle'$"),
+        (dict(regions={"level_variation": {"kind": "step", "at": "2031-01-01"}}),
+         r"^regions\.level_variation\.at must be a date after 2020-01-05 and not after .*; got '2031-01-01'$"),
+        (dict(data_issues={"breaks": [{"date": "2019-01-01"}]}), r"^data_issues\.breaks\[0\]\.date must be a date after"),
+        (dict(data_issues={"missing": [{"geos": ["nowhere"]}]}), r"^data_issues\.missing\[0\]\.geos must be names"),
+        (dict(data_issues={"placebo": [{"channel": "Social", "source": "TV"}]}),
+         r"^data_issues\.placebo\[0\]\.channel must be a channel with base_effectiveness=0 .*; got 'Social'$"),
+        (dict(data_issues={"placebo": [{"channel": "Radio", "source": "TV"}]}),
+         r"^data_issues\.placebo\[0\]\.channel must be the name of a channel in channels"),
+        (dict(data_issues={"outlier_share": 0.5}), r"^data_issues\.outlier_share must be in \[0, 0\.2\]; got 0\.5$"),
+    ],
+)
+def test_bad_options_are_one_line_errors_naming_the_field(change, message):
+    with pytest.raises(ConfigError, match=message) as err:
+        c = config()
+        for key, value in change.items():
+            if key == "regions":
+                for k, v in value.items():
+                    setattr(c.regions, k, v)
+            else:
+                setattr(c, key, value)
+        xmmm.validate_config(c)
+    assert "\n" not in str(err.value)
+
+
+# --------------------------------------------------------------------------- time-varying effects
+def _multipliers(spec: TimeVariation, n_periods=60, n_regions=40, replicates=range(50)) -> np.ndarray:
+    c = config(n_periods=n_periods, n_regions=n_regions, channels=[
+        ChannelConfig(name="TV", pattern="seasonal", base_spend=4000.0, base_effectiveness=0.2,
+                      effectiveness_variation=spec)], controls=False)
+    return run(Plan.build(c, list(replicates)))["effectiveness_multiplier"][:, :, 0, :].reshape(-1, n_periods)
+
+
+@pytest.mark.parametrize("spec", [TimeVariation(kind="gp", amplitude=0.4, length_scale=8.0),
+                                  TimeVariation(kind="fourier", amplitude=0.3, length_scale=30.0, n_terms=3),
+                                  TimeVariation(kind="linear", ratio=2.0),
+                                  TimeVariation(kind="step", ratio=0.5, at="2020-06-07")])
+def test_multiplier_is_positive_with_mean_one(spec):
+    m = _multipliers(spec, replicates=[0, 1])
+    assert (m > 0).all()
+    np.testing.assert_allclose(m.mean(axis=-1), 1.0, rtol=1e-13)
+
+
+def test_linear_and_step_paths_have_their_ratio():
+    m = _multipliers(TimeVariation(kind="linear", ratio=2.0), replicates=[0])
+    np.testing.assert_allclose(m[:, -1] / m[:, 0], 2.0, rtol=1e-13)
+    np.testing.assert_allclose(np.diff(m, 2), 0.0, atol=1e-13)          # a straight line
+    m = _multipliers(TimeVariation(kind="step", ratio=0.5, at="2020-06-07"), replicates=[0])
+    dates = config(n_periods=60).dates
+    after = np.asarray(dates >= "2020-06-07")
+    np.testing.assert_allclose(m[:, after] / m[:, [0]], 0.5, rtol=1e-13)
+    np.testing.assert_allclose(m[:, ~after] / m[:, [0]], 1.0, rtol=1e-13)
+
+
+def _variance_check(d: np.ndarray, expected: np.ndarray) -> None:
+    """Sample variance (known mean 0) against ``expected``, within Z standard errors.
+
+    The standard error of a variance estimate from n draws is sqrt((m4 - s^4) / n),
+    with the fourth moment m4 estimated from the same draws.
+    """
+    n = d.shape[0]
+    s2 = (d**2).mean(axis=0)
+    se = np.sqrt(((d**4).mean(axis=0) - s2**2) / n)
+    assert (np.abs(s2 - expected) <= Z * se).all(), (s2, expected, se)
+
+
+def test_gp_path_has_the_squared_exponential_kernel():
+    # log m differs from f by a constant per path, so increments carry the kernel:
+    # var(f_t - f_0) = 2 a^2 (1 - exp(-t^2 / (2 l^2))), exactly for random Fourier features
+    a, ell = 0.4, 8.0
+    m = _multipliers(TimeVariation(kind="gp", amplitude=a, length_scale=ell), n_periods=30, replicates=range(100))
+    lags = np.arange(1, 30)
+    d = np.log(m[:, lags]) - np.log(m[:, [0]])
+    _variance_check(d, 2 * a**2 * (1 - np.exp(-(lags**2) / (2 * ell**2))))
+
+
+def test_fourier_path_has_its_variance():
+    # f_t - f_0 = sum_k a_k (sin - sin0) + b_k (cos - cos0): variance (a^2 / K) sum_k 2 (1 - cos(2 pi k t / P))
+    a, period, k = 0.3, 30.0, 3
+    m = _multipliers(TimeVariation(kind="fourier", amplitude=a, length_scale=period, n_terms=k), replicates=range(100))
+    lags = np.arange(1, 30)  # within one period: at the period itself the increment is exactly 0
+    d = np.log(m[:, lags]) - np.log(m[:, [0]])
+    harmonics = np.arange(1, k + 1)[:, None]
+    expected = (a**2 / k) * (2 * (1 - np.cos(2 * np.pi * harmonics * lags / period))).sum(axis=0)
+    _variance_check(d, expected)
+
+
+def test_time_varying_effect_moves_only_its_channel():
+    plain = config()
+    varied = config()
+    varied.channels[1].effectiveness_variation = TimeVariation(kind="gp", amplitude=0.5, length_scale=10.0)
+    a, b = generate_dataset(plain), generate_dataset(varied)
+    for name in ("spend", "saturated", "control_effect", "baseline", "baseline_noise"):
+        xr.testing.assert_identical(a[name], b[name])
+    xr.testing.assert_identical(a["contribution"].sel(channel=["TV", "Social"]),
+                                b["contribution"].sel(channel=["TV", "Social"]))
+    m = b["effectiveness_multiplier"]
+    assert (m.sel(channel=["TV", "Social"]) == 1).all() and not (m.sel(channel="Search") == 1).all()
+    # the effect follows the multiplier: the same saturated signal, scaled in time
+    np.testing.assert_allclose(b["contribution"].sel(channel="Search"),
+                               a["contribution"].sel(channel="Search") * m.sel(channel="Search"), rtol=1e-13)
+    assert (parts_sum(b) == b["y"]).all()
+
+
+def test_time_varying_baseline_level_is_a_component_of_mean_zero():
+    c = config(regions={"level_variation": {"kind": "gp", "amplitude": 0.1, "length_scale": 12.0}})
+    ds, plain = generate_dataset(c), generate_dataset(config())
+    drift = ds["baseline_drift"]
+    np.testing.assert_allclose(drift.mean("date"), 0.0, atol=1e-9 * float(ds["baseline_level"].max()))
+    xr.testing.assert_identical(ds["contribution"], plain["contribution"])
+    np.testing.assert_allclose(ds["baseline"] - plain["baseline"], drift, rtol=1e-12, atol=1e-9)
+    assert (parts_sum(ds) == ds["y"]).all()
+
+
+def test_time_varying_preset_has_a_doubling_effect_and_its_twin_with_the_same_average_response():
+    config_ = xmmm.get_preset_config("time_varying")
+    ds = generate_dataset(config_)
+    m = ds["effectiveness_multiplier"].sel(geo="national")
+    assert config_.n_periods == 104 and config_.frequency == "W"               # two years, weekly
+    np.testing.assert_allclose(float(m.sel(channel="TV")[-1] / m.sel(channel="TV")[0]), 2.0, rtol=1e-12)
+    assert (m.sel(channel="TV-twin") == 1).all()
+    # same average response: for every sustained spend x, the twin's response equals TV's averaged over the
+    # dates, mean_t m_t * beta * f(g x) = beta * f(g x), because mean_t m_t = 1 and the two channels share
+    # beta, adstock and saturation (in currency units, one region)
+    np.testing.assert_allclose(float(m.sel(channel="TV").mean()), 1.0, rtol=1e-13)
+    plan = Plan.from_dataset(ds)
+    x = np.linspace(0.0, 30000.0, 61)[None, :]
+    tv, twin = plan.steady_state_contribution("TV", x), plan.steady_state_contribution("TV-twin", x)
+    averaged = float(m.sel(channel="TV").mean()) * tv
+    np.testing.assert_allclose(twin, averaged, rtol=1e-12)
+    assert np.ptp(tv) > 0 and tv[0, -1] / tv[0, 30] < 1.9                      # the curve bends: saturation
