@@ -238,3 +238,127 @@ def test_time_varying_preset_has_a_doubling_effect_and_its_twin_with_the_same_av
     averaged = float(m.sel(channel="TV").mean()) * tv
     np.testing.assert_allclose(twin, averaged, rtol=1e-12)
     assert np.ptp(tv) > 0 and tv[0, -1] / tv[0, 30] < 1.9                      # the curve bends: saturation
+
+
+# --------------------------------------------------------------------------- noise models
+N_GEOS, N_PERIODS = 400, 500  # 200,000 errors per model
+
+
+def _noise_world(noise: str, sigma: float = 0.05, **regions):
+    """A large panel whose outcome is dominated by nothing but the baseline: (dataset, expected baseline)."""
+    c = config(n_periods=N_PERIODS, n_regions=N_GEOS, controls=False, channels=[
+        ChannelConfig(name="TV", pattern="linear_trend", base_spend=1000.0, base_effectiveness=0.1)],
+        regions={"noise": noise, "sales_volatility": sigma, "seasonal_amplitude": 0.2, **regions})
+    ds = generate_dataset(c)
+    return ds, expected_baseline(ds).transpose("geo", "date").values
+
+
+def _standardised(ds, sigma: float = 0.05) -> np.ndarray:
+    return (ds["baseline_noise"] / (ds["baseline_level"] * sigma)).transpose("geo", "date").values
+
+
+def _check_mean_and_variance(e: np.ndarray, rho: float = 0.0) -> None:
+    """Mean 0 and variance 1 of standardised errors, within Z standard errors.
+
+    For an AR(1) with lag-1 autocorrelation rho, the mean of n draws has variance
+    (1 + rho) / (1 - rho) / n and the sample variance (normal errors) 2 (1 + rho^2) / (1 - rho^2) / n;
+    for independent errors, the variance estimate's standard error is sqrt((m4 - 1) / n).
+    """
+    n = e.size
+    inflation = (1 + rho) / (1 - rho)
+    assert abs(e.mean()) <= Z * np.sqrt(inflation / n), e.mean()
+    var_se = np.sqrt(2 * (1 + rho**2) / (1 - rho**2) / n) if rho else np.sqrt(((e**4).mean() - 1) / n)
+    assert abs(e.var() - 1) <= Z * var_se, (e.var(), var_se)
+
+
+def _hill_tail_index(x: np.ndarray, k: int) -> tuple[float, float]:
+    """Hill's estimate of the tail index from the k largest |x|, and its asymptotic standard error (index / sqrt(k))."""
+    top = np.sort(np.abs(x.ravel()))[-(k + 1):]
+    alpha = 1.0 / np.mean(np.log(top[1:] / top[0]))
+    return alpha, alpha / np.sqrt(k)
+
+
+def _lag1(e: np.ndarray) -> float:
+    """Pooled lag-1 autocorrelation of zero-mean series (geo, date)."""
+    return float((e[:, 1:] * e[:, :-1]).sum() / (e**2).sum())
+
+
+@pytest.mark.parametrize("noise", ["normal", "student_t", "ar1", "heteroscedastic", "lognormal"])
+def test_y_minus_noise_is_the_exact_mean(noise):
+    ds, expected = _noise_world(noise, noise_ar=0.5 if noise == "ar1" else 0.0)
+    assert (parts_sum(ds) == ds["y"]).all()
+    mean = expected + ds["contribution"].sum("channel").transpose("geo", "date").values
+    np.testing.assert_allclose((ds["y"] - ds["baseline_noise"]).transpose("geo", "date").values, mean, rtol=1e-12)
+
+
+def test_normal_errors_have_unit_variance_and_no_autocorrelation():
+    ds, _ = _noise_world("normal")
+    e = _standardised(ds)
+    _check_mean_and_variance(e)
+    assert abs(_lag1(e)) <= Z / np.sqrt(e.size)       # sd of a lag-1 autocorrelation estimate: 1 / sqrt(n)
+
+
+def test_student_t_errors_have_unit_variance_and_their_tail_index():
+    ds, _ = _noise_world("student_t", noise_df=10.0)
+    _check_mean_and_variance(_standardised(ds))         # nu = 10: the fourth moment of the variance check exists
+    heavy, _ = _noise_world("student_t", sigma=0.005, noise_df=3.0)   # small: the largest of 200,000 t(3) stays > -L
+    e = _standardised(heavy, 0.005)
+    # k = sqrt(n) upper order statistics: the Hill estimator's bias for a t tail, of order (k / n)^(2 / nu),
+    # is then below a tenth of its standard error
+    k = int(np.sqrt(e.size))
+    alpha, se = _hill_tail_index(e, k)
+    assert abs(alpha - 3.0) <= Z * se, (alpha, se)
+    normal, _ = _noise_world("normal")
+    assert _hill_tail_index(_standardised(normal), k)[0] > 3.0 + Z * se   # a normal tail is much thinner
+
+
+def test_ar1_errors_have_their_autocorrelation_and_unit_variance():
+    rho = 0.6
+    ds, _ = _noise_world("ar1", noise_ar=rho)
+    e = _standardised(ds)
+    _check_mean_and_variance(e, rho)
+    # standard error of the pooled estimate sqrt((1 - rho^2) / n), plus its O(1/T) bias bound (1 + 3 rho) / T
+    assert abs(_lag1(e) - rho) <= Z * np.sqrt((1 - rho**2) / e.size) + (1 + 3 * rho) / N_PERIODS
+
+
+def test_heteroscedastic_errors_scale_with_the_expected_baseline_on_the_same_shocks():
+    ds, expected = _noise_world("heteroscedastic")
+    normal, _ = _noise_world("normal")
+    scaled = ds["baseline_noise"].transpose("geo", "date").values / (expected * 0.05)
+    # common random numbers: the same standardised shocks as the normal model, only their scale changes
+    np.testing.assert_allclose(scaled, _standardised(normal), rtol=1e-10, atol=1e-12)
+    _check_mean_and_variance(scaled)
+    raw = ds["baseline_noise"].transpose("geo", "date").values
+    high = expected > np.median(expected)
+    assert raw[high].std() > raw[~high].std()
+
+
+def test_lognormal_noise_is_multiplicative_with_mean_one():
+    sigma = 0.05
+    ds, _ = _noise_world("lognormal")
+    y = ds["y"].transpose("geo", "date").values
+    mean = (ds["y"] - ds["baseline_noise"]).transpose("geo", "date").values
+    log_eta = np.log(y / mean)
+    n = log_eta.size
+    assert abs(log_eta.mean() + sigma**2 / 2) <= Z * sigma / np.sqrt(n)
+    _check_mean_and_variance((log_eta + sigma**2 / 2) / sigma)
+    eta = y / mean
+    assert abs(eta.mean() - 1) <= Z * eta.std() / np.sqrt(n)
+    # the noise scales the whole mean, media included: the incremental outcome is the contribution times eta
+    np.testing.assert_allclose(ds["incremental_outcome"].sel(channel="TV").transpose("geo", "date").values,
+                               ds["contribution"].sel(channel="TV").transpose("geo", "date").values * eta,
+                               rtol=1e-8, atol=1e-8)
+
+
+@pytest.mark.parametrize("noise", ["normal", "student_t", "ar1", "heteroscedastic"])
+def test_additive_noise_does_not_depend_on_the_media(noise):
+    c = config(regions={"noise": noise, "noise_ar": 0.4 if noise == "ar1" else 0.0})
+    c.channels[0].effectiveness_variation = TimeVariation(kind="gp", amplitude=0.3, length_scale=10.0)
+    plan = Plan.build(c, [0])
+    full = run(plan)
+    assert "incremental_outcome" not in full
+    off = np.ones_like(full["spend"])
+    off[:, :, 0, :] = 0.0
+    without = run(plan, Interventions(scale=off))
+    np.testing.assert_array_equal(full["baseline_noise"], without["baseline_noise"])
+    np.testing.assert_allclose(full["y"] - without["y"], full["contribution"][:, :, 0, :], rtol=1e-9, atol=1e-7)
