@@ -362,3 +362,69 @@ def test_additive_noise_does_not_depend_on_the_media(noise):
     without = run(plan, Interventions(scale=off))
     np.testing.assert_array_equal(full["baseline_noise"], without["baseline_noise"])
     np.testing.assert_allclose(full["y"] - without["y"], full["contribution"][:, :, 0, :], rtol=1e-9, atol=1e-7)
+
+
+# --------------------------------------------------------------------------- multiplicative outcome
+@pytest.fixture(scope="module")
+def multiplicative():
+    c = config(outcome_model="multiplicative")
+    c.channels[2].effectiveness_variation = TimeVariation(kind="linear", ratio=1.5)
+    return generate_dataset(c)
+
+
+def test_multiplicative_decomposition_adds_up_exactly(multiplicative):
+    ds = multiplicative
+    assert (parts_sum(ds) == ds["y"]).all()                                  # y is the sum, to the bit
+    expected = expected_baseline(ds)
+    mean = ds["y"] - ds["baseline_noise"]
+    lift = ds["contribution"].sum("channel") + ds["control_effect"].sum("control")
+    np.testing.assert_allclose(lift, mean - expected, rtol=1e-9, atol=1e-9 * float(expected.max()))
+    # the log-scale decomposition: log mu = log B + sum log(1 + u_k) + sum log(1 + e_c)
+    log_parts = ds["log_baseline"] + ds["log_control_effect"].sum("control") + ds["log_contribution"].sum("channel")
+    np.testing.assert_allclose(np.log(mean), log_parts, rtol=1e-12)
+    np.testing.assert_allclose(ds["log_baseline"], np.log(expected), rtol=1e-14)
+    # each contribution has the sign of its factor's log (a price control's is negative)
+    assert ((ds["contribution"] >= 0) == (ds["log_contribution"] >= 0)).all()
+    assert (ds["control_effect"].sel(control="price") < 0).all()
+
+
+def test_multiplicative_effects_are_shares_times_the_baseline(multiplicative):
+    ds = multiplicative
+    # 1 + e_c = exp(log_contribution) with e_c = effectiveness x multiplier x saturated (the effectiveness is
+    # the channel coefficient: a share of the baseline)
+    np.testing.assert_array_equal(ds["channel_coefficient"], ds["effectiveness"])
+    share = (ds["effectiveness"] * ds["effectiveness_multiplier"] * ds["saturated"]).transpose("date", "geo", "channel")
+    np.testing.assert_allclose(np.expm1(ds["log_contribution"]), share, rtol=1e-12, atol=1e-15)
+
+
+def test_incremental_outcome_comes_from_paired_runs_and_differs_from_the_contribution(multiplicative):
+    ds = multiplicative
+    mean = ds["y"] - ds["baseline_noise"]
+    # oracle from the factor form: mu - mu / (1 + e_c); the engine's figure comes from re-running it
+    oracle = mean * (1.0 - np.exp(-ds["log_contribution"]))
+    np.testing.assert_allclose(ds["incremental_outcome"], oracle, rtol=1e-9, atol=1e-9 * float(mean.max()))
+    gap = np.abs(ds["incremental_outcome"] - ds["contribution"]).max()
+    assert gap > 1e-3 * float(ds["contribution"].max())                     # the effects interact
+    roas = (ds["incremental_outcome"].sum("date") / ds["spend"].sum("date")).transpose("geo", "channel")
+    np.testing.assert_allclose(ds["roas"], roas, rtol=1e-12)
+    np.testing.assert_allclose(ds["attribution"].sum("channel"), 100.0, rtol=1e-12)
+
+
+def test_a_single_factor_gets_exactly_its_incremental_outcome():
+    c = config(outcome_model="multiplicative", controls=False,
+               channels=[ChannelConfig(name="TV", pattern="seasonal", base_spend=4000.0, base_effectiveness=0.3)])
+    ds = generate_dataset(c)
+    np.testing.assert_allclose(ds["incremental_outcome"], ds["contribution"], rtol=1e-9)
+
+
+def test_multiplicative_marginal_roas_is_the_finite_difference_of_paired_runs(multiplicative):
+    c = MMMDataConfig.from_dict(__import__("json").loads(multiplicative.attrs["xmmm_config"]))
+    plan = Plan.build(c, [0])
+    base = run(plan, paired=False)
+    step = xmmm.ground_truth.MARGINAL_STEP
+    for j in range(len(c.channels)):
+        up = np.ones_like(base["spend"])
+        up[:, :, j, :] = 1.0 + step
+        extra = (run(plan, Interventions(scale=up), paired=False)["y"] - base["y"]).sum(axis=-1)
+        np.testing.assert_allclose(multiplicative["mroas"].isel(channel=j),
+                                   extra[0] / (step * base["spend"][0, :, j, :].sum(axis=-1)), rtol=1e-7)
