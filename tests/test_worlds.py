@@ -428,3 +428,160 @@ def test_multiplicative_marginal_roas_is_the_finite_difference_of_paired_runs(mu
         extra = (run(plan, Interventions(scale=up), paired=False)["y"] - base["y"]).sum(axis=-1)
         np.testing.assert_allclose(multiplicative["mroas"].isel(channel=j),
                                    extra[0] / (step * base["spend"][0, :, j, :].sum(axis=-1)), rtol=1e-7)
+
+
+# --------------------------------------------------------------------------- data problems
+def placebo_config(method="shift", **placebo) -> MMMDataConfig:
+    c = config(n_periods=104, n_regions=3)
+    c.channels.append(ChannelConfig(name="TV-placebo", pattern="seasonal", base_effectiveness=0.0))
+    c.data_issues = DataIssues(placebo=[Placebo(channel="TV-placebo", source="TV", method=method, **placebo)])
+    xmmm.validate_config(c)
+    return c
+
+
+@pytest.mark.parametrize("method", ["shift", "permute", "mix"])
+def test_placebo_has_exactly_no_effect_and_changes_nothing_else(method):
+    ds = generate_dataset(placebo_config(method, **({"lag": 3} if method == "shift" else {})))
+    plain = generate_dataset(config(n_periods=104, n_regions=3))
+    p = ds["contribution"].sel(channel="TV-placebo")
+    assert (p == 0).all() and (ds["roas"].sel(channel="TV-placebo") == 0).all()
+    assert (ds["attribution"].sel(channel="TV-placebo") == 0).all()
+    assert ds["placebo"].sel(channel="TV-placebo").item() and not ds["placebo"].sel(channel="TV").item()
+    # the world is the one without the placebo: y, every other channel and the truth, to the bit
+    for name in ("y", "baseline", "control_effect", "media_share"):
+        xr.testing.assert_identical(ds[name], plain[name])
+    for name in ("spend", "contribution", "roas", "attribution"):
+        xr.testing.assert_identical(ds[name].sel(channel=plain["channel"].values), plain[name])
+    source = ds["spend"].sel(channel="TV").transpose("geo", "date").values
+    copy = ds["spend"].sel(channel="TV-placebo").transpose("geo", "date").values
+    corr = np.array([np.corrcoef(a, b)[0, 1] for a, b in zip(source, copy)])
+    if method == "shift":
+        np.testing.assert_array_equal(copy, np.roll(source, 3, axis=-1))
+        assert (corr > 0.5).all(), corr                    # a seasonal spend three weeks later: still close
+    elif method == "permute":
+        np.testing.assert_array_equal(np.sort(copy, axis=-1), np.sort(source, axis=-1))
+    else:
+        np.testing.assert_allclose(corr, 0.7, rtol=1e-9)    # the correlation is set, not hoped for
+        np.testing.assert_allclose(copy.mean(axis=-1), source.mean(axis=-1), rtol=1e-12)
+    assert (copy >= 0).all()
+
+
+def test_placebo_shift_without_a_lag_draws_one_per_geo():
+    ds = generate_dataset(placebo_config("shift"))
+    source = ds["spend"].sel(channel="TV").transpose("geo", "date").values
+    copy = ds["spend"].sel(channel="TV-placebo").transpose("geo", "date").values
+    for a, b in zip(source, copy):
+        lags = [k for k in range(1, len(a)) if np.array_equal(np.roll(a, k), b)]
+        assert len(lags) == 1
+
+
+@pytest.fixture(scope="module")
+def messy():
+    return generate_dataset(xmmm.get_preset_config("messy"))
+
+
+def test_each_problem_shows_only_where_its_mask_says(messy):
+    ds = messy
+    missing = ds["missing"]
+    assert missing.dtype == bool and missing.any() and not missing.all()
+    # reported y: y + outlier where a row exists, NaN where missing; the outlier mask is outlier != 0
+    seen = ~missing
+    np.testing.assert_array_equal(ds["y_observed"].where(seen), (ds["y"] + ds["outlier"]).where(seen))
+    assert ds["y_observed"].where(missing).isnull().all() and ds["spend_observed"].where(missing).isnull().all()
+    assert ((ds["y_observed"] != ds["y"]) & seen).equals(((ds["outlier"] != 0) & seen))
+    assert int((ds["outlier"] != 0).sum()) > 0
+    # spend measurement error only on the channel configured with it
+    ratio = (ds["spend_observed"] / ds["spend"]).where(seen & (ds["spend"] > 0))
+    assert (ratio.sel(channel=["TV", "Search", "TV-placebo"]).fillna(1) == 1).all()
+    assert float(ratio.sel(channel="Social").std()) > 0.05
+    # the break: exactly from its date, in every geo, of 15 % of the level
+    brk = ds["baseline_break"]
+    after = ds["date"] >= np.datetime64("2022-09-04")
+    np.testing.assert_allclose(brk.where(after, drop=True), 0.15 * ds["baseline_level"].where(after, drop=True),
+                               rtol=1e-14)
+    assert (brk.where(~after, drop=True) == 0).all()
+    assert (parts_sum(ds) == ds["y"]).all()
+    # the late region and the outage
+    assert missing.sel(geo="west", date=slice(None, "2021-04-04")).all()
+    assert missing.sel(date=slice("2022-02-06", "2022-02-20")).all()
+
+
+def test_a_problem_changes_nothing_but_what_it_is(messy):
+    config_ = xmmm.get_preset_config("messy")
+    without_break = config_.copy()
+    without_break.data_issues.breaks = []
+    clean = config_.copy()
+    clean.data_issues = DataIssues(placebo=config_.data_issues.placebo)       # the placebo is part of the world
+    a, b, c = messy, generate_dataset(without_break), generate_dataset(clean)
+    np.testing.assert_allclose(a["baseline"] - b["baseline"], a["baseline_break"], rtol=1e-12,
+                               atol=1e-9 * float(a["baseline_level"].max()))
+    for name in ("spend", "contribution", "control_effect", "baseline_noise", "missing", "outlier"):
+        xr.testing.assert_identical(a[name], b[name])
+    # the truth follows the real spend: measurement error and missing rows change no effect
+    for name in ("spend", "contribution", "roas", "mroas", "attribution"):
+        xr.testing.assert_identical(b[name], c[name])
+    xr.testing.assert_identical(c["spend_observed"].rename("spend"), c["spend"].assign_attrs(c["spend_observed"].attrs))
+    assert not c["missing"].any() and (c["outlier"] == 0).all()
+
+
+def test_long_table_is_what_a_modeller_receives(messy):
+    ds = messy
+    table = xmmm.to_long_dataframe(ds)
+    assert len(table) == int((~ds["missing"]).sum())
+    assert not table.isna().any().any()
+    back = xmmm.from_long_dataframe(table, incomplete="fill")
+    np.testing.assert_array_equal(back["missing"].values, ds["missing"].transpose("date", "geo").values)
+    seen = ~ds["missing"].values
+    np.testing.assert_array_equal(back["y"].values[seen], ds["y_observed"].values[seen])
+    np.testing.assert_array_equal(back["spend"].values[seen], ds["spend_observed"].values[seen])
+    assert xmmm.validate_output_schema(table, xmmm.get_preset_config("messy")) == []
+    with pytest.raises(ValueError, match=r"pair\(s\) are missing"):
+        xmmm.from_long_dataframe(table)
+
+
+@pytest.mark.filterwarnings("ignore:pymc-marketing's MMM takes one l_max")
+def test_pymc_marketing_hand_off_receives_the_observed_data(messy):
+    handoff = xmmm.to_pymc_marketing(messy)
+    table = xmmm.to_long_dataframe(messy)
+    assert len(handoff.X) == len(table)
+    np.testing.assert_array_equal(handoff.y.to_numpy(), table["y"].to_numpy())
+
+
+def test_random_gaps_have_the_configured_share():
+    share, run_ = 0.1, 3
+    c = config(n_periods=500, n_regions=200, controls=False,
+               data_issues=DataIssues(missing_share=share, missing_run=run_))
+    m = generate_dataset(c)["missing"].transpose("geo", "date").values
+    # gaps come in runs of mean length (1 + run) / 2: the share's standard error is that of a
+    # renewal process, bounded by sqrt(share (1 - share) * mean run length / n) times 2 for the runs
+    se = 2 * np.sqrt(share * (1 - share) * (1 + run_) / 2 / m.size)
+    assert abs(m.mean() - share) <= Z * se, (m.mean(), se)
+
+
+def test_quality_report_says_what_it_sees_and_what_it_cannot(messy):
+    report = xmmm.check_data_quality(messy, warn=False)
+    assert report.passed and report.warnings == []
+    seen, unseen = " ".join(report.seen), " ".join(report.unseen)
+    assert "rows are missing" in seen and "geo(s) with no row at all" not in seen
+    assert "outlier" in seen and "level shifts on 2022-09-04" in seen
+    assert "'TV-placebo' is a placebo" in unseen and "measurement error" in unseen
+    true = messy["outlier"].where(~messy["missing"], 0).transpose("geo", "date").values != 0
+    flagged = report.metrics["outliers_flagged"].values
+    assert flagged.sum() >= 0.8 * true.sum()                            # the screen finds most spikes
+    np.testing.assert_array_equal(report.metrics["outliers_true"].values, true.sum(axis=1))
+    np.testing.assert_allclose(report.metrics["missing_share"].values,
+                               messy["missing"].transpose("geo", "date").values.mean(axis=1))
+    table = xmmm.check_data_quality(xmmm.to_long_dataframe(messy), warn=False)
+    assert "rows are missing" in " ".join(table.seen)
+    assert any("placebo" in u for u in table.unseen) and any("level shift" in u for u in table.unseen)
+    clean = xmmm.check_data_quality(generate_dataset(config()), warn=False)
+    assert clean.seen == [] and clean.unseen == []
+
+
+def test_messy_study_replicates_and_files_keep_the_masks(messy, tmp_path):
+    c = xmmm.get_preset_config("messy")
+    study = xmmm.simulate(c, 2)
+    xr.testing.assert_identical(xmmm.replicate_dataset(study, 0).drop_attrs(), messy.drop_attrs())
+    path = tmp_path / "messy.nc"
+    xmmm.MMMResult(messy).to_netcdf(path)
+    xr.testing.assert_identical(xmmm.open_dataset(path), messy)
