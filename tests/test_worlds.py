@@ -585,3 +585,26 @@ def test_messy_study_replicates_and_files_keep_the_masks(messy, tmp_path):
     path = tmp_path / "messy.nc"
     xmmm.MMMResult(messy).to_netcdf(path)
     xr.testing.assert_identical(xmmm.open_dataset(path), messy)
+
+
+# --------------------------------------------------------------------------- plots
+def test_plots_of_the_new_truths(messy, tmp_path):
+    import matplotlib.pyplot as plt
+
+    from xmmm import plot
+
+    tv = generate_dataset(xmmm.get_preset_config("time_varying"))
+    fig = plot.plot_time_variation(tv)
+    labels = fig.axes[0].get_legend_handles_labels()[1]
+    assert labels == ["TV effectiveness", "Search effectiveness", "baseline level"]
+    line = fig.axes[0].lines[0].get_ydata()
+    np.testing.assert_allclose(line, tv["effectiveness_multiplier"].sel(geo="national", channel="TV").values)
+    fig2 = plot.plot_data_issues(messy)
+    assert len(fig2.axes) == 3 and "placebo: TV-placebo" in fig2.texts[0].get_text()
+    plt.close("all")
+    with pytest.raises(ValueError, match="needs a dataset generated with data_issues"):
+        plot.plot_data_issues(tv)
+    with pytest.raises(ValueError, match="needs a dataset with time-varying effects"):
+        plot.plot_time_variation(messy)
+    written = {p.name for p in plot.save_all_plots(messy, tmp_path, dpi=20)}
+    assert "data_issues.png" in written and "time_variation.png" not in written

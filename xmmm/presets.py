@@ -801,7 +801,7 @@ def _messy(seed: int) -> MMMDataConfig:
         ],
         n_periods=130,
         regions=RegionConfig(
-            n_regions=3, region_names=["north", "south", "west"], base_sales_rate=60_000.0,
+            n_regions=3, region_names=["north", "south", "west"], base_sales_rate=75_000.0,
             sales_trend=0.001, sales_volatility=0.025, seasonal_amplitude=0.15, baseline_variation=0.3,
         ),
         controls=[_price(12.0, -0.15), _promotion(0.06, 0.12)],
