@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import math
+import pickle
+import subprocess
+import sys
+import textwrap
 import warnings
 
 import numpy as np
@@ -19,6 +23,7 @@ from xmmm.priors import (
     parse_priors,
     prior_variable_name,
     sample_base,
+    to_preliz,
     to_scipy,
     valid_paths,
 )
@@ -122,6 +127,71 @@ def test_half_student_t_and_logit_normal():
     np.testing.assert_allclose(logit, 1 / (1 + np.exp(-stats.norm(0.2, 0.5).ppf(u))))
 
 
+@pytest.mark.parametrize(
+    ("prior", "attributes"),
+    [
+        ({"dist": "Beta", "mu": 0.25, "nu": 8.0}, {"alpha": 2.0, "beta": 6.0}),
+        ({"dist": "Gamma", "mu": 2.0, "sigma": 0.5}, {"alpha": 16.0, "beta": 8.0}),
+        ({"dist": "Normal", "mu": 1.0, "tau": 0.25}, {"mu": 1.0, "sigma": 2.0}),
+        ({"dist": "StudentT", "nu": 5.0, "lam": 4.0}, {"nu": 5.0, "mu": 0.0, "sigma": 0.5}),
+        ({"dist": "InverseGamma", "alpha": 3.0}, {"alpha": 3.0, "beta": 1.0}),
+        ({"dist": "TruncatedNormal", "lower": 0.0}, {"mu": 0.0, "sigma": 1.0, "lower": 0.0, "upper": math.inf}),
+    ],
+)
+def test_to_preliz_resolves_pymc_parameterisations_and_defaults(prior, attributes):
+    dist = to_preliz(prior)
+    assert type(dist).__name__ == prior["dist"]
+    assert dist.is_frozen
+    for name, value in attributes.items():
+        assert float(getattr(dist, name)) == pytest.approx(value, rel=1e-12)
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore:PyTensor could not link to a BLAS:UserWarning")
+@pytest.mark.parametrize("name", sorted(DISTRIBUTIONS))
+def test_quantiles_are_those_of_the_preliz_distribution(name):
+    # preliz's own quantile function (PyTensor) rounds otherwise, so it is the oracle, not the sampler
+    prior = {"dist": name, **EXAMPLES[name]}
+    u = np.linspace(0.02, 0.98, 25)
+    np.testing.assert_allclose(to_scipy(prior).ppf(u), to_preliz(prior).ppf(u), rtol=1e-6, atol=1e-12)
+
+
+def test_draws_need_neither_preliz_nor_pymc(tmp_path):
+    """A parsed prior carries its quantile: the processes of a study draw with scipy alone."""
+    sampled = parse_priors({"transforms.adstock_alpha": {"dist": "Beta", "mu": [0.2, 0.3, 0.4], "sigma": 0.1},
+                            "regions.sales_trend": {"dist": "Normal", "mu": 0.0, "tau": 1e6}}, CFG)
+    (tmp_path / "sampled.pkl").write_bytes(pickle.dumps(sampled))
+    script = textwrap.dedent(f"""
+        import pickle, sys
+        from xmmm.config import DEFAULT_CONFIG
+        from xmmm.priors import sample_base
+        sampled = pickle.loads(open({str(tmp_path / "sampled.pkl")!r}, "rb").read())
+        drawn = sample_base(DEFAULT_CONFIG, sampled, range(7))
+        loaded = [m for m in ("preliz", "pymc", "pytensor") if m in sys.modules]
+        pickle.dump((drawn, loaded), sys.stdout.buffer)
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=300, check=True)
+    drawn, loaded = pickle.loads(done.stdout)
+    assert loaded == []
+    here = sample_base(CFG, sampled, range(7))
+    assert drawn.keys() == here.keys()
+    for key in here:
+        np.testing.assert_array_equal(drawn[key], here[key])
+
+
+def test_loading_preliz_keeps_matplotlib_settings(monkeypatch):
+    import matplotlib
+
+    parse_prior({"dist": "Beta", "alpha": 2, "beta": 5})  # preliz and its submodules are loaded
+    # load preliz's package module afresh (it sets savefig.bbox to "tight" when it runs)
+    monkeypatch.delitem(sys.modules, "preliz")
+    monkeypatch.setitem(matplotlib.rcParams, "savefig.bbox", "standard")
+    before = dict(matplotlib.rcParams)
+    parse_prior({"dist": "Gamma", "alpha": 2, "beta": 5})
+    assert "preliz" in sys.modules
+    assert {k: v for k, v in matplotlib.rcParams.items() if before[k] != v} == {}
+
+
 # --------------------------------------------------------------------------- parsing
 def test_prior_object_and_dict_forms_give_the_same_spec():
     prior_cls = _prior_class()
@@ -155,6 +225,14 @@ def test_hierarchical_and_transformed_priors_are_refused():
         ({"dist": "Betta", "alpha": 1, "beta": 1}, r"unknown distribution 'Betta'; supported: Beta, "),
         ({"dist": "Beta", "alpha": 1, "gamma": 1}, r"Beta has no parameter 'gamma'; its parameters are alpha, beta"),
         ({"dist": "Beta", "alpha": 1}, "give alpha and beta, mu and sigma, or mu and nu"),
+        ({"dist": "Gamma", "alpha": 1, "sigma": 1}, "give alpha and beta, or mu and sigma"),
+        ({"dist": "InverseGamma", "beta": 1}, r"give alpha \(and optionally beta\), or mu and sigma"),
+        ({"dist": "Exponential", "lam": 1, "scale": 1}, "Exponential: give lam or scale"),
+        ({"dist": "StudentT", "nu": 3, "sigma": 1, "lam": 1}, "StudentT: give sigma or tau, not both"),
+        ({"dist": "LogNormal", "sigma": 1, "tau": 2}, "LogNormal: give sigma or tau, not both"),
+        ({"dist": "Cauchy", "alpha": 0}, "Cauchy: missing 1 required positional argument: 'beta'"),
+        ({"dist": "SkewNormal", "beta": 1}, "SkewNormal has no parameter 'beta'; its parameters are alpha, mu, sigma, tau"),
+        ({"dist": "Uniform", "lower": [0, 1], "upper": [1, 2, 3]}, "lists need one length.*lower with 2, upper with 3"),
         ({"dist": "Gamma", "alpha": -1, "beta": 1}, "not a valid distribution"),
         ({"dist": "Normal", "mu": "a"}, "must be a number"),
         ({"alpha": 1}, "needs a 'dist' key"),

@@ -31,9 +31,13 @@ Examples
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
 import math
 import re
+import sys
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -51,18 +55,178 @@ __all__ = [
     "prior_variable_name",
     "priors_to_json",
     "sample_base",
+    "to_preliz",
     "to_scipy",
     "valid_paths",
 ]
 
 
 # --------------------------------------------------------------------------- distributions
-def _precision_to_sigma(sigma, tau, what: str):
-    if sigma is not None and tau is not None:
-        raise ConfigError(f"{what}: give sigma or tau, not both")
-    if tau is not None:
-        return 1.0 / np.sqrt(tau)
-    return 1.0 if sigma is None else sigma
+# PyMC's signatures give the names, order and defaults of the parameters; preliz
+# resolves the parameterisation (Beta mu/sigma or mu/nu, Gamma mu/sigma, sigma or
+# precision, ...); scipy evaluates the quantile from preliz's resolved parameters.
+# preliz's own ppf is not used: it rounds differently for most distributions
+# (draws stay bit-identical to xmmm 0.1's) and compiles per process.
+
+
+def _inverse_gamma_scale(d, p):
+    # PyMC's beta = mu (mu^2 + sigma^2) / sigma^2; preliz's mu^3 / sigma^2 + mu rounds otherwise
+    return p["mu"] * (p["mu"] ** 2 + p["sigma"] ** 2) / p["sigma"] ** 2 if "mu" in p else d.beta
+
+
+#: PyMC name -> (scipy.stats name, its arguments from the preliz distribution ``d``
+#: and the given parameters ``p``, ``"fold"`` or ``"expit"`` for the two that
+#: scipy lacks).  ``p`` is read only where preliz's own conversion rounds otherwise.
+_SCIPY: dict[str, tuple[str, Callable, str]] = {
+    "Normal": ("norm", lambda d, p: {"loc": d.mu, "scale": d.sigma}, ""),
+    "HalfNormal": ("halfnorm", lambda d, p: {"scale": d.sigma}, ""),
+    "LogNormal": ("lognorm", lambda d, p: {"s": d.sigma, "scale": np.exp(d.mu)}, ""),
+    "LogitNormal": ("norm", lambda d, p: {"loc": d.mu, "scale": d.sigma}, "expit"),
+    "TruncatedNormal": (
+        "truncnorm",
+        lambda d, p: {"a": (d.lower - d.mu) / d.sigma, "b": (d.upper - d.mu) / d.sigma, "loc": d.mu, "scale": d.sigma},
+        "",
+    ),
+    "Beta": ("beta", lambda d, p: {"a": d.alpha, "b": d.beta}, ""),
+    "Gamma": ("gamma", lambda d, p: {"a": d.alpha, "scale": 1.0 / d.beta}, ""),
+    "InverseGamma": ("invgamma", lambda d, p: {"a": d.alpha, "scale": _inverse_gamma_scale(d, p)}, ""),
+    # preliz keeps a given scale as 1 / (1 / scale)
+    "Exponential": ("expon", lambda d, p: {"scale": p["scale"] if "scale" in p else 1.0 / d.lam}, ""),
+    "Uniform": ("uniform", lambda d, p: {"loc": d.lower, "scale": d.upper - d.lower}, ""),
+    "HalfCauchy": ("halfcauchy", lambda d, p: {"scale": d.beta}, ""),
+    "Cauchy": ("cauchy", lambda d, p: {"loc": d.alpha, "scale": d.beta}, ""),
+    "StudentT": ("t", lambda d, p: {"df": d.nu, "loc": d.mu, "scale": d.sigma}, ""),
+    "HalfStudentT": ("t", lambda d, p: {"df": d.nu, "scale": d.sigma}, "fold"),
+    "Laplace": ("laplace", lambda d, p: {"loc": d.mu, "scale": d.b}, ""),
+    "Logistic": ("logistic", lambda d, p: {"loc": d.mu, "scale": d.s}, ""),
+    "Weibull": ("weibull_min", lambda d, p: {"c": d.alpha, "scale": d.beta}, ""),
+    "Gumbel": ("gumbel_r", lambda d, p: {"loc": d.mu, "scale": d.beta}, ""),
+    "Triangular": (
+        "triang",
+        lambda d, p: {"c": (d.c - d.lower) / (d.upper - d.lower), "loc": d.lower, "scale": d.upper - d.lower},
+        "",
+    ),
+    "SkewNormal": ("skewnorm", lambda d, p: {"a": d.alpha, "loc": d.mu, "scale": d.sigma}, ""),
+    "ChiSquared": ("chi2", lambda d, p: {"df": d.nu}, ""),
+    "Pareto": ("pareto", lambda d, p: {"b": d.alpha, "scale": d.m}, ""),
+}
+
+#: how the distributions with alternative parameterisations may be given
+_ALTERNATIVES = {
+    "Beta": "give alpha and beta, mu and sigma, or mu and nu",
+    "Gamma": "give alpha and beta, or mu and sigma",
+    "InverseGamma": "give alpha (and optionally beta), or mu and sigma",
+    "Exponential": "give lam or scale",
+}
+
+_REQUIRED = inspect.Parameter.empty
+
+
+def _scipy_builder(name: str) -> Callable:
+    def build(**params):
+        return parse_prior({"dist": name, **params}).frozen()
+
+    build.__name__ = build.__qualname__ = name
+    build.__doc__ = f"The scipy.stats distribution of PyMC's {name} with these parameters."
+    return build
+
+
+#: PyMC distribution name -> builder of the scipy distribution, with PyMC's parameter names
+DISTRIBUTIONS: dict[str, Callable] = {name: _scipy_builder(name) for name in _SCIPY}
+
+
+def _preliz():
+    """The preliz module, imported on first use (it loads PyMC: seconds).
+
+    preliz before 0.27 (the last for Python 3.11 is 0.24) reaches
+    ``matplotlib.style.core`` as an attribute, which matplotlib 3.11 no longer
+    imports by itself; it is imported first, quietly as it is deprecated.
+    preliz also sets ``savefig.bbox`` on import: matplotlib's settings are
+    kept as they were.
+    """
+    if "preliz" not in sys.modules:
+        import matplotlib
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", matplotlib.MatplotlibDeprecationWarning)
+            try:
+                import matplotlib.style.core  # noqa: F401
+            except ImportError:  # matplotlib >= 3.13, with a preliz that no longer needs it
+                pass
+        with matplotlib.rc_context():
+            import preliz  # noqa: F401
+    return sys.modules["preliz"]
+
+
+@functools.cache
+def _pymc_parameters(name: str) -> tuple[tuple[str, object], ...]:
+    """``(name, default)`` of PyMC's parameters of a distribution, in PyMC's order."""
+    import pymc
+
+    signature = inspect.signature(getattr(pymc, name).dist)
+    return tuple(
+        (p.name, p.default) for p in signature.parameters.values()
+        if p.kind not in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+    )
+
+
+def _missing(name: str, names: Sequence[str]) -> str:
+    """Python's own words for missing arguments, as the message has always been."""
+    quoted = [repr(n) for n in names]
+    listed = " and ".join(quoted) if len(quoted) <= 2 else ", ".join(quoted[:-1]) + f", and {quoted[-1]}"
+    return f"{name}: missing {len(names)} required positional argument{'s' if len(names) > 1 else ''}: {listed}"
+
+
+def _preliz_distribution(name: str, given: Mapping[str, np.ndarray]):
+    """preliz's distribution of PyMC's ``name`` with the given parameters.
+
+    ``given`` holds float arrays (0-d for one value), not Python floats: numpy
+    rounds ``x ** 2`` and ``x ** 0.5`` as ``x * x`` and ``sqrt(x)``, which the
+    draws rely on.
+
+    Applies PyMC's defaults (those of its signature; ``sigma = 1`` when neither
+    ``sigma`` nor the precision is given; InverseGamma ``beta = 1``;
+    TruncatedNormal without a bound on a side) and converts a precision that
+    preliz does not take (LogNormal's and TruncatedNormal's ``tau``).
+
+    Raises
+    ------
+    ConfigError
+        A missing parameter or an incomplete or mixed parameterisation (the
+        message does not name the prior: the caller adds that).
+    """
+    pz = _preliz()
+    pymc_params = _pymc_parameters(name)
+    missing = [k for k, default in pymc_params if default is _REQUIRED and k not in given]
+    if missing:
+        raise ConfigError(_missing(name, missing))
+    kwargs = {k: np.asarray(default, dtype=float) for k, default in pymc_params
+              if default is not _REQUIRED and default is not None}
+    kwargs.update(given)
+    names = {k for k, _ in pymc_params}
+    precision = next((k for k in ("tau", "lam") if "sigma" in names and k in names), None)
+    if precision is not None:
+        if "sigma" in given and precision in given:
+            raise ConfigError(f"{name}: give sigma or tau, not both")
+        if precision not in given:
+            kwargs.setdefault("sigma", np.asarray(1.0))
+        elif precision not in inspect.signature(getattr(pz, name)).parameters:
+            kwargs["sigma"] = 1.0 / np.sqrt(kwargs.pop(precision))
+    if name == "InverseGamma" and "alpha" in given:
+        kwargs.setdefault("beta", np.asarray(1.0))
+    if name == "TruncatedNormal":
+        kwargs.setdefault("lower", np.asarray(-np.inf))
+        kwargs.setdefault("upper", np.asarray(np.inf))
+    try:
+        with np.errstate(all="ignore"):
+            dist = getattr(pz, name)(**kwargs)
+    except ValueError as err:
+        if "Incompatible parametrization" not in str(err):
+            raise ConfigError(f"{name}: {err}") from None
+        dist = None
+    if dist is None or not dist.is_frozen:
+        raise ConfigError(f"{name}: {_ALTERNATIVES.get(name, 'give ' + ', '.join(sorted(names)))}")
+    return dist
 
 
 class _Folded:
@@ -91,192 +255,29 @@ class _Mapped:
         return self._support
 
 
-def _normal(mu=0.0, sigma=None, tau=None):
-    from scipy import stats
-
-    return stats.norm(loc=mu, scale=_precision_to_sigma(sigma, tau, "Normal"))
-
-
-def _half_normal(sigma=None, tau=None):
-    from scipy import stats
-
-    return stats.halfnorm(scale=_precision_to_sigma(sigma, tau, "HalfNormal"))
-
-
-def _log_normal(mu=0.0, sigma=None, tau=None):
-    from scipy import stats
-
-    return stats.lognorm(s=_precision_to_sigma(sigma, tau, "LogNormal"), scale=np.exp(mu))
-
-
-def _logit_normal(mu=0.0, sigma=None, tau=None):
-    from scipy import special
-
-    return _Mapped(_normal(mu, _precision_to_sigma(sigma, tau, "LogitNormal")), special.expit, (0.0, 1.0))
-
-
-def _truncated_normal(mu=0.0, sigma=None, tau=None, lower=None, upper=None):
-    from scipy import stats
-
-    sigma = _precision_to_sigma(sigma, tau, "TruncatedNormal")
-    lo = -np.inf if lower is None else lower
-    hi = np.inf if upper is None else upper
-    return stats.truncnorm(a=(np.asarray(lo) - mu) / sigma, b=(np.asarray(hi) - mu) / sigma, loc=mu, scale=sigma)
-
-
-def _beta(alpha=None, beta=None, mu=None, sigma=None, nu=None):
-    from scipy import stats
-
-    if alpha is not None and beta is not None and mu is None and sigma is None and nu is None:
-        pass
-    elif mu is not None and sigma is not None and alpha is None and beta is None and nu is None:
-        kappa = np.asarray(mu) * (1 - np.asarray(mu)) / np.asarray(sigma) ** 2 - 1
-        alpha, beta = mu * kappa, (1 - np.asarray(mu)) * kappa
-    elif mu is not None and nu is not None and alpha is None and beta is None and sigma is None:
-        alpha, beta = np.asarray(mu) * nu, (1 - np.asarray(mu)) * nu
-    else:
-        raise ConfigError("Beta: give alpha and beta, mu and sigma, or mu and nu")
-    return stats.beta(a=alpha, b=beta)
-
-
-def _gamma(alpha=None, beta=None, mu=None, sigma=None):
-    from scipy import stats
-
-    if alpha is not None and beta is not None and mu is None and sigma is None:
-        pass
-    elif mu is not None and sigma is not None and alpha is None and beta is None:
-        alpha, beta = np.asarray(mu) ** 2 / np.asarray(sigma) ** 2, np.asarray(mu) / np.asarray(sigma) ** 2
-    else:
-        raise ConfigError("Gamma: give alpha and beta, or mu and sigma")
-    return stats.gamma(a=alpha, scale=1.0 / np.asarray(beta, dtype=float))
-
-
-def _inverse_gamma(alpha=None, beta=None, mu=None, sigma=None):
-    from scipy import stats
-
-    if alpha is not None and mu is None and sigma is None:
-        beta = 1.0 if beta is None else beta
-    elif mu is not None and sigma is not None and alpha is None and beta is None:
-        mu, sigma = np.asarray(mu, dtype=float), np.asarray(sigma, dtype=float)
-        alpha, beta = mu**2 / sigma**2 + 2.0, mu * (mu**2 + sigma**2) / sigma**2
-    else:
-        raise ConfigError("InverseGamma: give alpha (and optionally beta), or mu and sigma")
-    return stats.invgamma(a=alpha, scale=beta)
-
-
-def _exponential(lam=None, scale=None):
-    from scipy import stats
-
-    if (lam is None) == (scale is None):
-        raise ConfigError("Exponential: give lam or scale")
-    return stats.expon(scale=1.0 / np.asarray(lam, dtype=float) if scale is None else scale)
-
-
-def _uniform(lower=0.0, upper=1.0):
-    from scipy import stats
-
-    return stats.uniform(loc=lower, scale=np.asarray(upper) - lower)
-
-
-def _half_cauchy(beta):
-    from scipy import stats
-
-    return stats.halfcauchy(scale=beta)
-
-
-def _cauchy(alpha, beta):
-    from scipy import stats
-
-    return stats.cauchy(loc=alpha, scale=beta)
-
-
-def _student_t(nu, mu=0.0, sigma=None, lam=None):
-    from scipy import stats
-
-    sigma = _precision_to_sigma(sigma, lam, "StudentT")
-    return stats.t(df=nu, loc=mu, scale=sigma)
-
-
-def _half_student_t(nu, sigma=None, lam=None):
-    from scipy import stats
-
-    return _Folded(stats.t(df=nu, scale=_precision_to_sigma(sigma, lam, "HalfStudentT")))
-
-
-def _laplace(mu, b):
-    from scipy import stats
-
-    return stats.laplace(loc=mu, scale=b)
-
-
-def _logistic(mu=0.0, s=1.0):
-    from scipy import stats
-
-    return stats.logistic(loc=mu, scale=s)
-
-
-def _weibull(alpha, beta):
-    from scipy import stats
-
-    return stats.weibull_min(c=alpha, scale=beta)
-
-
-def _gumbel(mu, beta):
-    from scipy import stats
-
-    return stats.gumbel_r(loc=mu, scale=beta)
-
-
-def _triangular(lower=0.0, upper=1.0, c=0.5):
-    from scipy import stats
-
-    width = np.asarray(upper, dtype=float) - lower
-    return stats.triang(c=(np.asarray(c) - lower) / width, loc=lower, scale=width)
-
-
-def _skew_normal(alpha=1.0, mu=0.0, sigma=None, tau=None):
-    from scipy import stats
-
-    return stats.skewnorm(a=alpha, loc=mu, scale=_precision_to_sigma(sigma, tau, "SkewNormal"))
-
-
-def _chi_squared(nu):
-    from scipy import stats
-
-    return stats.chi2(df=nu)
-
-
-def _pareto(alpha, m):
-    from scipy import stats
-
-    return stats.pareto(b=alpha, scale=m)
-
-
-#: PyMC distribution name -> builder of the scipy distribution, with PyMC's parameter names
-DISTRIBUTIONS: dict[str, Callable] = {
-    "Normal": _normal,
-    "HalfNormal": _half_normal,
-    "LogNormal": _log_normal,
-    "LogitNormal": _logit_normal,
-    "TruncatedNormal": _truncated_normal,
-    "Beta": _beta,
-    "Gamma": _gamma,
-    "InverseGamma": _inverse_gamma,
-    "Exponential": _exponential,
-    "Uniform": _uniform,
-    "HalfCauchy": _half_cauchy,
-    "Cauchy": _cauchy,
-    "StudentT": _student_t,
-    "HalfStudentT": _half_student_t,
-    "Laplace": _laplace,
-    "Logistic": _logistic,
-    "Weibull": _weibull,
-    "Gumbel": _gumbel,
-    "Triangular": _triangular,
-    "SkewNormal": _skew_normal,
-    "ChiSquared": _chi_squared,
-    "Pareto": _pareto,
-}
+@dataclass(frozen=True, eq=False)
+class _Quantile:
+    """A scipy.stats distribution by name and arguments (plain data: needs scipy only)."""
+
+    scipy_name: str
+    arguments: tuple  #: ((name, numpy array), ...); 1-d arrays hold one value per item
+    post: str = ""  #: "fold" (HalfStudentT) or "expit" (LogitNormal)
+
+    def frozen(self):
+        from scipy import special, stats
+
+        base = getattr(stats, self.scipy_name)(**dict(self.arguments))
+        if self.post == "fold":
+            return _Folded(base)
+        if self.post == "expit":
+            return _Mapped(base, special.expit, (0.0, 1.0))
+        return base
+
+    def take(self, items: Sequence[int]) -> _Quantile:
+        """The same distribution for some items only (columns of the per-item arguments)."""
+        index = list(items)
+        arguments = tuple((k, v[index] if np.ndim(v) == 1 else v) for k, v in self.arguments)
+        return _Quantile(self.scipy_name, arguments, self.post)
 
 
 # --------------------------------------------------------------------------- one prior
@@ -291,19 +292,43 @@ class PriorSpec:
     params : tuple of (str, float or tuple)
         Parameters in PyMC's names; a tuple value holds one value per channel
         (or control) in config order.
+
+    Notes
+    -----
+    The quantile function is resolved (through preliz) once, where the prior
+    is parsed, and travels with the object: processes that only draw need
+    scipy, not preliz or PyMC.
     """
 
     dist: str
     params: tuple
 
+    def preliz(self):
+        """The preliz distribution (per-item parameters as arrays)."""
+        return _preliz_distribution(self.dist, self._given())
+
+    @functools.cached_property
+    def _quantile(self) -> _Quantile:
+        given = self._given()
+        scipy_name, arguments, post = _SCIPY[self.dist]
+        with np.errstate(all="ignore"):
+            values = arguments(_preliz_distribution(self.dist, given), given)
+        return _Quantile(scipy_name, tuple((k, np.asarray(v, dtype=float)) for k, v in values.items()), post)
+
+    def _given(self) -> dict[str, np.ndarray]:
+        return {k: np.asarray(v, dtype=float) for k, v in self.params}
+
     def frozen(self):
         """The scipy.stats frozen distribution (or an object with ``ppf`` and ``support``)."""
-        kwargs = {k: (np.asarray(v, dtype=float) if isinstance(v, tuple) else v) for k, v in self.params}
-        return DISTRIBUTIONS[self.dist](**kwargs)
+        return self._quantile.frozen()
 
-    def ppf(self, u: np.ndarray) -> np.ndarray:
-        """Quantiles at ``u`` (broadcast against per-channel parameters on the last axis)."""
-        return np.asarray(self.frozen().ppf(u), dtype=float)
+    def ppf(self, u: np.ndarray, items: Sequence[int] | None = None) -> np.ndarray:
+        """Quantiles at ``u`` (broadcast against per-item parameters on the last axis).
+
+        ``items`` keeps the per-item parameters of those items only.
+        """
+        quantile = self._quantile if items is None else self._quantile.take(items)
+        return np.asarray(quantile.frozen().ppf(u), dtype=float)
 
     def to_dict(self) -> dict:
         """``{"dist": name, **params}``, the config-file form (JSON-safe)."""
@@ -391,24 +416,24 @@ def parse_prior(obj, where: str = "prior") -> PriorSpec:
 
 
 def _check_builds(spec: PriorSpec, where: str) -> None:
-    import inspect
-
-    builder = DISTRIBUTIONS[spec.dist]
-    accepted = list(inspect.signature(builder).parameters)
+    accepted = [k for k, _ in _pymc_parameters(spec.dist)]
     unknown = [k for k, _ in spec.params if k not in accepted]
     if unknown:
         raise ConfigError(
             f"{where}: {spec.dist} has no parameter {', '.join(map(repr, unknown))}; its parameters are "
             f"{', '.join(accepted)}"
         )
+    lengths = {k: len(v) for k, v in spec.params if isinstance(v, tuple)}
+    if len(set(lengths.values())) > 1:
+        raise ConfigError(
+            f"{where}: {spec.dist} parameters given as lists need one length (one value per item); got "
+            + ", ".join(f"{k} with {n}" for k, n in lengths.items())
+        )
     try:
         with np.errstate(all="ignore"):
-            dist = spec.frozen()
-            probe = np.asarray(dist.ppf(np.array([0.001, 0.5, 0.999])[:, None]), dtype=float)
+            probe = spec.ppf(np.array([0.001, 0.5, 0.999])[:, None])
     except ConfigError as err:
         raise ConfigError(f"{where}: {err}") from None
-    except TypeError as err:
-        raise ConfigError(f"{where}: {spec.dist}: {err}") from None
     if not np.isfinite(probe).all():
         raise ConfigError(f"{where}: {spec} is not a valid distribution (check its parameters' ranges)")
 
@@ -420,7 +445,7 @@ def to_scipy(obj):
     ``scipy.stats.gamma(a=alpha, scale=1 / beta)``, LogNormal ``mu, sigma`` is
     ``scipy.stats.lognorm(s=sigma, scale=exp(mu))``.  ``HalfStudentT`` and
     ``LogitNormal``, which scipy lacks, give small objects with ``ppf`` and
-    ``support`` only.
+    ``support`` only.  Draws are this distribution's quantiles.
 
     Examples
     --------
@@ -428,6 +453,19 @@ def to_scipy(obj):
     1.0
     """
     return parse_prior(obj).frozen()
+
+
+def to_preliz(obj):
+    """The preliz distribution of a ``Prior`` or distribution dict, e.g. to plot or elicit it.
+
+    Examples
+    --------
+    >>> dist = to_preliz({"dist": "Gamma", "mu": 2.0, "sigma": 1.0})
+    >>> float(dist.alpha), float(dist.beta)
+    (4.0, 2.0)
+    >>> dist.plot_pdf()  # doctest: +SKIP
+    """
+    return parse_prior(obj).preliz()
 
 
 # --------------------------------------------------------------------------- which parameters
@@ -656,15 +694,9 @@ def sample_base(
 
 
 def _draw(entry: SampledParameter, u: np.ndarray, config, items, reps) -> np.ndarray:
-    prior = entry.prior
-    if items is not None and any(isinstance(v, tuple) for _, v in prior.params):
-        # per-item parameters: keep the columns of the drawn items
-        params = tuple(
-            (k, tuple(v[i] for i in items) if isinstance(v, tuple) else v) for k, v in prior.params
-        )
-        prior = PriorSpec(prior.dist, params)
     with np.errstate(all="ignore"):
-        drawn = prior.ppf(u)
+        # per-item parameters: the columns of the drawn items
+        drawn = entry.prior.ppf(u, items)
     drawn = np.broadcast_to(drawn, u.shape)
     for j, item in enumerate(items if items is not None else (None,)):
         column = drawn if item is None else drawn[:, j]
