@@ -608,3 +608,13 @@ def test_plots_of_the_new_truths(messy, tmp_path):
         plot.plot_time_variation(messy)
     written = {p.name for p in plot.save_all_plots(messy, tmp_path, dpi=20)}
     assert "data_issues.png" in written and "time_variation.png" not in written
+
+
+def test_with_placebo_adds_a_channel_with_no_effect():
+    c = xmmm.with_placebo(config(), "Search", method="mix", correlation=0.5)
+    assert c.channel_names == ["TV", "Search", "Social", "Search-placebo"]
+    ds = generate_dataset(c)
+    assert (ds["contribution"].sel(channel="Search-placebo") == 0).all()
+    xr.testing.assert_identical(ds["y"], generate_dataset(config())["y"])
+    with pytest.raises(ConfigError, match="source must be one of the channels"):
+        xmmm.with_placebo(config(), "Radio")

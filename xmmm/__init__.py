@@ -22,6 +22,7 @@ from xmmm.config import (
     RegionConfig,
     TransformConfig,
     validate_config,
+    with_placebo,
 )
 from xmmm.world import DataIssues, LevelBreak, MissingData, Placebo, TimeVariation
 from xmmm.errors import ConfigError, DataFileError, GenerationError, TransformError, XmmmWarning
@@ -77,6 +78,7 @@ __all__ = [
     "LevelBreak",
     "Placebo",
     "validate_config",
+    "with_placebo",
     "ConfigError",
     "DataFileError",
     "GenerationError",

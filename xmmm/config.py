@@ -59,6 +59,7 @@ __all__ = [
     "DEFAULT_CONFIG",
     "validate_config",
     "apply_overrides",
+    "with_placebo",
 ]
 
 #: Spend / control-value patterns understood by the generator.
@@ -876,6 +877,52 @@ def apply_overrides(config: MMMDataConfig, overrides: Mapping[str, Any]) -> MMMD
     if problems:
         raise ConfigError(join(problems))
     return _rebuilt(result)
+
+
+def with_placebo(config: MMMDataConfig, source: str, *, method: str = "shift", lag: int | None = None,
+                 correlation: float = 0.7, name: str | None = None) -> MMMDataConfig:
+    """A copy of ``config`` with a placebo channel made from ``source``'s spend (its true effect exactly 0).
+
+    The placebo is appended to ``channels`` (``base_effectiveness=0``, the
+    source's pattern and transforms, which never matter) and named in
+    ``data_issues.placebo`` (see :class:`~xmmm.world.Placebo` for the methods).
+
+    Parameters
+    ----------
+    config : MMMDataConfig
+    source : str
+        A real channel's name.
+    method, lag, correlation
+        As :class:`~xmmm.world.Placebo`.
+    name : str, optional
+        Default ``"<source>-placebo"``.
+
+    Examples
+    --------
+    >>> import xmmm
+    >>> c = with_placebo(xmmm.DEFAULT_CONFIG, "x-TV", method="mix", correlation=0.6)
+    >>> c.channel_names[-1], c.data_issues.placebo[0].source
+    ('x-TV-placebo', 'x-TV')
+    """
+    out = config.copy()
+    names = out.channel_names
+    if source not in names:
+        raise ConfigError(f"with_placebo: source must be one of the channels ({', '.join(names)}); got {source!r}")
+    index = names.index(source)
+    placebo = name or f"{source}-placebo"
+    twin = copy.deepcopy(out.channels[index])
+    twin.name, twin.base_effectiveness, twin.effectiveness_variation = placebo, 0.0, None
+    out.channels.append(twin)
+    for family in ("adstock", "saturation"):
+        for field_name in (f"{family}_fun", f"{family}_kwargs"):
+            value = getattr(out.transforms, field_name)
+            if isinstance(value, list):
+                value.append(copy.deepcopy(value[index]))
+    issues = out.data_issues if out.data_issues is not None else DataIssues()
+    issues.placebo = [*issues.placebo, Placebo(channel=placebo, source=source, method=method, lag=lag,
+                                              correlation=correlation)]
+    out.data_issues = issues
+    return _rebuilt(out)
 
 
 def _on_override(obj: Any, name: str, value: Any) -> None:
