@@ -618,3 +618,11 @@ def test_with_placebo_adds_a_channel_with_no_effect():
     xr.testing.assert_identical(ds["y"], generate_dataset(config())["y"])
     with pytest.raises(ConfigError, match="source must be one of the channels"):
         xmmm.with_placebo(config(), "Radio")
+
+
+def test_meridian_hand_off_receives_the_observed_data(messy):
+    handoff = xmmm.to_meridian(messy)
+    kpi = handoff.dataset["kpi"].transpose("geo", "time").values
+    np.testing.assert_array_equal(kpi, messy["y_observed"].transpose("geo", "date").values)
+    media = handoff.dataset["media_spend"].transpose("geo", "time", "media_channel").values
+    np.testing.assert_array_equal(media, messy["spend_observed"].transpose("geo", "date", "channel").values)

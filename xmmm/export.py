@@ -22,13 +22,31 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-__all__ = ["to_long_dataframe", "from_long_dataframe"]
+__all__ = ["to_long_dataframe", "from_long_dataframe", "observed_view"]
 
 _CHANNEL = re.compile(r"^x(\d+)-(.+)$")
 _CONTROL = re.compile(r"^c(\d+)-(.+)$")
 _CONTRIBUTION = re.compile(r"^contribution_(x\d+-.+)$")
 #: value of ``attrs["xmmm_source"]`` on a Dataset read from a table
 LONG_TABLE = "long table"
+
+
+def observed_view(dataset: xr.Dataset) -> xr.Dataset:
+    """The Dataset with ``y`` and ``spend`` as a modeller receives them (reported, NaN where rows are missing).
+
+    Without data problems (no ``y_observed``) the Dataset itself.  The hand-offs
+    take their inputs from this view and their truth from the true series.
+
+    Examples
+    --------
+    >>> import xmmm
+    >>> ds = xmmm.generate_dataset(xmmm.get_preset_config("messy"))
+    >>> bool(observed_view(ds)["y"].isnull().any()), bool(ds["y"].isnull().any())
+    (True, False)
+    """
+    if "y_observed" not in dataset:
+        return dataset
+    return dataset.assign(y=dataset["y_observed"], spend=dataset["spend_observed"])
 
 
 def to_long_dataframe(dataset: xr.Dataset) -> pd.DataFrame:

@@ -153,6 +153,9 @@ def to_meridian(result_or_dataset: MMMResult | xr.Dataset) -> MeridianHandoff:
     ----------
     result_or_dataset : MMMResult or xarray.Dataset
         One generated dataset (a ``replicate`` of a study must be selected first).
+        With data problems the inputs are what a modeller receives (reported
+        ``y`` and spend, NaN in missing rows, which Meridian needs filled);
+        the truth is that of the true series.
 
     Returns
     -------
@@ -175,8 +178,11 @@ def to_meridian(result_or_dataset: MMMResult | xr.Dataset) -> MeridianHandoff:
     channels = np.asarray(_columns(ds, "channel"), dtype=object)
     controls = np.asarray(_columns(ds, "control"), dtype=object)
 
-    spend = ds["spend"].transpose("geo", "date", "channel").values
-    y = ds["y"].transpose("geo", "date").values
+    from xmmm.export import observed_view
+
+    seen = observed_view(ds)  # what a modeller receives (reported, NaN in missing rows); the truth uses ds
+    spend = seen["spend"].transpose("geo", "date", "channel").values
+    y = seen["y"].transpose("geo", "date").values
     data_vars: dict[str, tuple] = {
         "kpi": (("geo", "time"), y.copy()),
         "revenue_per_kpi": (("geo", "time"), np.ones_like(y)),
