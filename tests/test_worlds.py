@@ -626,3 +626,19 @@ def test_meridian_hand_off_receives_the_observed_data(messy):
     np.testing.assert_array_equal(kpi, messy["y_observed"].transpose("geo", "date").values)
     media = handoff.dataset["media_spend"].transpose("geo", "time", "media_channel").values
     np.testing.assert_array_equal(media, messy["spend_observed"].transpose("geo", "date", "channel").values)
+
+
+def test_multiplicative_needs_positive_factors():
+    c = config(outcome_model="multiplicative")
+    c.control_variables[0].base_effectiveness = -1.5      # a price that would more than wipe out sales
+    with pytest.raises(xmmm.GenerationError, match=r"a control factor 1 \+ effect is not positive in geo 'geo_1'"):
+        generate_dataset(c)
+
+
+def test_baseline_components_of_the_ground_truth_dict_add_up(messy):
+    c = config(regions={"level_variation": {"kind": "linear", "ratio": 1.3}},
+               data_issues={"breaks": [{"date": "2020-06-07", "size": 0.1}]})
+    table = xmmm.MMMResult(generate_dataset(c))["ground_truth"]["baseline_components"]
+    assert {"drift", "break"} <= set(table.columns)
+    parts = table["level"] + table["trend"] + table["seasonality"] + table["drift"] + table["break"] + table["noise"]
+    np.testing.assert_allclose(parts, table["baseline"], rtol=1e-12)

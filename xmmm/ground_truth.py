@@ -138,7 +138,7 @@ def ground_truth_dict(dataset: xr.Dataset) -> dict:
         "adstock_params", "saturation_function", "saturation_params", "effectiveness",
         "channel_coefficient", "spend_scale"}}}}``;
         ``baseline_components``: DataFrame indexed by (date, geo) with ``level``, ``trend``,
-        ``seasonality``, ``noise`` and their sum ``baseline``;
+        ``seasonality`` (``drift`` and ``break`` when configured), ``noise`` and their sum ``baseline``;
         ``roas_values``, ``mroas_values``, ``attribution_percentages``: ``{geo: {channel: value}}``;
         ``transformed_spend``: DataFrame of channel contributions over time, columns
         ``contribution_<x column>``;
@@ -176,15 +176,15 @@ def ground_truth_dict(dataset: xr.Dataset) -> dict:
             }
         params["channels"][channel] = per_geo
 
+    components = {
+        "level": dataset["baseline_level"],
+        "trend": dataset["baseline_trend"],
+        "seasonality": dataset["baseline_seasonality"],
+    }
+    # a time-varying level and structural breaks, when configured, are components too
+    components.update({k: dataset[f"baseline_{k}"] for k in ("drift", "break") if f"baseline_{k}" in dataset})
     baseline = _long_frame(
-        dataset,
-        {
-            "level": dataset["baseline_level"],
-            "trend": dataset["baseline_trend"],
-            "seasonality": dataset["baseline_seasonality"],
-            "noise": dataset["baseline_noise"],
-            "baseline": dataset["baseline"],
-        },
+        dataset, {**components, "noise": dataset["baseline_noise"], "baseline": dataset["baseline"]}
     )
     contributions = _long_frame(
         dataset,

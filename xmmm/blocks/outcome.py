@@ -87,6 +87,7 @@ def outcome(plan: Plan, parts: Mapping[str, np.ndarray], control: np.ndarray, me
     expected = expected_baseline(parts)
     out: dict[str, np.ndarray] = {}
     if plan.config.outcome_model == "multiplicative":
+        _check_factors(plan, expected, control)
         log_control, log_media = np.log1p(control), np.log1p(media)
         total = log_control.sum(axis=2) + log_media.sum(axis=2)
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -105,6 +106,22 @@ def outcome(plan: Plan, parts: Mapping[str, np.ndarray], control: np.ndarray, me
     out.update(baseline_noise=realised, baseline=baseline, y=y, control_effect=control_effect,
                contribution=contribution, _mean=mean, _eta=eta)
     return out
+
+
+def _check_factors(plan: Plan, expected: np.ndarray, control: np.ndarray) -> None:
+    """A multiplicative outcome needs a positive baseline and control factors ``1 + u > 0``."""
+    for name, bad, what in (
+        ("the expected baseline", expected <= 0, "raise regions.base_sales_rate or lower a negative trend or break"),
+        ("a control factor 1 + effect", (1.0 + control <= 0).any(axis=2),
+         "make negative control effects (base_effectiveness) smaller than 1 in size"),
+    ):
+        if bad.any():
+            r, g, t = np.argwhere(bad)[0]
+            where = f"replicate {plan.replicates[r]}, " if len(plan.replicates) > 1 or plan.replicates[r] else ""
+            raise GenerationError(
+                f"{name} is not positive in {where}geo {plan.geos[g]!r} on {plan.dates[t].date()}, which the "
+                f"multiplicative outcome needs; {what}"
+            )
 
 
 def marginal(plan: Plan, out: Mapping[str, np.ndarray], media: np.ndarray, step: np.ndarray) -> np.ndarray:
