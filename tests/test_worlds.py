@@ -566,8 +566,8 @@ def test_quality_report_says_what_it_sees_and_what_it_cannot(messy):
     assert "outlier" in seen and "level shifts on 2022-09-04" in seen
     assert "'TV-placebo' is a placebo" in unseen and "measurement error" in unseen
     true = messy["outlier"].where(~messy["missing"], 0).transpose("geo", "date").values != 0
-    flagged = report.metrics["outliers_flagged"].values
-    assert flagged.sum() >= 0.8 * true.sum()                            # the screen finds most spikes
+    flags = xmmm.detect.flag_outliers(messy["y_observed"].transpose("geo", "date").values)
+    assert (flags & true).sum() >= 0.5 * true.sum() and (flags & ~true).sum() <= true.sum()
     np.testing.assert_array_equal(report.metrics["outliers_true"].values, true.sum(axis=1))
     np.testing.assert_allclose(report.metrics["missing_share"].values,
                                messy["missing"].transpose("geo", "date").values.mean(axis=1))

@@ -228,8 +228,9 @@ class ChannelConfig:
     base_effectiveness : float
         Effect of a fully saturated channel as a share of the geo's baseline
         level (>= 0): ``contribution = base_effectiveness * level * saturated``.
-    effectiveness_variation : TimeVariation or dict, optional
-        Time-varying effectiveness: the contribution is multiplied by a path
+    effectiveness_variation : TimeVariation, dict or float, optional
+        Time-varying effectiveness (a number is the ``amplitude`` of a ``"gp"``
+        path with the default length scale): the contribution is multiplied by a path
         ``m_{g,c,t}`` with mean 1 over the dates (see
         :class:`~xmmm.world.TimeVariation`), stored as the truth
         ``effectiveness_multiplier`` (date, geo, channel).  ``None`` (default):
@@ -359,23 +360,26 @@ class ControlConfig:
 def _nested(p: Problems, name: str, value: Any, cls: type, owner: Any = None) -> None:
     """Check an optional nested option object, its problems named under ``name.``.
 
-    A dict set after the config was made (``channel.effectiveness_variation =
-    {...}``) is turned into ``cls`` on ``owner`` here.
+    A dict (or, for a TimeVariation, a number) set after the config was made
+    (``channel.effectiveness_variation = {...}``) is turned into ``cls`` on
+    ``owner`` here.
     """
-    if value is None:
-        return
-    if isinstance(value, Mapping) and owner is not None:
+    if value is not None and owner is not None and not isinstance(value, cls):
         try:
-            value = cls(**value)
+            converted = as_dataclass(cls, value)
         except ConfigError as err:
             text = str(err).replace(f"{cls.__name__}.", f"{p.prefix}{name}.")
             lines = text.split("\n- ")
             p.items += lines[1:] if len(lines) > 1 else lines
             return
-        except TypeError as err:
-            p.add(name, dict(value), f"a dict of {cls.__name__} fields ({err})")
+        except TypeError as err:  # an unknown field
+            p.add(name, value, f"a dict of {cls.__name__} fields ({err})")
             return
-        setattr(owner, name, value)
+        if converted is None or isinstance(converted, cls):
+            setattr(owner, name, converted)
+            value = converted
+    if value is None:
+        return
     if not isinstance(value, cls):
         p.add(name, value, f"a {cls.__name__}, a dict of its fields or None")
         return

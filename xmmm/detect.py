@@ -28,6 +28,8 @@ __all__ = ["OUTLIER_THRESHOLD", "flag_outliers", "table_findings", "truth_findin
 OUTLIER_THRESHOLD = 5.0
 #: periods in the rolling median of the outlier screen (centred)
 OUTLIER_WINDOW = 7
+#: an outlier also moves y by more than this share of the local level (a promotion week is not an outlier)
+OUTLIER_MIN_SHARE = 0.1
 
 
 def _rolling_median(y: np.ndarray, window: int) -> np.ndarray:
@@ -41,8 +43,14 @@ def _rolling_median(y: np.ndarray, window: int) -> np.ndarray:
         return np.nanmedian(views, axis=-1)
 
 
-def flag_outliers(y: np.ndarray, threshold: float = OUTLIER_THRESHOLD, window: int = OUTLIER_WINDOW) -> np.ndarray:
-    """Values far from their rolling median: ``|y - median| > threshold * 1.4826 * MAD`` per series.
+def flag_outliers(y: np.ndarray, threshold: float = OUTLIER_THRESHOLD, window: int = OUTLIER_WINDOW,
+                  min_share: float = OUTLIER_MIN_SHARE) -> np.ndarray:
+    """Values far from their rolling median, statistically and materially.
+
+    Flagged: ``|y - median| > threshold * 1.4826 * MAD`` (the residuals' robust
+    standard deviation, per series) and ``|y - median| > min_share * median``
+    (more than a tenth of the local level by default), so that the ordinary
+    ups and downs of promotions and media bursts are not called outliers.
 
     Parameters
     ----------
@@ -54,20 +62,38 @@ def flag_outliers(y: np.ndarray, threshold: float = OUTLIER_THRESHOLD, window: i
     numpy.ndarray of bool, shape of ``y``
     """
     y = np.asarray(y, dtype=float)
-    residual = y - _rolling_median(y, window)
+    local = _rolling_median(y, window)
+    residual = y - local
     import warnings
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         mad = np.nanmedian(np.abs(residual - np.nanmedian(residual, axis=-1, keepdims=True)), axis=-1, keepdims=True)
     with np.errstate(invalid="ignore"):
-        return np.abs(residual) > threshold * 1.4826 * np.where(mad > 0, mad, np.inf)
+        extreme = np.abs(residual) > threshold * 1.4826 * np.where(mad > 0, mad, np.inf)
+        return extreme & (np.abs(residual) > min_share * np.abs(local))
 
 
 def _dates(ds: xr.Dataset, index) -> str:
     values = ds["date"].values[np.asarray(index)]
     text = ", ".join(str(np.datetime_as_string(d, unit="D")) for d in values[:5])
     return text + (f" (and {len(values) - 5} more)" if len(values) > 5 else "")
+
+
+def _control_moves(ds: xr.Dataset) -> np.ndarray:
+    """(geo, date) True where a control (a promotion, a holiday flag, a price cut) moves away from its local level.
+
+    A spike in ``y`` in such a period may be the control's effect, so the
+    screen does not call it an outlier: a move is more than 5 % of the
+    control's rolling median (any change from a median of 0).
+    """
+    if not ds.sizes.get("control") or "control_value" not in ds:
+        return np.zeros((ds.sizes["geo"], ds.sizes["date"]), dtype=bool)
+    v = ds["control_value"].transpose("geo", "control", "date").values.astype(float)
+    local = _rolling_median(v, OUTLIER_WINDOW)
+    with np.errstate(invalid="ignore"):
+        moved = np.abs(v - local) > 0.05 * np.abs(local)
+    return moved.any(axis=1)
 
 
 UNSEEN = {
@@ -101,11 +127,12 @@ def table_findings(ds: xr.Dataset) -> tuple[list[str], list[str], dict[str, np.n
             text += f"; geo(s) with no row at all: {', '.join(whole)}"
         per_geo = [f"{geos[g]} ({100 * missing[g].mean():.0f} %)" for g in range(n_geo) if missing[g].any()]
         seen.append(text + "; per geo: " + ", ".join(per_geo))
-    flagged = flag_outliers(np.where(missing, np.nan, y))
+    flagged = flag_outliers(np.where(missing, np.nan, y)) & ~_control_moves(ds)
     if flagged.any():
         where = [f"{geos[g]} on {_dates(ds, np.flatnonzero(flagged[g]))}" for g in range(n_geo) if flagged[g].any()]
-        seen.append(f"{int(flagged.sum())} value(s) of y are outliers (more than {OUTLIER_THRESHOLD:g} robust sd "
-                    f"from the {OUTLIER_WINDOW}-period rolling median): " + "; ".join(where))
+        seen.append(f"{int(flagged.sum())} value(s) of y look like outliers (no control moves then; more than {OUTLIER_THRESHOLD:g} robust sd "
+                    f"and {OUTLIER_MIN_SHARE:.0%} of the level from the {OUTLIER_WINDOW}-period rolling median): "
+                    + "; ".join(where))
     metrics = {"missing_share": missing.mean(axis=1), "outliers_flagged": flagged.sum(axis=1).astype(float),
                "_flagged": flagged}
     return seen, [UNSEEN["breaks"], UNSEEN["placebo"], UNSEEN["spend_noise"]], metrics

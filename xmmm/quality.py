@@ -199,9 +199,9 @@ class QualityReport:
         ``media_share`` (geo); ``spend_correlation`` (geo, channel,
         other_channel).  From a long table only ``zero_spend_share``,
         ``spend_correlation`` and ``y_mean``, ``y_std``, ``y_min``,
-        ``y_max`` (geo); empty when the table cannot be read.  With data
-        problems (or from a table) also ``missing_share`` and
-        ``outliers_flagged`` (geo) and, from the truth, ``outliers_true``.
+        ``y_max`` (geo); empty when the table cannot be read.  A generated
+        dataset with data problems also has ``missing_share``,
+        ``outliers_flagged`` and ``outliers_true`` (geo).
     seen : list of str
         Data problems the data show (missing rows, outliers flagged by a
         robust screen) and, for a generated dataset, each problem the truth
@@ -575,8 +575,7 @@ def _table_report(ds: xr.Dataset, issues: list[str], warn: bool, max_correlation
                              f"zero spend in more than {max_zero_share:.0%} of periods", ".0%")
     seen, unseen = [], []
     if "y" in ds:
-        seen, unseen, found = table_findings(ds)
-        _add_findings(metrics, found)
+        seen, unseen, _ = table_findings(ds)  # sentences only: a table's metrics stay what it supports
     if warn:
         for message in messages:
             warnings.warn(message, XmmmWarning, stacklevel=3)

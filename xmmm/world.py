@@ -64,7 +64,13 @@ MAX_AMPLITUDE = 3.0
 
 
 def as_dataclass(cls: type, value: Any) -> Any:
-    """``cls(**value)`` for a mapping (a config written as plain data), else ``value`` unchanged."""
+    """``cls(**value)`` for a mapping (a config written as plain data), else ``value`` unchanged.
+
+    For :class:`TimeVariation` a number is the ``amplitude`` of a ``"gp"`` path
+    (0: no variation, ``None``).
+    """
+    if cls is TimeVariation and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return TimeVariation(amplitude=value) if value != 0 else None
     return cls(**value) if isinstance(value, Mapping) else value
 
 
