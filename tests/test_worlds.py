@@ -585,6 +585,9 @@ def test_messy_study_replicates_and_files_keep_the_masks(messy, tmp_path):
     path = tmp_path / "messy.nc"
     xmmm.MMMResult(messy).to_netcdf(path)
     xr.testing.assert_identical(xmmm.open_dataset(path), messy)
+    streamed = xmmm.simulate(c, 2, path=tmp_path / "study.nc", chunks=1)    # block by block: masks as int8 + dtype
+    assert streamed["missing"].dtype == bool
+    xr.testing.assert_equal(streamed["missing"].load(), study["missing"])
 
 
 # --------------------------------------------------------------------------- plots

@@ -616,16 +616,19 @@ class _NetCDFWriter(_Writer):
             var = self.template[name]
             shape = (len(self.reps),) + var.shape[1:]
             chunks = (min(self.block, shape[0]),) + shape[1:] if all(shape) else None
-            v = self.nc.createVariable(name, var.dtype, var.dims, fill_value=np.nan, chunksizes=chunks)
+            flag = var.dtype == bool  # a mask: NetCDF has no bool; int8 marked as xarray reads it back
+            dtype = np.dtype("i1") if flag else var.dtype
+            v = self.nc.createVariable(name, dtype, var.dims, fill_value=None if flag else np.nan, chunksizes=chunks)
             if chunks is not None:
                 # each chunk is written whole, once: a cache of one chunk keeps memory flat
                 # (the library default, 64 MB per variable, grows with the number of chunks)
-                v.set_var_chunk_cache(size=int(np.prod(chunks)) * var.dtype.itemsize, nelems=1, preemption=1.0)
-            v.setncatts({k: (json.dumps(a) if isinstance(a, (dict, list)) else a) for k, a in var.attrs.items()})
+                v.set_var_chunk_cache(size=int(np.prod(chunks)) * dtype.itemsize, nelems=1, preemption=1.0)
+            attrs = {k: (json.dumps(a) if isinstance(a, (dict, list)) else a) for k, a in var.attrs.items()}
+            v.setncatts({**attrs, "dtype": "bool"} if flag else attrs)
 
     def write(self, lo: int, hi: int, values: Mapping[str, np.ndarray]) -> None:
         for name, a in values.items():
-            self.nc.variables[name][lo:hi] = a
+            self.nc.variables[name][lo:hi] = a.astype("i1") if a.dtype == bool else a
 
     def finish(self) -> None:
         self.close()
