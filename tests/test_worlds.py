@@ -645,3 +645,16 @@ def test_baseline_components_of_the_ground_truth_dict_add_up(messy):
     assert {"drift", "break"} <= set(table.columns)
     parts = table["level"] + table["trend"] + table["seasonality"] + table["drift"] + table["break"] + table["noise"]
     np.testing.assert_allclose(parts, table["baseline"], rtol=1e-12)
+
+
+def test_worlds_benchmark_runs_quick(capsys):
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_worlds.py"
+    spec = importlib.util.spec_from_file_location("bench_worlds", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    rows = bench.main(["--quick"])
+    assert [r[0] for r in rows][0] == "plain" and all(best > 0 for _, best, _, _ in rows)
+    assert "ratio" in capsys.readouterr().out
