@@ -39,6 +39,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("xmmm.result",),
     ("xmmm.generate", "xmmm.presets", "xmmm.priors", "xmmm.study"),
     ("xmmm.handoff",),
+    ("xmmm.scoring", "xmmm.fits", "xmmm.recovery"),
     ("xmmm.cli", "xmmm.__main__"),
 ]
 #: the package's front door re-exports lazily by name; it is above everything

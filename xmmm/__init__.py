@@ -63,6 +63,12 @@ _LAZY = {
     "replicate_dataset": "xmmm.study",
     "replicate_config": "xmmm.study",
     "transforms": "xmmm.transforms",
+    "score": "xmmm.scoring",
+    "recovery_study": "xmmm.recovery",
+    "summarise": "xmmm.recovery",
+    "load_results": "xmmm.recovery",
+    "RecoverySummary": "xmmm.recovery",
+    "fits": "xmmm.fits",
 }
 
 __all__ = [

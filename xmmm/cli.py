@@ -1,4 +1,4 @@
-"""The ``xmmm`` command: presets, generate, describe, plot, simulate.
+"""The ``xmmm`` command: presets, generate, describe, plot, simulate, study, summarise.
 
 Thin: each subcommand parses its arguments and calls the library.  Exit
 codes: 0 success; 2 a usage or input problem (bad arguments, a bad config or
@@ -17,6 +17,8 @@ Examples
     $ xmmm describe seasonal.nc
     $ xmmm plot seasonal.nc --out figures/
     $ xmmm simulate --preset research --replicates 200 --chunk 20 --out study.zarr
+    $ xmmm study --preset basic --replicates 20 --fit pymc-marketing --out results.parquet
+    $ xmmm summarise results.parquet --plot summary.png
 """
 
 from __future__ import annotations
@@ -263,6 +265,31 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_study(args: argparse.Namespace) -> int:
+    recovery = _optional_module("xmmm.recovery", "recovery studies")
+    if args.replicates < 1:
+        raise UsageError("--replicates must be >= 1")
+    config, source = _config_from_args(args)
+    priors = None
+    if args.priors is not None:
+        from xmmm.io import load_priors
+
+        priors = load_priors(args.priors)
+    _status(f"recovery study: {args.replicates} replicates of {source}, fit {args.fit}, into {args.out}")
+    print(recovery.study_command(
+        config, replicates=args.replicates, fit=args.fit, out=args.out, priors=priors, scheduler=args.scheduler,
+        target=args.target, prob=args.prob, progress=_tty(),
+        draws=args.draws, tune=args.tune, chains=args.chains, sampler=args.sampler,
+    ))
+    return 0
+
+
+def _cmd_summarise(args: argparse.Namespace) -> int:
+    recovery = _optional_module("xmmm.recovery", "recovery studies")
+    print(recovery.summarise_command(args.results, plot=args.plot, table=args.table))
+    return 0
+
+
 # --------------------------------------------------------------------------- parser
 def _add_source(parser: argparse.ArgumentParser, *, required: bool) -> None:
     group = parser.add_mutually_exclusive_group(required=required)
@@ -320,6 +347,34 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, metavar="PATH", help="output store")
     p.add_argument("--scheduler", metavar="ADDRESS", help="address of a dask.distributed scheduler")
     p.set_defaults(func=_cmd_simulate)
+
+    p = sub.add_parser(
+        "study",
+        help="a recovery study: fit a model to N replicates and score it against the truth",
+        description="Generate N replicates, fit each with a library, score the posterior against the truth "
+        "and append the scores to a results store (a folder of Parquet files); rerunning skips the "
+        "replicates already there.",
+    )
+    _add_source(p, required=True)
+    p.add_argument("--replicates", type=int, required=True, metavar="N", help="number of replicates")
+    p.add_argument("--fit", required=True, metavar="NAME", help="pymc-marketing or meridian")
+    p.add_argument("--out", required=True, metavar="PATH", help="results store, e.g. results.parquet")
+    p.add_argument("--draws", type=int, metavar="N", help="draws per chain (default 500)")
+    p.add_argument("--tune", type=int, metavar="N", help="tuning steps per chain (default: --draws)")
+    p.add_argument("--chains", type=int, metavar="N", help="chains (default 2)")
+    p.add_argument("--sampler", choices=("nutpie", "pymc"), help="pymc-marketing's NUTS sampler (default nutpie)")
+    p.add_argument("--target", choices=("pymc-marketing", "meridian"), help="hand-off (default: the fit's)")
+    p.add_argument("--prob", type=float, default=0.94, metavar="P", help="interval probability (default 0.94)")
+    p.add_argument("--priors", metavar="FILE", help="YAML/JSON file of parameter distributions (as for simulate)")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="address of a dask.distributed scheduler")
+    p.set_defaults(func=_cmd_study)
+
+    p = sub.add_parser("summarise", help="coverage, bias and interval scores of a recovery study's results")
+    p.add_argument("results", metavar="PATH", help="a results store written by 'xmmm study'")
+    p.add_argument("--plot", metavar="FILE", help="also write the summary figure (PNG)")
+    p.add_argument("--table", choices=("by_variable", "by_estimand", "fits"), default="by_variable",
+                   help="which table to print (default by_variable)")
+    p.set_defaults(func=_cmd_summarise)
     return parser
 
 
@@ -340,7 +395,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exit_.code if isinstance(exit_.code, int) else 0
     if args.command is None:
         print(
-            "xmmm: give a command: presets, generate, describe, plot or simulate (see 'xmmm --help')",
+            "xmmm: give a command: presets, generate, describe, plot, simulate, study or summarise (see 'xmmm --help')",
             file=sys.stderr,
         )
         return 2
