@@ -38,7 +38,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("xmmm.plot",),
     ("xmmm.result",),
     ("xmmm.generate", "xmmm.presets", "xmmm.priors", "xmmm.study"),
-    ("xmmm.handoff",),
+    ("xmmm.handoff", "xmmm.reproduce"),
     ("xmmm.scoring", "xmmm.fits", "xmmm.recovery"),
     ("xmmm.cli", "xmmm.__main__"),
 ]

@@ -115,10 +115,13 @@ def test_generate_csv_and_parquet(tmp_path, capsys):
     assert truth["seed"] == 5 and (tmp_path / "d.parquet.truth.json").exists()
 
 
-def test_generate_regions_use_default_names(tmp_path):
-    assert cli.main(["generate", "--periods", "10", "--regions", "4", "--out", str(tmp_path / "r.nc")]) == 0
+def test_generate_regions_keep_the_first_names(tmp_path):
+    assert cli.main(["generate", "--periods", "30", "--regions", "4", "--out", str(tmp_path / "r.nc")]) == 0
     ds = xmmm.open_dataset(tmp_path / "r.nc")
-    assert list(ds["geo"].values) == ["geo_1", "geo_2", "geo_3", "geo_4"]
+    assert list(ds["geo"].values) == ["geo_a", "geo_b", "geo_c", "geo_4"]
+    # the regions that were there keep their data
+    xr.testing.assert_identical(ds["spend"].sel(geo=["geo_a", "geo_b", "geo_c"]).drop_vars("geo"),
+                                xmmm.generate_dataset(n_periods=30)["spend"].drop_vars("geo"))
 
 
 def test_generate_from_config_file(tmp_path):
@@ -226,7 +229,8 @@ def test_plot_calls_save_all_plots(small_nc, tmp_path, capsys, monkeypatch):
         Path(out_dir).mkdir(parents=True, exist_ok=True)
         return [Path(out_dir) / "one.png", Path(out_dir) / "two.png"]
 
-    monkeypatch.setitem(sys.modules, "xmmm.plot", types.SimpleNamespace(save_all_plots=save_all_plots))
+    fake = types.SimpleNamespace(save_all_plots=save_all_plots, plot_names=lambda dataset: ("one", "two"))
+    monkeypatch.setitem(sys.modules, "xmmm.plot", fake)
     assert cli.main(["plot", str(small_nc), "--out", str(tmp_path / "figs")]) == 0
     (data, out_dir), = calls
     xr.testing.assert_identical(data, xmmm.open_dataset(small_nc))
@@ -238,6 +242,7 @@ def test_simulate_passes_arguments(tmp_path, monkeypatch):
     calls = []
     fake = types.SimpleNamespace(simulate=lambda config, **kwargs: calls.append((config, kwargs)))
     monkeypatch.setitem(sys.modules, "xmmm.study", fake)
+    monkeypatch.setattr(cli, "_check_scheduler", lambda address: None)
     argv = ["simulate", "--preset", "demo", "--replicates", "7", "--chunk", "3", "--seed", "9",
             "--out", str(tmp_path / "s.zarr"), "--scheduler", "tcp://127.0.0.1:8786"]
     assert cli.main(argv) == 0

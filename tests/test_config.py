@@ -181,7 +181,7 @@ def test_overrides_return_a_validated_copy_and_leave_the_original_alone():
     changed = apply_overrides(xmmm.DEFAULT_CONFIG, {"n_periods": 60, "regions.n_regions": 5})
     assert changed.n_periods == 60
     assert changed.regions.n_regions == 5
-    assert changed.regions.names == ["geo_1", "geo_2", "geo_3", "geo_4", "geo_5"]
+    assert changed.regions.names == ["geo_a", "geo_b", "geo_c", "geo_4", "geo_5"]  # first names kept
     assert xmmm.DEFAULT_CONFIG.to_dict() == before
 
 

@@ -103,13 +103,18 @@ def test_simulation_study_round_trip_and_open_result_refuses_it(dataset, tmp_pat
 
 
 # --------------------------------------------------------------------------- atomic writes
-def _failing_netcdf(monkeypatch):
-    def fail(self, path, *args, **kwargs):
-        with open(path, "wb") as fh:
-            fh.write(b"CDF\x01 partial")
-        raise RuntimeError("disk full")
+def _failing_netcdf(monkeypatch, error=RuntimeError("disk full")):
+    """The second slab written fails, after the file has content."""
+    original = io._NetCDFFile.write
+    calls = []
 
-    monkeypatch.setattr(xr.Dataset, "to_netcdf", fail)
+    def fail(self, name, values, start=0):
+        calls.append(name)
+        if len(calls) == 2:
+            raise error
+        return original(self, name, values, start)
+
+    monkeypatch.setattr(io._NetCDFFile, "write", fail)
 
 
 def test_failed_write_keeps_old_file_and_leaves_no_temp(dataset, tmp_path, monkeypatch):

@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import matplotlib
+import numpy as np
 import pytest
 
 matplotlib.use("Agg")
@@ -226,12 +227,14 @@ def test_adstock_kernels(multi):
     fig = plot.plot_adstock_kernels(multi)
     assert len(fig.axes) == 3
     l_max = multi.dataset["adstock_l_max"].values
-    for ax in fig.axes:
+    for ax, geo in zip(fig.axes, multi.dataset["geo"].values):
         assert len(ax.patches) == l_max.sum()
         assert ax.get_xlabel() == "lag (weeks after the spend)"
         assert ax.get_ylabel() == "weight (share of total effect)"
         labels = [t.get_text() for t in ax.get_legend().get_texts()]
-        assert labels[0] == "x-TV (geometric_adstock), half-life 1 week(s)"
+        # the half-life an analyst quotes for a geometric kernel: ln 0.5 / ln alpha
+        alpha = float(multi.dataset["adstock_alpha"].sel(geo=geo, channel="x-TV"))
+        assert labels[0] == f"x-TV (geometric_adstock), half-life {np.log(0.5) / np.log(alpha):.1f} weeks"
     # normalised kernels: the bars of one channel sum to 1
     tv = [p.get_height() for p in fig.axes[0].patches[: l_max[0]]]
     assert sum(tv) == pytest.approx(1.0)

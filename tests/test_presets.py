@@ -352,13 +352,32 @@ def test_customize_nested_and_dotted(overrides):
 def test_customize_region_count():
     base = get_preset_config("multi_region")
     config = customize_preset("multi_region", **{"regions.n_regions": 3})
-    assert config.regions.n_regions == 3 and config.region_names == ["geo_1", "geo_2", "geo_3"]
+    assert config.regions.n_regions == 3 and config.region_names == ["north", "south", "east"]
     changed = changed_keys(base, config)
     assert "regions.n_regions" in changed
     assert all(k == "regions.n_regions" or k.startswith("regions.region_names") for k in changed)
     data = generate_mmm_dataset(config)["data"]
-    assert sorted(data["geo"].unique()) == ["geo_1", "geo_2", "geo_3"]
+    assert sorted(data["geo"].unique()) == ["east", "north", "south"]
     assert len(data) == 3 * config.n_periods
+
+
+@pytest.mark.parametrize(("preset", "n", "names"), [
+    ("multi_region", 7, ["north", "south", "east", "west", "central", "coast", "geo_7"]),
+    ("multi_region", 2, ["north", "south"]),
+    ("demo", 2, ["north", "south"]),
+    ("basic", 3, ["geo_1", "geo_2", "geo_3"]),  # "national" names the whole market: not kept when it is split
+    ("enterprise", 31, [f"geo_{i:02d}" for i in range(1, 32)]),
+])
+def test_customize_region_count_keeps_the_first_names(preset, n, names):
+    assert customize_preset(preset, regions={"n_regions": n}).region_names == names
+
+
+def test_growing_the_region_count_keeps_the_data_of_the_kept_regions():
+    base = generate_mmm_dataset(get_preset_config("multi_region")).dataset
+    grown = generate_mmm_dataset(customize_preset("multi_region", regions={"n_regions": 7})).dataset
+    old = list(base["geo"].values)
+    for name in ("spend", "control_value", "baseline_noise"):
+        np.testing.assert_array_equal(grown[name].sel(geo=old).values, base[name].values, err_msg=name)
 
 
 def test_customize_does_not_touch_the_preset():

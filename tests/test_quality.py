@@ -424,10 +424,12 @@ def test_thresholds_are_adjustable(default_result):
 # --------------------------------------------------------------------------- half-life
 @pytest.mark.parametrize(
     ("weights", "expected"),
-    [([1.0, 0.0, 0.0], 0), ([0.5, 0.25, 0.125], 0), ([1.0, 1.0, 1.0, 1.0], 1), ([0.0, 0.0, 1.0], 2), ([1.0], 0)],
+    # periods from the peak until the weight is half the peak (the kernel is zero after its last lag)
+    [([1.0, 0.0, 0.0], 0.5), ([0.5, 0.25, 0.125], 1.0), ([1.0, 1.0, 1.0, 1.0], 3.5), ([0.0, 0.0, 1.0], 0.5),
+     ([1.0], 0), ([0.2, 0.8, 0.4, 0.2], 1.0)],
 )
 def test_half_life(weights, expected):
-    assert half_life(np.array(weights)) == expected
+    assert half_life(np.array(weights)) == pytest.approx(expected)
 
 
 # --------------------------------------------------------------------------- quality: the long table

@@ -722,6 +722,32 @@ def _date_range(start: str, periods: int, frequency: str):
     return pd.date_range(start, periods=periods, freq=frequency)
 
 
+def _check_start_on_frequency(problems: Problems, config: MMMDataConfig) -> None:
+    """A monthly, quarterly or yearly start_date must be a date of that frequency.
+
+    pandas would silently start at the next such date (``2020-01-15`` with
+    ``"MS"`` starts at 2020-02-01), a month or more later than asked for.
+    """
+    import pandas as pd
+
+    if not isinstance(config.frequency, str):
+        return
+    try:
+        offset = pd.tseries.frequencies.to_offset(config.frequency)
+    except ValueError:
+        return
+    anchored = (pd.offsets.MonthBegin, pd.offsets.MonthEnd, pd.offsets.QuarterBegin, pd.offsets.QuarterEnd,
+                pd.offsets.YearBegin, pd.offsets.YearEnd, pd.offsets.BusinessMonthBegin,
+                pd.offsets.BusinessMonthEnd, pd.offsets.SemiMonthBegin, pd.offsets.SemiMonthEnd)
+    start = pd.Timestamp(config.start_date or "2020-01-01")
+    if not isinstance(offset, anchored) or offset.is_on_offset(start):
+        return
+    after, before = offset.rollforward(start), offset.rollback(start)
+    problems.add("start_date", config.start_date,
+                 f"a date of frequency {config.frequency!r} (pandas would start the dates at "
+                 f"{after:%Y-%m-%d} instead): use {before:%Y-%m-%d} or {after:%Y-%m-%d}")
+
+
 def collect_problems(config: MMMDataConfig) -> list[str]:
     """Every problem of a config, each one naming its field path."""
     import pandas as pd
@@ -743,6 +769,8 @@ def collect_problems(config: MMMDataConfig) -> list[str]:
         pd.Timestamp(config.start_date or "2020-01-01")
     except (ValueError, TypeError):
         top.add("start_date", config.start_date, "a date such as '2020-01-01'")
+    if not top.items:
+        _check_start_on_frequency(top, config)
     if not top.items:
         _check_last_date(top, config)
     if config.outcome_model not in OUTCOME_MODELS:
@@ -866,7 +894,9 @@ def apply_overrides(config: MMMDataConfig, overrides: Mapping[str, Any]) -> MMMD
     Keys are field names of :class:`MMMDataConfig` (``n_periods=104``), dotted
     paths (``"regions.n_regions": 3``) or nested dicts for sub-configs
     (``regions={"n_regions": 3}``).  When ``n_regions`` changes and
-    ``region_names`` is not given, default names are used.
+    ``region_names`` is not given, the first region names are kept and new
+    regions get default names (``geo_7`` for a seventh); a single region's
+    name (``"national"``) is dropped and all regions get default names.
 
     Raises
     ------
@@ -931,8 +961,29 @@ def with_placebo(config: MMMDataConfig, source: str, *, method: str = "shift", l
 
 def _on_override(obj: Any, name: str, value: Any) -> None:
     if isinstance(obj, RegionConfig) and name == "n_regions" and obj.region_names is not None:
-        if len(obj.region_names) != value:
-            obj.region_names = None
+        obj.region_names = _resized_names(obj.region_names, value)
+
+
+def _resized_names(names: list[str], n: Any) -> list[str] | None:
+    """Region names for a new count: the first ``n`` names, then default names for new regions.
+
+    A single region's name describes the whole market (``"national"``), so it
+    is not kept when the market is split: all names are then the defaults.
+    Kept names keep their random streams, so their regions' data stay the same.
+    """
+    if not isinstance(n, int) or isinstance(n, bool) or n < 1 or len(names) == n:
+        return names if len(names) == n else None
+    if len(names) == 1:
+        return None
+    kept = list(names[:n])
+    width = len(str(n))
+    position = len(kept)
+    while len(kept) < n:  # region k is geo_k, or the next free number if that name is taken
+        position += 1
+        candidate = f"geo_{position:0{width}d}"
+        if candidate not in kept:
+            kept.append(candidate)
+    return kept
 
 
 def _rebuilt(config: MMMDataConfig) -> MMMDataConfig:

@@ -41,7 +41,9 @@ from xmmm.plan import Plan
 from xmmm.quality import _NEEDED, adstock_weights, as_dataset, check_data_quality, half_life
 
 __all__ = [
+    "PLOT_NAMES",
     "ResultPlotter",
+    "plot_names",
     "plot_adstock_kernels",
     "plot_channel_contributions",
     "plot_channel_spend",
@@ -188,14 +190,20 @@ def plot_channel_spend(data, *, geos=None, channels=None, ax=None) -> Figure:
     colors = _channel_colors(ds)
     fig, axes = _facets(len(geo_names), ax, what="geo", sharey=True)
     period = _period(ds)
+    top = 0.0
     for a, g in zip(axes, geo_names):
         spend = ds["spend"].sel(geo=g)
         for c in chans:
-            a.plot(ds["date"].values, spend.sel(channel=c).values, color=colors[c], lw=1.4, label=c)
+            values = spend.sel(channel=c).values
+            a.plot(ds["date"].values, values, color=colors[c], lw=1.4, label=c)
+            top = max(top, float(np.nanmax(values, initial=0.0)))
         a.set_ylabel(f"spend (currency per {period})")
-        a.set_ylim(bottom=0)
         a.grid(alpha=0.3)
         _date_axis(a)
+    # the panels share y: one limit that holds the highest spend of any panel (setting it per
+    # panel would freeze the first panel's range for all of them)
+    for a in axes:
+        a.set_ylim(0, top * 1.05 if top > 0 else 1.0)
     _finish_x(axes, "date")
     _single_title(fig, axes, "Channel spend", "Channel spend over time", geo_names)
     _legend(fig, axes, own_figure=ax is None)
@@ -298,6 +306,7 @@ def plot_roas_comparison(data, *, geos=None, channels=None, mroas: bool = False,
     colors = _channel_colors(ds)
     roas = ds["roas"].sel(geo=geo_names, channel=chans).transpose("geo", "channel").values
     summary = roas.size > _MAX_ROAS_BARS
+    own = ax is None
     if ax is None:
         n_slots = len(chans) if summary else len(geo_names) * (len(chans) + 1)
         fig, ax = plt.subplots(figsize=(min(18.0, max(6.0, 1.0 + 0.45 * n_slots)), 4.2), layout="constrained")
@@ -332,11 +341,19 @@ def plot_roas_comparison(data, *, geos=None, channels=None, mroas: bool = False,
         ax.set_xlabel("geo")
     ax.axhline(1.0, color="0.4", ls="--", lw=0.8, label="break-even (ROAS 1)")
     ax.set_ylabel("ROAS (y per unit of spend)")
-    ax.set_ylim(bottom=0, top=ax.get_ylim()[1] * 1.08)
+    highest = [float(np.nanmax(roas, initial=0.0)), 1.0]
+    if mroas and "mroas" in ds:
+        highest.append(float(np.nanmax(ds["mroas"].sel(geo=geo_names, channel=chans).values, initial=0.0)))
+    ax.set_ylim(0, max(highest) * 1.15)  # room above the tallest bar for its label
     ax.grid(axis="y", alpha=0.3)
     ax.set_title("True ROAS" + (" and marginal ROAS" if mroas else "") + " by channel and geo"
                  + (f" ({len(geo_names)} geos)" if summary else ""))
-    ax.legend(fontsize="small", ncols=4, loc="upper left")
+    # beside the axes, never over the bars and their labels
+    handles, labels = ax.get_legend_handles_labels()
+    if own:
+        fig.legend(handles, labels, fontsize="small", loc="outside right upper")
+    else:
+        ax.legend(handles, labels, fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
     return fig
 
 
@@ -411,7 +428,7 @@ def plot_regional_comparison(data, *, geos=None) -> Figure:
     a_dec.set_title(f"Average sales per {period}, decomposed")
     a_dec.set_ylabel(f"y (sales per {period})")
     a_dec.set_xlabel("geo")
-    a_dec.legend(fontsize="small", loc="lower right")
+    a_dec.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)  # beside the bars
 
     share = sub["media_share"].values if "media_share" in sub else 100 * media.sum("channel").values / sub["y"].mean(
         "date").values
@@ -675,11 +692,21 @@ def plot_response_curves(data, *, geos=None, channels=None, ax=None, points: int
     return fig
 
 
+_HALF_LIFE = "half-life: periods from the peak until the weight is half the peak"
+
+
+def _periods(value, period: str) -> str:
+    value = float(value)
+    return f"{value:.1f} {period}{'' if round(value, 1) == 1 else 's'}"
+
+
 def plot_adstock_kernels(data, *, geos=None, channels=None, ax=None) -> Figure:
     """True carry-over weights of each channel by lag, one panel per geo.
 
     Bars grouped by lag, one colour per channel; the legend gives each
-    channel's half-life (the lag by which half the carry-over has landed).
+    channel's half-life: the periods after the kernel's peak until its weight
+    has fallen to half the peak (see :func:`xmmm.quality.half_life`; ``ln 0.5 / ln
+    alpha`` for a geometric kernel, so 1 period for ``alpha = 0.5``).
 
     Parameters
     ----------
@@ -713,7 +740,7 @@ def plot_adstock_kernels(data, *, geos=None, channels=None, ax=None) -> Figure:
             lags = np.arange(w.shape[-1])
             hl = half_life(w)
             fn = str(ds["adstock_function"].sel(channel=c).item())
-            label = f"{c} ({fn}), half-life {hl:.0f} {period}(s)"
+            label = f"{c} ({fn}), half-life {_periods(hl, period)}"
             if len(chans) <= _MAX_GROUPED_BARS:
                 a.bar(lags - 0.4 + width * (j + 0.5), w, width=width * 0.95, color=colors[c], label=label)
             else:  # too many bars per lag to read: one line per channel
@@ -724,11 +751,11 @@ def plot_adstock_kernels(data, *, geos=None, channels=None, ax=None) -> Figure:
                                  " (relative to lag 0)" if normalized == {False} else ""))
         a.grid(axis="y", alpha=0.3)
         if len(axes) > 1:
-            a.legend(fontsize="x-small", loc="upper right")
+            a.legend(fontsize="x-small", loc="upper right", title=_HALF_LIFE, title_fontsize="x-small")
     _finish_x(axes, f"lag ({period}s after the spend)")
     _single_title(fig, axes, "True adstock kernels", "True adstock (carry-over) kernels", geo_names)
     if len(axes) == 1:
-        axes[0].legend(fontsize="small", loc="upper right")
+        axes[0].legend(fontsize="small", loc="upper right", title=_HALF_LIFE, title_fontsize="small")
     return fig
 
 
@@ -910,7 +937,7 @@ class ResultPlotter:
         return plot_data_issues(self._data, **kwargs)
 
 
-#: file stem -> (function, keyword arguments) of every figure save_all_plots writes
+#: file stem -> (function, keyword arguments) of every figure save_all_plots writes (see PLOT_NAMES)
 _PLOTS = {
     "channel_spend": (plot_channel_spend, {}),
     "channel_contributions": (plot_channel_contributions, {"baseline": True}),
@@ -929,6 +956,34 @@ _OPTIONAL_PLOTS = {
 }
 
 _FACETED = {"channel_spend", "channel_contributions", "adstock_kernels", "time_variation", "data_issues"}
+#: the file stems of the figures :func:`save_all_plots` writes, in order (then any of ``_OPTIONAL_PLOTS``
+#: the data have)
+PLOT_NAMES = tuple(_PLOTS)
+
+
+def plot_names(dataset: xr.Dataset) -> tuple[str, ...]:
+    """The file stems :func:`save_all_plots` writes for ``dataset``, in order.
+
+    :data:`PLOT_NAMES`, then ``time_variation`` when the data have time-varying
+    effects or a drifting baseline and ``data_issues`` when they have data problems.
+
+    Examples
+    --------
+    >>> import xmmm
+    >>> plot_names(xmmm.generate_mmm_dataset(xmmm.load_preset("demo")).data)[-1]
+    'adstock_kernels'
+    """
+    extra = tuple(stem for stem, (_, needs) in _OPTIONAL_PLOTS.items() if any(v in dataset for v in needs))
+    return PLOT_NAMES + extra
+
+
+def _note_left_out(fig: Figure, shown: int, total: int) -> None:
+    """A line under the figure's title saying how many geos it leaves out (a legend may take the foot)."""
+    if shown < total:
+        note = (f"Showing {shown} of {total} geos; {total - shown} left out "
+                "(choose with geos=, or --geos on the command line)")
+        title = fig.get_suptitle()
+        fig.suptitle(f"{title}\n{note}" if title else note, fontweight="bold" if title else "normal")
 
 
 def save_all_plots(data, out_dir: str | PathLike, *, geos=None, dpi: int = 110, prefix: str = "",
@@ -947,6 +1002,7 @@ def save_all_plots(data, out_dir: str | PathLike, *, geos=None, dpi: int = 110, 
         (``channel_spend``, ``channel_contributions``, ``adstock_kernels``)
         and the lines of ``response_curves`` show only the first ``max_geos``
         geos, so a 50-geo dataset stays quick and readable; ``None`` shows all.
+        A figure that leaves geos out says how many at its foot.
     prefix : str
         Put before each file name, e.g. ``"demo_"``.
 
@@ -961,15 +1017,20 @@ def save_all_plots(data, out_dir: str | PathLike, *, geos=None, dpi: int = 110, 
     """
     # every plot needs the full dataset's truth: check before writing anything
     ds = as_dataset(data, needs=_NEEDED, caller="save_all_plots")
+    if "replicate" in ds.dims:
+        raise ValueError("save_all_plots takes one dataset; select a replicate of the study first, e.g. "
+                         "xmmm.replicate_dataset(study, 0)")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written = []
     names = [str(g) for g in ds["geo"].values]
     few = names[:max_geos] if geos is None and max_geos is not None and len(names) > max_geos else geos
-    plots = dict(_PLOTS)
-    plots.update({stem: (fn, {}) for stem, (fn, needs) in _OPTIONAL_PLOTS.items() if any(v in ds for v in needs)})
-    for stem, (fn, kwargs) in plots.items():
-        fig = fn(ds, geos=few if stem in _FACETED or stem == "response_curves" else geos, **kwargs)
+    plots = {**_PLOTS, **{stem: (fn, {}) for stem, (fn, _) in _OPTIONAL_PLOTS.items()}}
+    for stem in plot_names(ds):
+        fn, kwargs = plots[stem]
+        chosen = few if stem in _FACETED or stem == "response_curves" else geos
+        fig = fn(ds, geos=chosen, **kwargs)
+        _note_left_out(fig, len(_select(ds, "geo", chosen)), len(names))
         try:
             path = out / f"{prefix}{stem}.png"
             fig.savefig(path, dpi=dpi)

@@ -330,9 +330,13 @@ def _basic(seed: int) -> MMMDataConfig:
     )
 
 
+#: the year fraction of 21 December (day 355 of 365): the middle of the week before Christmas
+CHRISTMAS_PEAK = 354.0 / 365.0
+
+
 def _seasonal(seed: int) -> MMMDataConfig:
-    # a retailer peaking before Christmas; media flighted with the season
-    christmas = _phase_peaking_at(0.9)
+    # a retailer whose sales peak in the week before Christmas; media flighted ahead of the season
+    christmas = _phase_peaking_at(CHRISTMAS_PEAK)
     return _assemble(
         [
             _media("TV", "seasonal", 15000, 0.28, _geometric(0.6, 10), _hill(0.5, 1.5),
@@ -918,7 +922,9 @@ def customize_preset(name: str, **overrides) -> MMMDataConfig:
         Top-level fields (``n_periods=104``, ``seed=123``), nested dicts for
         sub-configs (``regions={"n_regions": 5}``) or dotted paths
         (``**{"regions.n_regions": 5}``).  When the number of regions changes
-        and no names are given, default names are used.
+        and no names are given, the first region names are kept and new
+        regions get default names (``geo_7``, ...); a single region's name
+        (``"national"``) gives way to default names for all.
 
     Returns
     -------
@@ -936,7 +942,9 @@ def customize_preset(name: str, **overrides) -> MMMDataConfig:
     >>> config.n_periods, config.seed
     (104, 123)
     >>> customize_preset("multi_region", **{"regions.n_regions": 3}).region_names
-    ['geo_1', 'geo_2', 'geo_3']
+    ['north', 'south', 'east']
+    >>> customize_preset("multi_region", regions={"n_regions": 7}).region_names
+    ['north', 'south', 'east', 'west', 'central', 'coast', 'geo_7']
     """
     return apply_overrides(get_preset_config(name), overrides)
 

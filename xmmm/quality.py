@@ -143,16 +143,43 @@ def adstock_weights(ds: xr.Dataset, channel) -> np.ndarray:
 
 
 def half_life(weights: np.ndarray) -> np.ndarray:
-    """Smallest lag ``L`` such that lags ``0..L`` hold at least half of the total weight.
+    """Periods after its peak until a carry-over kernel has decayed to half the peak weight.
 
-    0 means half of the effect lands in the period of the spend itself.
+    The half-life an analyst quotes: the weights are interpolated log-linearly
+    between lags, so for ``geometric_adstock`` (weights ``alpha ** lag``) it is
+    exactly ``ln 0.5 / ln alpha`` -- 1 period for ``alpha = 0.5``.  For delayed
+    and Weibull kernels it is counted from the peak.  The kernel is zero after
+    its last lag (``l_max``), so a kernel still above half its peak there
+    reaches half within the next period (linearly onto the zero); a kernel of
+    one lag has half-life 0.
+
+    Parameters
+    ----------
+    weights : array_like
+        Kernel weights, lag last (any leading dims).
+
+    Examples
+    --------
+    >>> float(half_life([1.0, 0.5, 0.25, 0.125]))
+    1.0
+    >>> bool(np.isclose(half_life(0.7 ** np.arange(12)), np.log(0.5) / np.log(0.7)))
+    True
     """
     w = np.asarray(weights, dtype=float)
-    total = w.sum(axis=-1, keepdims=True)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        cumulative = np.cumsum(w, axis=-1) / total
-    # a small tolerance so that exactly-half splits land on the earlier lag
-    return np.argmax(cumulative >= 0.5 - 1e-12, axis=-1).astype(float)
+    w = np.concatenate([w, np.zeros(w.shape[:-1] + (1,))], axis=-1)  # zero after the last lag
+    lags = np.arange(w.shape[-1])
+    peak = np.argmax(w, axis=-1)[..., None]
+    top = np.take_along_axis(w, peak, axis=-1)
+    half = top / 2.0
+    j = np.argmax((lags > peak) & (w <= half), axis=-1)[..., None]  # the first lag at or below half the peak
+    lo = np.take_along_axis(w, j - 1, axis=-1)
+    hi = np.take_along_axis(w, j, axis=-1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # log-linear between the two lags (exact for a geometric decay); linear onto a zero weight
+        frac = np.where(hi > 0, np.log(lo / half) / np.log(lo / hi), (lo - half) / (lo - hi))
+    out = np.where(top > 0, j - 1 - peak + frac, 0.0)
+    out = np.where(w.shape[-1] == 2, 0.0, out)  # one lag: all of the effect lands at once
+    return out[..., 0]
 
 
 def saturation_curve(ds: xr.Dataset, channel, x: np.ndarray, geos=None) -> np.ndarray:
@@ -250,7 +277,7 @@ class QualityReport:
                 "roas": ("ROAS", lambda v: f"{v:.3g}"),
                 "attribution": ("attribution", lambda v: f"{v:.1f}%"),
                 "saturation_level": ("max saturation", lambda v: "n/a" if np.isnan(v) else f"{100 * v:.0f}%"),
-                "adstock_half_life": ("half-life", lambda v: f"{v:.0f}"),
+                "adstock_half_life": ("half-life", lambda v: f"{v:.1f}"),
             }
             mean = m[list(cols)].mean("geo")
             rows = [["channel", *(label for label, _ in cols.values())]]

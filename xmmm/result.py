@@ -162,25 +162,31 @@ class MMMResult(Mapping):
         to_parquet(self._dataset, path, **kwargs)
 
 
-def open_result(path: str | PathLike) -> MMMResult:
-    """Read an xmmm NetCDF file as an :class:`MMMResult`.
+def open_result(path: str | PathLike, *, replicate: int | None = None) -> MMMResult:
+    """Read an xmmm file as an :class:`MMMResult`.
 
     The result's ``config`` is the one stored in the file, so
     ``xmmm.generate_dataset(open_result(path).config)`` reproduces the file.
 
+    Parameters
+    ----------
+    path : str or path-like
+        As :func:`xmmm.open_dataset`: a ``.nc`` file, or a study's ``.nc`` file or ``.zarr`` store.
+    replicate : int, optional
+        Needed for a study: the replicate to read (see :func:`xmmm.replicate_dataset`).
+
     Raises
     ------
     DataFileError
-        As :func:`xmmm.open_dataset`, and for a simulation study (several
-        replicates): read it with :func:`xmmm.open_dataset` and select one.
+        As :func:`xmmm.open_dataset`, and for a study without ``replicate``.
     """
     from xmmm.io import open_dataset
 
-    dataset = open_dataset(path)
+    dataset = open_dataset(path, replicate=replicate)
     if "replicate" in dataset.dims:
         raise DataFileError(
-            f"{Path(path)}: holds {dataset.sizes['replicate']} replicates; read it with "
-            "xmmm.open_dataset and select one, e.g. .isel(replicate=0)"
+            f"{Path(path)}: holds {dataset.sizes['replicate']} replicates; choose one with "
+            "open_result(path, replicate=N)"
         )
     result = MMMResult(dataset)
     try:

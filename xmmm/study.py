@@ -46,14 +46,11 @@ import collections
 import contextlib
 import json
 import os
-import shutil
 import sys
 import time
-import uuid
 import warnings
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import xarray as xr
@@ -63,6 +60,7 @@ from xmmm.errors import ConfigError, GenerationError, XmmmWarning
 from xmmm.blocks.outcome import check_finite, check_non_negative
 from xmmm.dataset import to_dataset
 from xmmm.generate import _resolve_config, simulate_arrays
+from xmmm.io import StudyWriter, open_study, replicate_dataset, study_target, with_base_values
 from xmmm.plan import Plan
 from xmmm.suspicious import suspicious
 from xmmm.priors import (
@@ -82,8 +80,6 @@ SCHEDULER_ENV = "XMMM_SCHEDULER"
 _BLOCK_BYTES = 64 * 2**20
 
 _PRIOR_PREFIX = "prior:"
-_NETCDF_SUFFIXES = (".nc", ".nc4", ".netcdf", ".cdf")
-_STUDY_ATTRS = ("n_replicates", "first_replicate", "xmmm_priors")
 
 
 # --------------------------------------------------------------------------- one block
@@ -231,7 +227,7 @@ def simulate(
     block = None if chunks is None else _count("chunks", chunks, 1)
     if on_negative not in ("raise", "allow"):
         raise ConfigError(f"on_negative must be 'raise' or 'allow'; got {on_negative!r}")
-    target = None if path is None else _target(path)
+    target = None if path is None else study_target(path)
     sampled = tuple(parse_priors(priors, config))
     job = _Job(config, sampled, on_negative)
 
@@ -253,12 +249,10 @@ def simulate(
     try:
         if target is not None:
             template = _label(probe, config, sampled, reps[:1], attrs)
-            writer = (_NetCDFWriter if target.suffix.lower() in _NETCDF_SUFFIXES else _ZarrWriter)(
-                target, template, reps, block
-            )
+            writer = StudyWriter.for_path(target, template, reps, block)
             with _Progress(n, show) as bar, contextlib.closing(runner.map(job, blocks)) as results:
-                writer.run(results, bar)
-            return _open(target, writer.kind, block)
+                writer.run(_laid_out(results, template, first), bar.update)
+            return open_study(target, block)
         if chunks is not None:
             return _lazy(job, probe, blocks, config, sampled, reps, attrs)
         arrays = {name: np.empty((n,) + a.shape[1:], dtype=a.dtype) for name, a in probe.items()}
@@ -271,64 +265,6 @@ def simulate(
         return _label(arrays, config, sampled, reps, attrs)
     finally:
         runner.close()
-
-
-def replicate_dataset(study: xr.Dataset, replicate: int) -> xr.Dataset:
-    """One replicate of a study as an ordinary single dataset.
-
-    The result has the variables, dims and attributes of
-    :func:`xmmm.generate_dataset`'s output, so :func:`xmmm.to_long_dataframe`,
-    :class:`xmmm.MMMResult` and the exporters take it.  Its ``xmmm_config``
-    attribute is the study's config with the replicate's drawn values put in
-    (see :func:`replicate_config`), and (for replicates other than 0) its
-    ``replicate`` attribute the replicate number: the replicate's random
-    streams are those of that number, so ``generate_dataset`` of that config
-    alone (which is replicate 0) gives other noise unless it is told the
-    replicate number.  Replicate 0 of a study without priors is identical to
-    ``generate_dataset(config)``.
-
-    Parameters
-    ----------
-    study : xarray.Dataset
-        From :func:`simulate` (in memory, lazy or opened from a file).
-    replicate : int
-        The replicate *number* (a label of the ``replicate`` coordinate).
-
-    Returns
-    -------
-    xarray.Dataset
-        Lazy if the study is.
-
-    Examples
-    --------
-    >>> import xmmm
-    >>> study = simulate(xmmm.DEFAULT_CONFIG, 3)
-    >>> one = replicate_dataset(study, 1)
-    >>> one.attrs["replicate"], "replicate" in one.dims
-    (1, False)
-    """
-    if "replicate" not in study.dims:
-        raise ValueError("replicate_dataset takes a simulation study (a Dataset with a 'replicate' dim)")
-    replicate = int(replicate)
-    if replicate not in study.indexes["replicate"]:
-        labels = study["replicate"].values
-        raise KeyError(
-            f"replicate {replicate} is not in the study (replicates {labels.min()} ... {labels.max()})"
-        )
-    priors = [v for v in study.data_vars if v.startswith("prior_")]
-    one = study.drop_vars(priors).sel(replicate=replicate).drop_vars("replicate")
-    config = MMMDataConfig.from_dict(json.loads(study.attrs["xmmm_config"]))
-    drawn = {
-        study[v].attrs["parameter"]: np.asarray(study[v].sel(replicate=replicate).values)[None, ...]
-        for v in priors
-    }
-    config = _with_base_values(config, drawn)
-    attrs = {k: v for k, v in study.attrs.items() if k not in _STUDY_ATTRS}
-    attrs["xmmm_config"] = json.dumps(config.to_dict(), sort_keys=True)
-    if replicate:  # replicate 0 is what generate_dataset gives, attributes included
-        attrs["replicate"] = replicate
-    one.attrs = attrs
-    return one
 
 
 def replicate_config(config: MMMDataConfig, replicate: int, priors: Mapping | None = None) -> MMMDataConfig:
@@ -357,7 +293,7 @@ def replicate_config(config: MMMDataConfig, replicate: int, priors: Mapping | No
     """
     config = _study_config(config)
     sampled = parse_priors(priors, config)
-    return _with_base_values(config, sample_base(config, sampled, [int(replicate)]))
+    return with_base_values(config, sample_base(config, sampled, [int(replicate)]))
 
 
 # --------------------------------------------------------------------------- helpers
@@ -371,52 +307,6 @@ def _count(name: str, value, lower: int) -> int:
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < lower:
         raise ConfigError(f"{name} must be an integer >= {lower}; got {value!r}")
     return int(value)
-
-
-def _target(path) -> Path:
-    target = Path(os.fspath(path))
-    suffix = target.suffix.lower()
-    if suffix not in _NETCDF_SUFFIXES + (".zarr",):
-        raise ConfigError(f"path must end in .nc (NetCDF) or .zarr (Zarr store); got {str(path)!r}")
-    if not target.parent.is_dir():
-        raise ConfigError(f"path: directory {str(target.parent)!r} does not exist")
-    if suffix == ".zarr" and target.exists() and not _is_zarr_store(target):
-        raise FileExistsError(f"{str(target)!r} exists and is not a Zarr store; not replacing it")
-    if suffix != ".zarr" and target.is_dir():
-        raise FileExistsError(f"{str(target)!r} is a directory")
-    return target
-
-
-def _is_zarr_store(path: Path) -> bool:
-    return path.is_dir() and any((path / m).exists() for m in ("zarr.json", ".zgroup", ".zattrs"))
-
-
-def _with_base_values(config: MMMDataConfig, values: Mapping[str, np.ndarray]) -> MMMDataConfig:
-    """A copy of ``config`` whose base values are ``values`` (first replicate of each)."""
-    from xmmm.config import validate_config
-
-    out = config.copy()
-    for key, arr in values.items():
-        arr = np.asarray(arr, dtype=float)[0]
-        group, field = key.split(".", 1)
-        if group == "regions":
-            setattr(out.regions, field, float(arr))
-        elif group in ("channels", "controls"):
-            items = out.channels if group == "channels" else out.control_variables
-            for item, v in zip(items, arr):
-                setattr(item, field, float(v))
-        else:  # transforms.<family>_<parameter>
-            family, pname = field.split("_", 1)
-            kwargs = getattr(out.transforms, f"{family}_kwargs")
-            per_channel = [
-                dict(kwargs[i] if isinstance(kwargs, list) else kwargs) for i in range(len(out.channels))
-            ]
-            for kw, v in zip(per_channel, arr):
-                if not np.isnan(v):
-                    kw[pname] = float(v)
-            setattr(out.transforms, f"{family}_kwargs", per_channel)
-    validate_config(out)
-    return out
 
 
 def _label(arrays, config, sampled, reps, attrs) -> xr.Dataset:
@@ -464,6 +354,15 @@ def _dataset_layout(template: xr.Dataset, name: str, values: np.ndarray) -> np.n
     """A core array (..., time last) in the order of the Dataset variable's dims."""
     dims = template[name].dims
     return np.moveaxis(values, -1, 1) if len(dims) > 1 and dims[1] == "date" else values
+
+
+def _laid_out(results, template: xr.Dataset, first: int):
+    """``(lo, hi, {variable: values})`` of each block, as the study Dataset lays its variables out."""
+    for reps_b, values in results:
+        lo = int(reps_b[0]) - first
+        yield lo, lo + len(reps_b), {
+            _variable_of(k): _dataset_layout(template, _variable_of(k), a) for k, a in values.items()
+        }
 
 
 def _variable_of(name: str) -> str:
@@ -551,154 +450,6 @@ def _ordered(submit, blocks, window: int, result, cancel) -> Iterator:
     finally:
         for _, future in pending:
             cancel(future)
-
-
-# --------------------------------------------------------------------------- files
-class _Writer:
-    """Write a study block by block under a temporary name; rename when complete."""
-
-    kind = ""
-
-    def __init__(self, target: Path, template: xr.Dataset, reps: np.ndarray, block: int) -> None:
-        self.target, self.template, self.reps, self.block = target, template, reps, block
-        self.tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:12]}.tmp")
-        self.names = [v for v in template.data_vars if "replicate" in template[v].dims]
-
-    def header(self) -> xr.Dataset:
-        """Everything without a replicate dim, plus the full replicate coordinate."""
-        head = self.template.drop_vars(self.names + ["replicate"])
-        head = head.assign_coords(replicate=("replicate", self.reps))
-        head.attrs = dict(self.template.attrs)
-        return head
-
-    def run(self, results: Iterable[tuple[np.ndarray, dict]], bar: _Progress) -> None:
-        first = int(self.reps[0])
-        try:
-            self.create()
-            for reps_b, values in results:
-                lo = int(reps_b[0]) - first
-                self.write(lo, lo + len(reps_b), {
-                    _variable_of(k): _dataset_layout(self.template, _variable_of(k), a) for k, a in values.items()
-                })
-                bar.update(len(reps_b))
-            self.finish()
-            self.commit()
-        except BaseException:
-            self.abort()
-            raise
-
-    def commit(self) -> None:
-        os.replace(self.tmp, self.target)
-
-    def abort(self) -> None:
-        self.close()
-        if self.tmp.is_dir():
-            shutil.rmtree(self.tmp, ignore_errors=True)
-        elif self.tmp.exists():
-            self.tmp.unlink()
-
-    def close(self) -> None:  # pragma: no cover - overridden
-        pass
-
-
-class _NetCDFWriter(_Writer):
-    """NetCDF-4: the header through xarray, then each block into pre-created variables."""
-
-    kind = "netcdf"
-    nc = None
-
-    def create(self) -> None:
-        import netCDF4
-
-        self.header().to_netcdf(self.tmp, engine="netcdf4", format="NETCDF4")
-        self.nc = netCDF4.Dataset(self.tmp, "a")
-        for name in self.names:
-            var = self.template[name]
-            shape = (len(self.reps),) + var.shape[1:]
-            chunks = (min(self.block, shape[0]),) + shape[1:] if all(shape) else None
-            flag = var.dtype == bool  # a mask: NetCDF has no bool; int8 marked as xarray reads it back
-            dtype = np.dtype("i1") if flag else var.dtype
-            v = self.nc.createVariable(name, dtype, var.dims, fill_value=None if flag else np.nan, chunksizes=chunks)
-            if chunks is not None:
-                # each chunk is written whole, once: a cache of one chunk keeps memory flat
-                # (the library default, 64 MB per variable, grows with the number of chunks)
-                v.set_var_chunk_cache(size=int(np.prod(chunks)) * dtype.itemsize, nelems=1, preemption=1.0)
-            attrs = {k: (json.dumps(a) if isinstance(a, (dict, list)) else a) for k, a in var.attrs.items()}
-            v.setncatts({**attrs, "dtype": "bool"} if flag else attrs)
-
-    def write(self, lo: int, hi: int, values: Mapping[str, np.ndarray]) -> None:
-        for name, a in values.items():
-            self.nc.variables[name][lo:hi] = a.astype("i1") if a.dtype == bool else a
-
-    def finish(self) -> None:
-        self.close()
-
-    def close(self) -> None:
-        if self.nc is not None:
-            try:
-                self.nc.close()
-            except RuntimeError:  # already closed
-                pass
-            self.nc = None
-
-
-class _ZarrWriter(_Writer):
-    """Zarr: metadata and labels through xarray (``compute=False``), then each block into its region."""
-
-    kind = "zarr"
-    root = None
-
-    def create(self) -> None:
-        try:
-            import dask.array as da
-            import zarr
-        except ImportError:  # pragma: no cover
-            raise ImportError("writing .zarr needs dask and zarr: pip install 'xmmm[dask]'") from None
-        lazy = self.header()
-        n = len(self.reps)
-        for name in self.names:
-            var = self.template[name]
-            shape = (n,) + var.shape[1:]
-            lazy[name] = (var.dims, da.zeros(shape, dtype=var.dtype, chunks=(self.block,) + var.shape[1:]), var.attrs)
-        # Zarr format 2 with consolidated metadata: readable by zarr 2 and 3 and by other
-        # implementations, fixed-width strings round-trip, and opening it warns about nothing
-        # (format 3 has no specification yet for either)
-        lazy.to_zarr(self.tmp, mode="w-", compute=False, consolidated=True, zarr_format=2)
-        root = zarr.open_group(self.tmp, mode="r+")
-        self.root = {name: root[name] for name in self.names}  # open each array once
-
-    def write(self, lo: int, hi: int, values: Mapping[str, np.ndarray]) -> None:
-        for name, a in values.items():
-            self.root[name][lo:hi] = a
-
-    def finish(self) -> None:
-        self.root = None
-
-    def commit(self) -> None:
-        old = None
-        if self.target.exists():
-            # a directory cannot be replaced atomically: move the old store aside first
-            old = self.target.with_name(f".{self.target.name}.{uuid.uuid4().hex[:12]}.old")
-            os.replace(self.target, old)
-        os.replace(self.tmp, self.target)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-
-    def close(self) -> None:
-        self.root = None
-
-
-def _open(target: Path, kind: str, block: int) -> xr.Dataset:
-    """The written study, opened lazily (chunked by the block size when dask is installed)."""
-    try:
-        import dask  # noqa: F401
-
-        chunks = {"replicate": block}
-    except ImportError:  # pragma: no cover
-        chunks = None
-    if kind != "zarr":
-        return xr.open_dataset(target, engine="netcdf4", chunks=chunks)
-    return xr.open_zarr(target, consolidated=True, chunks=chunks)
 
 
 # --------------------------------------------------------------------------- progress
