@@ -573,7 +573,8 @@ class _NetCDFFile:
         coordinates = [str(n) for n in dataset.coords if n not in dataset.dims]
         for name, var in dataset.variables.items():
             name = str(name)
-            dtype, data, attrs = _encoded(var)
+            # a variable whose data come later only gives its dtype and attributes
+            dtype, data, attrs = _encoded(var[:1] if name in shapes and var.ndim else var)
             shape = tuple(shapes.get(name, data.shape))
             itemsize = 8 if dtype is str else data.dtype.itemsize  # (a pointer per string)
             options: dict[str, Any] = {"fill_value": False}
@@ -1027,12 +1028,18 @@ class _NetCDFStudyWriter(StudyWriter):
     nc: _NetCDFFile | None = None
 
     def create(self) -> None:
+        import numpy as np
+        import xarray as xr
+
         head = self.header()
         self._start_hash(head)
+        shapes = {name: (len(self.reps),) + self.template[name].shape[1:] for name in self.names}
         full = head.copy(deep=False)
         for name in self.names:
-            full[name] = self.template[name]
-        shapes = {name: (len(self.reps),) + self.template[name].shape[1:] for name in self.names}
+            # the template holds one replicate: a read-only view of the full shape keeps the dtype
+            # (assigning the DataArray would align it on `replicate` and fill NaN, turning masks to float)
+            var = self.template[name].variable
+            full[name] = xr.Variable(var.dims, np.broadcast_to(var.values[:1], shapes[name]), var.attrs)
         # a file chunk is a block: each is written whole, once
         chunks = {name: (min(self.block, shape[0]),) + shape[1:] for name, shape in shapes.items()}
         self.nc = _NetCDFFile(self.tmp)
