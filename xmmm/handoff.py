@@ -100,7 +100,11 @@ class MeridianHandoff:
         * ``roi_by_geo`` (geo, media_channel): the same per geo
           (``aggregate_geos=False``).
         * ``incremental_outcome`` (geo, time, media_channel): the channel
-          contributions (``aggregate_times=False, aggregate_geos=False``).
+          contributions (``aggregate_times=False, aggregate_geos=False``); where
+          the dataset stores ``incremental_outcome`` (multiplicative outcome,
+          log-normal noise: ``y`` minus ``y`` with the channel's spend at 0 on the
+          same random numbers), that, and ROI, ROI per geo and
+          ``pct_of_contribution`` are computed from it.
         * ``pct_of_contribution`` (media_channel): total contribution as a
           percentage of total KPI.
         * ``alpha_m`` (geo, media_channel) with ``max_lag`` (media_channel):
@@ -212,7 +216,10 @@ def _source_attrs(ds: xr.Dataset) -> dict:
 def _meridian_truth(ds: xr.Dataset, geo, time, channels) -> xr.Dataset:
     from xmmm.ground_truth import MARGINAL_STEP
 
-    contribution = ds["contribution"].transpose("geo", "date", "channel").values
+    # Meridian's ROI is incremental outcome over spend: where that differs from the contribution
+    # (multiplicative outcome, log-normal noise) it is stored from paired runs
+    effect = "incremental_outcome" if "incremental_outcome" in ds else "contribution"
+    contribution = ds[effect].transpose("geo", "date", "channel").values
     spend = ds["spend"].transpose("geo", "date", "channel").values
     geo_spend = spend.sum(axis=1)  # (geo, channel)
     total_spend = geo_spend.sum(axis=0)
@@ -251,7 +258,8 @@ def _meridian_truth(ds: xr.Dataset, geo, time, channels) -> xr.Dataset:
             "incremental_outcome": (
                 ("geo", "time", "media_channel"),
                 contribution.copy(),
-                {"long_name": "Channel contribution (incremental revenue) per geo and time"},
+                {"long_name": "Incremental outcome (revenue) per geo and time: the channel contribution, "
+                 "or y minus y with the channel's spend at 0 where they differ"},
             ),
             "pct_of_contribution": (
                 mc, pct, {"long_name": "Total contribution as a percentage of total KPI", "units": "percent"}
@@ -311,6 +319,10 @@ class PymcMarketingHandoff:
         per-geo maximum.  (pymc-marketing's default also reduces over the
         ``dims``, i.e. one scale across geos, which would not match xmmm.)
         Baseline terms (trend, yearly seasonality) are left to the modeller.
+        ``time_varying_media=True`` when every channel's effectiveness
+        multiplier is the same path (pymc-marketing's latent multiplier is one
+        per geo, shared by the channels); with per-channel paths no
+        pymc-marketing MMM holds the truth, and the model is left constant.
     truth : xarray.Dataset
         True values named like pymc-marketing's model variables, dims
         (geo, channel) where pymc-marketing's default priors have (channel,):
@@ -327,7 +339,14 @@ class PymcMarketingHandoff:
           channel scales agree, which ``model_kwargs["scaling"]`` ensures for
           ``spend_scaling`` "max" and "mean"; with "none" (parameters in
           currency) pymc-marketing's scaled input differs and the saturation
-          parameters are left out.
+          parameters are left out.  With data problems the scales are those of
+          the reported data the model receives; a (geo, channel) whose channel
+          scale differs from xmmm's (spend measurement error, a maximum in a
+          missing row) has NaN shape parameters, as no value makes the model's
+          input xmmm's.  With ``outcome_model="multiplicative"`` pymc-marketing's
+          additive MMM has no parameters that reproduce ``y``: saturation
+          parameters are left out (``saturation_mapped`` = 0) and
+          ``channel_contribution`` is xmmm's log-share decomposition.
         * ``gamma_control`` (geo, control): control coefficient / target scale
           (pymc-marketing does not scale controls).
         * ``intercept_contribution`` (geo): baseline level / target scale;
@@ -337,6 +356,11 @@ class PymcMarketingHandoff:
           ``channel_contribution_original_scale`` in ``y`` units.
         * ``channel_scale`` (geo, channel), ``target_scale`` (geo): the scales
           pymc-marketing computes from ``X`` and ``y`` with this ``scaling``.
+        * ``effectiveness_multiplier`` (date, geo, channel), with time-varying
+          effects: the true path, so ``channel_contribution = saturation_beta x
+          saturation(adstock(x)) x effectiveness_multiplier``; and
+          ``media_temporal_latent_multiplier`` (date, geo) when it is the same
+          for every channel -- pymc-marketing's variable of that name.
     """
 
     X: pd.DataFrame
@@ -475,6 +499,8 @@ def to_pymc_marketing(result_or_dataset: MMMResult | xr.Dataset) -> PymcMarketin
             "target": {"method": "max", "dims": ()},
         },
     }
+    if "effectiveness_multiplier" in ds and _shared_multiplier(ds):
+        model_kwargs["time_varying_media"] = True
     truth = _pymc_truth(ds, adstock[0], saturation[0], scaling_method, scales_match=method in ("max", "mean"))
     return PymcMarketingHandoff(X=X, y=y, model_kwargs=model_kwargs, truth=truth)
 
@@ -505,6 +531,16 @@ def _saturation_truth(name: str, ds: xr.Dataset, k: xr.DataArray) -> dict[str, x
     return {f"saturation_{p}": v.transpose("geo", "channel") for p, v in params.items()}
 
 
+def _shared_multiplier(ds: xr.Dataset) -> bool:
+    """Whether every channel's effectiveness multiplier is the same path (in each geo).
+
+    pymc-marketing's ``time_varying_media`` multiplies all channels of a geo by
+    one latent path, so only then does one of its models hold the truth.
+    """
+    multiplier = ds["effectiveness_multiplier"].transpose("channel", ...).values
+    return bool(np.array_equal(multiplier, np.broadcast_to(multiplier[:1], multiplier.shape)))
+
+
 def _pymc_truth(
     ds: xr.Dataset, adstock: str, saturation: str, channel_method: str, *, scales_match: bool
 ) -> xr.Dataset:
@@ -512,25 +548,44 @@ def _pymc_truth(
     controls = xr.DataArray(_columns(ds, "control"), dims="control")
     relabel = {"channel": columns.values, "control": controls.values}
 
-    target_scale = ds["y"].max("date")
+    from xmmm.export import observed_view
+
+    # the scales pymc-marketing computes from the X and y it receives (reported values, rows
+    # missing left out); with data problems they can differ from those of the true series
+    seen = observed_view(ds)
+    target_scale = seen["y"].max("date")
+    channel_scale = getattr(seen["spend"], channel_method)("date").transpose("geo", "channel")
     coefficient = ds["channel_coefficient"]
     k = coefficient / target_scale
+    config = _config_of(ds) or {}
+    # y = baseline x prod(1 + effect): no parameters of pymc-marketing's additive MMM reproduce it
+    multiplicative = config.get("outcome_model", "additive") == "multiplicative"
 
     out: dict[str, xr.DataArray] = {}
     for p in get_transform("adstock", adstock).numeric_parameters:
         out[f"adstock_{p.name}"] = ds[f"adstock_{p.name}"].transpose("geo", "channel")
-    if scales_match:
-        out.update(_saturation_truth(saturation, ds, k))
+    if scales_match and not multiplicative:
+        # the shape parameters act on spend over xmmm's spend scale: exact where the model's
+        # channel scale is the same number (not with spend measurement error, or a maximum in a missing row)
+        xmmm_scale = ds["spend_scale"].transpose("geo", "channel").values
+        same_input = xr.DataArray(np.isclose(channel_scale.values, xmmm_scale, rtol=1e-12, atol=0),
+                                  dims=("geo", "channel"))
+        for name, value in _saturation_truth(saturation, ds, k).items():
+            out[name] = value if name == "saturation_beta" else value.where(same_input)
     out["gamma_control"] = (ds["control_coefficient"] / target_scale).transpose("geo", "control")
     level = ds["baseline_level"].isel(date=0, drop=True)
     out["intercept_contribution"] = level / target_scale
-    config = _config_of(ds) or {}
     volatility = float(config.get("regions", {}).get("sales_volatility", np.nan))
     out["y_sigma"] = level * volatility / target_scale
     out["channel_contribution"] = (ds["contribution"] / target_scale).transpose("date", "geo", "channel")
     out["channel_contribution_original_scale"] = ds["contribution"].transpose("date", "geo", "channel")
-    out["channel_scale"] = getattr(ds["spend"], channel_method)("date").transpose("geo", "channel")
+    out["channel_scale"] = channel_scale
     out["target_scale"] = target_scale
+    if "effectiveness_multiplier" in ds:
+        multiplier = ds["effectiveness_multiplier"].transpose("date", "geo", "channel")
+        out["effectiveness_multiplier"] = multiplier
+        if _shared_multiplier(ds):
+            out["media_temporal_latent_multiplier"] = multiplier.isel(channel=0, drop=True)
 
     truth = xr.Dataset({name: da.drop_attrs() if hasattr(da, "drop_attrs") else da for name, da in out.items()})
     truth = truth.drop_vars([c for c in ("channel_column", "control_column") if c in truth.coords])
@@ -544,7 +599,7 @@ def _pymc_truth(
         **_source_attrs(ds),
         "adstock": adstock,
         "saturation": saturation,
-        "saturation_mapped": int(scales_match),
+        "saturation_mapped": int(scales_match and not multiplicative),
         "note": (
             "parameters per (geo, channel) on pymc-marketing's scales with scaling reducing over date "
             "only; see xmmm.handoff.PymcMarketingHandoff"
