@@ -132,6 +132,18 @@ def test_bad_options_are_one_line_errors_naming_the_field(change, message):
     assert "\n" not in str(err.value)
 
 
+@pytest.mark.parametrize(("spelling", "name"), [("Student-t", "student_t"), ("t", "student_t"),
+                                               ("log-normal", "lognormal"), ("AR(1)", "ar1"),
+                                               ("Gaussian", "normal"), ("Heteroskedastic", "heteroscedastic")])
+def test_other_spellings_of_a_noise_model_are_that_model(spelling, name):
+    spelled = xmmm.customize_preset("basic", regions={"noise": spelling, "noise_ar": 0.3})
+    assert spelled.regions.noise == name
+    assigned = xmmm.get_preset_config("basic")
+    assigned.regions.noise, assigned.regions.noise_ar = spelling, 0.3     # set after construction
+    np.testing.assert_array_equal(generate_dataset(assigned)["y"].values, generate_dataset(spelled)["y"].values)
+    assert xmmm.customize_preset("basic", outcome_model="Multiplicative").outcome_model == "multiplicative"
+
+
 # --------------------------------------------------------------------------- time-varying effects
 def _multipliers(spec: TimeVariation, n_periods=60, n_regions=40, replicates=range(50)) -> np.ndarray:
     c = config(n_periods=n_periods, n_regions=n_regions, channels=[

@@ -40,6 +40,7 @@ from xmmm.world import (
     Placebo,
     TimeVariation,
     as_dataclass,
+    canonical_name,
     noise_problems,
 )
 
@@ -773,6 +774,8 @@ def collect_problems(config: MMMDataConfig) -> list[str]:
         _check_start_on_frequency(top, config)
     if not top.items:
         _check_last_date(top, config)
+    # another spelling of a name ("Multiplicative") is that name, on every path a config is checked on
+    config.outcome_model = canonical_name(config.outcome_model, OUTCOME_MODELS)
     if config.outcome_model not in OUTCOME_MODELS:
         top.add("outcome_model", config.outcome_model, "one of " + ", ".join(map(repr, OUTCOME_MODELS)))
     items += top.items

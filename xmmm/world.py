@@ -59,6 +59,32 @@ OUTCOME_MODELS = ("additive", "multiplicative")
 #: ``Placebo.method``
 PLACEBO_METHODS = ("shift", "permute", "mix")
 
+#: other spellings of the noise models (compared lower-case, ``-`` and spaces read as ``_``)
+_NOISE_ALIASES = {"gaussian": "normal", "t": "student_t", "studentt": "student_t", "student": "student_t",
+                  "log_normal": "lognormal", "ar(1)": "ar1", "ar_1": "ar1", "ar": "ar1",
+                  "heteroskedastic": "heteroscedastic"}
+
+
+def canonical_name(value: Any, allowed: tuple[str, ...], aliases: Mapping[str, str] | None = None) -> Any:
+    """``value`` as one of ``allowed`` when it is one written otherwise (case, hyphens, an alias); else unchanged.
+
+    >>> canonical_name("Student-t", NOISE_MODELS, _NOISE_ALIASES)
+    'student_t'
+    >>> canonical_name("Multiplicative", OUTCOME_MODELS)
+    'multiplicative'
+    """
+    if not isinstance(value, str):
+        return value
+    key = value.strip().lower().replace("-", "_").replace(" ", "_")
+    key = (aliases or {}).get(key, key)
+    return key if key in allowed else value
+
+
+def noise_model_name(value: Any) -> Any:
+    """The :data:`NOISE_MODELS` name of ``value`` (``"Student-t"`` -> ``"student_t"``), else ``value``."""
+    return canonical_name(value, NOISE_MODELS, _NOISE_ALIASES)
+
+
 #: largest standard deviation of a log multiplier: exp(3) is a 20-fold swing
 MAX_AMPLITUDE = 3.0
 
@@ -436,7 +462,8 @@ class DataIssues:
 
 
 def noise_problems(p: Problems, regions) -> None:
-    """The noise fields of a RegionConfig."""
+    """The noise fields of a RegionConfig (another spelling of a model's name becomes that name)."""
+    regions.noise = noise_model_name(regions.noise)
     if regions.noise not in NOISE_MODELS:
         p.add("noise", regions.noise, "one of " + ", ".join(map(repr, NOISE_MODELS)))
     p.number("noise_df", regions.noise_df, lower=2, lower_open=True, limit=1e6,
