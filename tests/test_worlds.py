@@ -185,6 +185,17 @@ def _variance_check(d: np.ndarray, expected: np.ndarray) -> None:
     assert (np.abs(s2 - expected) <= Z * se).all(), (s2, expected, se)
 
 
+def test_random_feature_sum_is_the_sum_of_cosines():
+    from xmmm.kernels.timeseries import cosine_features
+
+    rng = np.random.default_rng(3)
+    omega, phase = rng.normal(size=(3, 4, 64)) / 2.0, rng.uniform(0, 2 * np.pi, size=(3, 4, 64))
+    t = np.arange(1000.0)
+    direct = np.cos(omega[..., None] * t + phase[..., None]).sum(axis=-2)
+    # rotated between direct cosines every 32 periods: within rounding of the direct sum
+    np.testing.assert_allclose(cosine_features(omega, phase, len(t)), direct, rtol=0, atol=1e-11)
+
+
 def test_gp_path_has_the_squared_exponential_kernel():
     # log m differs from f by a constant per path, so increments carry the kernel:
     # var(f_t - f_0) = 2 a^2 (1 - exp(-t^2 / (2 l^2))), exactly for random Fourier features

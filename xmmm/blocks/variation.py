@@ -20,6 +20,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from xmmm.kernels.timeseries import cosine_features
 from xmmm.plan import Plan
 from xmmm.random import normals, stream_keys, uniforms
 from xmmm.world import TimeVariation
@@ -37,10 +38,7 @@ def _log_paths(spec: TimeVariation, keys: np.ndarray, n: int, dates) -> np.ndarr
     if spec.kind == "gp":
         omega = normals(keys["frequency"], GP_FEATURES) / spec.length_scale
         phase = 2.0 * np.pi * uniforms(keys["phase"], GP_FEATURES)
-        f = np.zeros(shape + (n,))
-        for j in range(GP_FEATURES):  # a loop over features; each step is the whole stack
-            f += np.cos(omega[..., j, None] * t + phase[..., j, None])
-        return spec.amplitude * np.sqrt(2.0 / GP_FEATURES) * f
+        return spec.amplitude * np.sqrt(2.0 / GP_FEATURES) * cosine_features(omega, phase, n)
     if spec.kind == "fourier":
         k = spec.n_terms
         coefficients = normals(keys["fourier"], 2 * k) * (spec.amplitude / np.sqrt(k))

@@ -1,6 +1,6 @@
-r"""Time recursions over stacks of series: AR(1) filtering and random gaps.
+r"""Time recursions over stacks of series: AR(1) filtering, random gaps, random Fourier features.
 
-Both take a stack ``(n_series, n_time)`` (time last, C-contiguous ``float64``)
+Each takes a stack ``(n_series, n_time)`` (time last, C-contiguous ``float64``)
 of standardised innovations or uniforms and write into ``out``; the random
 numbers come from the caller (:mod:`xmmm.random`), so a kernel holds no state.
 
@@ -18,7 +18,7 @@ from numba import prange
 
 from xmmm.kernels._numba import series_kernel
 
-__all__ = ["ar1_filter", "gap_mask"]
+__all__ = ["ar1_filter", "cosine_features", "gap_mask"]
 
 
 @series_kernel
@@ -96,3 +96,48 @@ def gap_mask(u_start: np.ndarray, u_length: np.ndarray, share: float, longest: i
     out = np.empty_like(a)
     _gap_kernel(a, b, float(p), int(longest), out)
     return out.reshape(shape) > 0.5
+
+
+#: the cosine of a feature is computed directly every this many periods; in between it is rotated
+#: by the angle-addition formulas (four products per period instead of a cosine), so the error stays
+#: within a few units in the last place
+_REANCHOR = 32
+
+
+@series_kernel
+def _cosine_kernel(omega, phase, out):
+    n_series, n_time = out.shape
+    n_features = omega.shape[1]
+    for s in prange(n_series):
+        for t in range(n_time):
+            out[s, t] = 0.0
+        for j in range(n_features):
+            w, p = omega[s, j], phase[s, j]
+            cw, sw = np.cos(w), np.sin(w)
+            c, si = 0.0, 0.0
+            for t in range(n_time):
+                if t % _REANCHOR == 0:
+                    c, si = np.cos(w * t + p), np.sin(w * t + p)
+                else:
+                    c, si = c * cw - si * sw, si * cw + c * sw
+                out[s, t] += c
+
+
+def cosine_features(omega: np.ndarray, phase: np.ndarray, n_time: int) -> np.ndarray:
+    """``sum_j cos(omega_j t + phase_j)`` for ``t = 0 .. n_time - 1``: (..., n_time) from (..., J) frequencies.
+
+    The sum of random Fourier features of a Gaussian-process path, one Numba
+    loop over the whole stack of series.
+
+    Examples
+    --------
+    >>> cosine_features(np.array([[0.0, np.pi]]), np.array([[0.0, 0.0]]), 3)
+    array([[2., 0., 2.]])
+    """
+    omega = np.asarray(omega, dtype=float)
+    shape = omega.shape[:-1]
+    w = np.ascontiguousarray(omega.reshape(-1, omega.shape[-1]))
+    ph = np.ascontiguousarray(np.broadcast_to(np.asarray(phase, dtype=float), omega.shape).reshape(w.shape))
+    out = np.empty((w.shape[0], int(n_time)))
+    _cosine_kernel(w, ph, out)
+    return out.reshape(shape + (int(n_time),))
