@@ -681,3 +681,29 @@ def test_worlds_benchmark_runs_quick(capsys):
     rows = bench.main(["--quick"])
     assert [r[0] for r in rows][0] == "plain" and all(best > 0 for _, best, _, _ in rows)
     assert "ratio" in capsys.readouterr().out
+
+
+def test_ground_truth_and_sidecar_hold_the_truths_a_table_cannot(messy, multiplicative, tmp_path):
+    import json
+
+    from xmmm.ground_truth import world_series
+
+    frame = xmmm.MMMResult(messy)["ground_truth"]["world_series"]
+    flat = messy.transpose("date", "geo", ...)
+    np.testing.assert_array_equal(frame["missing"].to_numpy(), flat["missing"].values.ravel())
+    np.testing.assert_array_equal(frame["outlier"].to_numpy(), flat["outlier"].values.ravel())
+    np.testing.assert_array_equal(frame["spend_x3-Social"].to_numpy(),
+                                  flat["spend"].sel(channel="Social").values.ravel())   # the real spend
+    assert "multiplier_x1-TV" not in frame and "world_series" not in xmmm.MMMResult(
+        generate_dataset(config()))["ground_truth"]
+    # the log-scale decomposition adds up to the log of the mean in every row
+    w = world_series(multiplicative)
+    log_mean = np.log((multiplicative["y"] - multiplicative["baseline_noise"]).transpose("date", "geo").values.ravel())
+    parts = w["log_baseline"] + w.filter(like="log_contribution_").sum(axis=1) + w.filter(like="log_effect_").sum(axis=1)
+    np.testing.assert_allclose(parts.to_numpy(), log_mean, rtol=1e-12)
+    np.testing.assert_array_equal(w["multiplier_x3-Social"].to_numpy(),
+                                  multiplicative["effectiveness_multiplier"].sel(channel="Social").transpose(
+                                      "date", "geo").values.ravel())
+    xmmm.MMMResult(messy).to_csv(tmp_path / "messy.csv")
+    series = json.loads((tmp_path / "messy.csv.truth.json").read_text())["series"]
+    assert series["missing"] == frame["missing"].tolist() and len(series["y"]) == messy["missing"].size

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-__all__ = ["MARGINAL_STEP", "channel_summary", "ground_truth_dict", "media_metrics"]
+__all__ = ["MARGINAL_STEP", "channel_summary", "ground_truth_dict", "media_metrics", "world_series"]
 
 #: relative spend step of the marginal ROAS ground truth (+1 % of spend)
 MARGINAL_STEP = 0.01
@@ -128,6 +128,48 @@ def _long_frame(dataset: xr.Dataset, variables: dict[str, xr.DataArray]) -> pd.D
     return pd.DataFrame({k: v.transpose("date", "geo").values.reshape(-1) for k, v in variables.items()}, index=index)
 
 
+def world_series(dataset: xr.Dataset) -> pd.DataFrame | None:
+    """The truths of the harder worlds over (date, geo), or ``None`` when the dataset has none.
+
+    Columns, each where configured: ``y`` (true) with ``y_observed``, ``missing``
+    and ``outlier`` (data problems), the true ``spend_<x column>`` (the long
+    table holds the reported spend); ``multiplier_<x column>`` (time-varying
+    effectiveness); ``incremental_<x column>`` (paired runs: multiplicative
+    outcome, log-normal noise); ``log_baseline``, ``log_contribution_<x column>``
+    and ``log_effect_<c column>`` (the multiplicative outcome's log-scale
+    decomposition, adding up to ``log(y - noise)`` per row).
+
+    Examples
+    --------
+    >>> import xmmm
+    >>> ds = xmmm.generate_dataset(xmmm.get_preset_config("messy"))
+    >>> list(world_series(ds).columns[:4])
+    ['y', 'y_observed', 'missing', 'outlier']
+    >>> world_series(xmmm.generate_dataset(xmmm.get_preset_config("basic"))) is None
+    True
+    """
+    columns: dict[str, xr.DataArray] = {}
+    channels = dataset["channel_column"].values
+    controls = dataset["control_column"].values
+
+    def per(name: str, prefix: str, labels, dim: str) -> None:
+        columns.update({f"{prefix}{col}": dataset[name].isel({dim: j}) for j, col in enumerate(labels)})
+
+    if "y_observed" in dataset:
+        columns.update({name: dataset[name] for name in ("y", "y_observed", "missing", "outlier")})
+        per("spend", "spend_", channels, "channel")
+    if "effectiveness_multiplier" in dataset:
+        per("effectiveness_multiplier", "multiplier_", channels, "channel")
+    if "incremental_outcome" in dataset:
+        per("incremental_outcome", "incremental_", channels, "channel")
+    if "log_baseline" in dataset:
+        columns["log_baseline"] = dataset["log_baseline"]
+        per("log_contribution", "log_contribution_", channels, "channel")
+        if dataset.sizes.get("control", 0):
+            per("log_control_effect", "log_effect_", controls, "control")
+    return _long_frame(dataset, columns) if columns else None
+
+
 def ground_truth_dict(dataset: xr.Dataset) -> dict:
     """The description's ground-truth mapping of a single-replicate Dataset.
 
@@ -143,7 +185,8 @@ def ground_truth_dict(dataset: xr.Dataset) -> dict:
         ``transformed_spend``: DataFrame of channel contributions over time, columns
         ``contribution_<x column>``;
         ``control_effects``: DataFrame of signed control effects, columns ``effect_<c column>``;
-        ``control_coefficients``: ``{geo: {control: value}}``; ``media_share``: ``{geo: percent}``.
+        ``control_coefficients``: ``{geo: {control: value}}``; ``media_share``: ``{geo: percent}``;
+        and ``world_series`` (:func:`world_series`) for a dataset with harder-world options.
     """
     channels = [str(c) for c in dataset["channel"].values]
     geos = [str(g) for g in dataset["geo"].values]
@@ -200,7 +243,7 @@ def ground_truth_dict(dataset: xr.Dataset) -> dict:
         geo: {str(k): float(v) for k, v in zip(dataset["control"].values, row)}
         for geo, row in zip(geos, dataset["control_coefficient"].transpose("geo", "control").values)
     }
-    return {
+    out = {
         "transformation_parameters": params,
         "baseline_components": baseline,
         "roas_values": _per_geo_channel(dataset["roas"]),
@@ -211,3 +254,7 @@ def ground_truth_dict(dataset: xr.Dataset) -> dict:
         "control_coefficients": control_coefficients,
         "media_share": {geo: float(v) for geo, v in zip(geos, dataset["media_share"].values)},
     }
+    world = world_series(dataset)
+    if world is not None:
+        out["world_series"] = world
+    return out

@@ -1190,8 +1190,10 @@ def truth_json(dataset: xr.Dataset, *, series: bool = True) -> dict:
         ``control_coefficients`` (``geo -> control -> value``), ``media_share``
         (``geo -> percent``) and, with ``series``, ``series`` holding ``date``,
         ``geo`` and ``contribution_<x column>``, ``effect_<c column>``, ``baseline``,
-        ``level``, ``trend``, ``seasonality``, ``noise`` columns in the long
-        table's row order (date, then geo). Non-finite numbers become ``null``.
+        ``level``, ``trend``, ``seasonality``, ``noise`` columns (and those of
+        :func:`xmmm.ground_truth.world_series` for harder worlds) in the order
+        date, then geo, every pair (a long table with missing rows holds fewer).
+        Non-finite numbers become ``null``.
     """
     from xmmm.ground_truth import ground_truth_dict
 
@@ -1220,6 +1222,8 @@ def truth_json(dataset: xr.Dataset, *, series: bool = True) -> dict:
         out[key] = truth[key]
     if series:
         frames = [truth["transformed_spend"], truth["control_effects"], truth["baseline_components"]]
+        if "world_series" in truth:  # harder worlds: true y and spend, masks, multipliers, ...
+            frames.append(truth["world_series"])
         index = frames[0].index
         dates = index.get_level_values("date")
         columns: dict[str, list] = {
