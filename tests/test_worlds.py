@@ -707,3 +707,15 @@ def test_ground_truth_and_sidecar_hold_the_truths_a_table_cannot(messy, multipli
     xmmm.MMMResult(messy).to_csv(tmp_path / "messy.csv")
     series = json.loads((tmp_path / "messy.csv.truth.json").read_text())["series"]
     assert series["missing"] == frame["missing"].tolist() and len(series["y"]) == messy["missing"].size
+
+
+def test_describe_names_the_options_of_a_harder_world(messy):
+    from xmmm.cli import describe
+
+    text = describe(messy)
+    assert "data problems: 2 missing span(s)" in text and "placebo TV-placebo (shift of TV)" in text
+    assert "spend measurement error on Social" in text
+    tv = describe(generate_dataset(xmmm.get_preset_config("time_varying")))
+    assert "time-varying effectiveness: TV (linear)" in tv
+    plain = describe(generate_dataset(config()))
+    assert not any(word in plain for word in ("data problems", "time-varying", "noise", "outcome"))

@@ -250,6 +250,7 @@ def describe(dataset, name: str = "dataset") -> str:
     adstocks = sorted({str(v) for v in dataset["adstock_function"].values})
     saturations = sorted({str(v) for v in dataset["saturation_function"].values})
     lines.append(f"  transforms: adstock {', '.join(adstocks)}; saturation {', '.join(saturations)}")
+    lines += [f"  {phrase}" for phrase in _world_phrases(dataset)]
     y = dataset["y"]
     lines.append(f"  y: total {float(y.sum()):,.0f}, mean per period and region {float(y.mean()):,.1f}")
 
@@ -287,6 +288,20 @@ def describe(dataset, name: str = "dataset") -> str:
             "(check with 'xmmm verify')"
         )
     return "\n".join(lines)
+
+
+def _world_phrases(dataset) -> list[str]:
+    """The harder-world options of the dataset's config (none for a file without one)."""
+    import json
+
+    from xmmm.config import MMMDataConfig
+    from xmmm.world import describe_world
+
+    try:
+        config = MMMDataConfig.from_dict(json.loads(dataset.attrs["xmmm_config"]))
+    except (KeyError, TypeError, ValueError):  # no config, or one this version cannot read: say nothing
+        return []
+    return describe_world(config)
 
 
 def _cmd_plot(args: argparse.Namespace) -> int:

@@ -48,6 +48,7 @@ __all__ = [
     "Placebo",
     "TimeVariation",
     "as_dataclass",
+    "describe_world",
 ]
 
 #: kinds of :class:`TimeVariation`
@@ -474,3 +475,52 @@ def noise_problems(p: Problems, regions) -> None:
     if regions.noise == "lognormal" and isinstance(regions.sales_volatility, (int, float)) and \
             math.isfinite(regions.sales_volatility) and regions.sales_volatility > 3:
         p.add("sales_volatility", regions.sales_volatility, "<= 3 with noise='lognormal' (the sd of log y)")
+
+
+# --------------------------------------------------------------------------- description
+def describe_world(config) -> list[str]:
+    """One phrase per harder-world option a config uses (none for xmmm 0.1's world).
+
+    Parameters
+    ----------
+    config : MMMDataConfig
+
+    Examples
+    --------
+    >>> import xmmm
+    >>> describe_world(xmmm.get_preset_config("messy"))[0]
+    'data problems: 2 missing span(s), random gaps in 2% of periods, outliers in 1.5% of rows, ...'
+    >>> describe_world(xmmm.get_preset_config("basic"))
+    []
+    """
+    out = []
+    if config.outcome_model != "additive":
+        out.append(f"{config.outcome_model} outcome")
+    regions = config.regions
+    if regions.noise != "normal" or regions.noise_ar:
+        detail = {"student_t": f" (df {regions.noise_df:g})"}.get(regions.noise, "")
+        ar = f", AR(1) errors with rho {regions.noise_ar:g}" if regions.noise_ar else ""
+        out.append(f"{regions.noise} noise{detail}{ar}")
+    varying = [f"{c.name} ({c.effectiveness_variation.kind})" for c in config.channels if c.effectiveness_variation]
+    if varying:
+        out.append("time-varying effectiveness: " + ", ".join(varying))
+    if regions.level_variation is not None:
+        out.append(f"time-varying baseline level ({regions.level_variation.kind})")
+    issues = config.data_issues
+    if issues is not None and issues.any:
+        parts = []
+        if issues.missing:
+            parts.append(f"{len(issues.missing)} missing span(s)")
+        if issues.missing_share:
+            parts.append(f"random gaps in {issues.missing_share:.0%} of periods")
+        if issues.outlier_share:
+            parts.append(f"outliers in {issues.outlier_share:.1%} of rows")
+        if issues.breaks:
+            parts.append(", ".join(f"a level break of {b.size:+.0%} on {b.date}" for b in issues.breaks))
+        for p in issues.placebo:
+            parts.append(f"placebo {p.channel} ({p.method} of {p.source})")
+        if issues.spend_noise:
+            noisy = ", ".join(issues.spend_noise) if isinstance(issues.spend_noise, Mapping) else "every channel"
+            parts.append(f"spend measurement error on {noisy}")
+        out.append("data problems: " + ", ".join(parts))
+    return out
