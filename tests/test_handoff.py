@@ -404,3 +404,37 @@ def test_multiplicative_outcome_hands_over_incremental_outcome_and_no_additive_p
     pymc_truth = to_pymc_marketing(ds).truth
     assert pymc_truth.attrs["saturation_mapped"] == 0
     assert not any(name.startswith("saturation_") for name in pymc_truth.data_vars)
+
+
+def test_meridian_missing_rows_are_kept_or_interpolated_in_time():
+    ds = xmmm.generate_dataset(xmmm.get_preset_config("messy"))
+    seen = ~ds["missing"].transpose("geo", "date").values
+    kept = to_meridian(ds).dataset
+    assert np.array_equal(np.isnan(kept["kpi"].values), ~seen)
+    filled = to_meridian(ds, missing="interpolate")
+    kpi = filled.dataset["kpi"].values
+    assert not np.isnan(kpi).any() and filled.dataset.attrs["filled_rows"] == int((~seen).sum())
+    np.testing.assert_array_equal(kpi[seen], kept["kpi"].values[seen])      # reported rows untouched
+    # a filled row lies on the line between the reported rows around it (or holds an end)
+    g, t = np.argwhere(~seen & np.roll(seen, 1, axis=1) & np.roll(seen, -1, axis=1))[0]
+    np.testing.assert_allclose(kpi[g, t], (kpi[g, t - 1] + kpi[g, t + 1]) / 2, rtol=1e-12)
+    west = list(ds["geo"].values).index("west")        # the late region holds its first reported value
+    first = int(np.argmax(seen[west]))
+    assert first > 0 and (kpi[west, :first] == kpi[west, first]).all()
+    media = filled.dataset["media_spend"].values
+    assert not np.isnan(media).any() and np.array_equal(filled.dataset["media"].values, media)
+    xr.testing.assert_identical(filled.truth, to_meridian(ds).truth)          # the truth is the true series'
+    with pytest.raises(ValueError, match="missing must be one of 'keep', 'interpolate'; got 'drop'"):
+        to_meridian(ds, missing="drop")
+
+
+def test_meridian_builds_from_a_messy_world_once_filled():
+    pytest.importorskip("meridian", reason="google-meridian is not installed (it needs TensorFlow)")
+    from meridian.model import model
+
+    ds = xmmm.generate_dataset(xmmm.get_preset_config("messy"))
+    absent = int(ds["missing"].sum())
+    with pytest.raises(ValueError, match=f"Meridian takes no missing values, and {absent} .* missing='interpolate'"):
+        to_meridian(ds).input_data()
+    data = to_meridian(ds, missing="interpolate").input_data()
+    assert model.Meridian(input_data=data).n_media_channels == ds.sizes["channel"]

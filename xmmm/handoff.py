@@ -137,6 +137,13 @@ class MeridianHandoff:
             raise ImportError(
                 "building Meridian's InputData needs google-meridian: pip install google-meridian"
             ) from None
+        absent = int(np.isnan(self.dataset["kpi"].values).sum())
+        if absent:
+            raise ValueError(
+                f"Meridian takes no missing values, and {absent} (geo, time) rows of this hand-off are missing "
+                "(data_issues); hand the data over with to_meridian(data, missing='interpolate') or fill "
+                "handoff.dataset's kpi, media and media_spend yourself"
+            )
         return load.XrDatasetDataLoader(self.dataset, kpi_type=self.kpi_type).load()
 
 
@@ -150,7 +157,30 @@ def _time_labels(dates: np.ndarray) -> np.ndarray:
     return np.asarray(labels, dtype=object)
 
 
-def to_meridian(result_or_dataset: MMMResult | xr.Dataset) -> MeridianHandoff:
+def _interpolated_in_time(values: np.ndarray, axis: int) -> np.ndarray:
+    """NaN filled linearly between the neighbouring values along ``axis``, the first and last values held.
+
+    Whole-array NumPy (no loop over series); a series with no value at all stays NaN.
+    """
+    a = np.moveaxis(np.asarray(values, dtype=float), axis, -1)
+    n = a.shape[-1]
+    valid = ~np.isnan(a)
+    t = np.broadcast_to(np.arange(n), a.shape)
+    before = np.maximum.accumulate(np.where(valid, t, -1), axis=-1)
+    after = np.flip(np.minimum.accumulate(np.flip(np.where(valid, t, n), axis=-1), axis=-1), axis=-1)
+    lo = np.where(before < 0, after, before).clip(0, n - 1)
+    hi = np.where(after >= n, before, after).clip(0, n - 1)
+    y0, y1 = np.take_along_axis(a, lo, axis=-1), np.take_along_axis(a, hi, axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        w = np.where(hi > lo, (t - lo) / np.maximum(hi - lo, 1), 0.0)
+    return np.moveaxis(np.where(valid, a, y0 + w * (y1 - y0)), -1, axis)
+
+
+#: ``to_meridian(missing=...)``
+MERIDIAN_MISSING = ("keep", "interpolate")
+
+
+def to_meridian(result_or_dataset: MMMResult | xr.Dataset, *, missing: str = "keep") -> MeridianHandoff:
     """Lay a dataset out for Meridian's ``XrDatasetDataLoader``, with the truth in its terms.
 
     Parameters
@@ -158,8 +188,13 @@ def to_meridian(result_or_dataset: MMMResult | xr.Dataset) -> MeridianHandoff:
     result_or_dataset : MMMResult or xarray.Dataset
         One generated dataset (a ``replicate`` of a study must be selected first).
         With data problems the inputs are what a modeller receives (reported
-        ``y`` and spend, NaN in missing rows, which Meridian needs filled);
-        the truth is that of the true series.
+        ``y`` and spend, NaN in missing rows); the truth is that of the true series.
+    missing : {"keep", "interpolate"}
+        Missing rows: ``"keep"`` leaves them NaN (Meridian takes none:
+        :meth:`MeridianHandoff.input_data` then says so); ``"interpolate"``
+        fills ``kpi`` and the media linearly in time within each geo (the first
+        and last reported values held), as a modeller might; the filled values
+        are in no truth, and ``dataset.attrs["filled_rows"]`` counts them.
 
     Returns
     -------
@@ -176,6 +211,8 @@ def to_meridian(result_or_dataset: MMMResult | xr.Dataset) -> MeridianHandoff:
     >>> from meridian.data import load                                     # doctest: +SKIP
     >>> data = load.XrDatasetDataLoader(handoff.dataset, kpi_type="revenue").load()  # doctest: +SKIP
     """
+    if missing not in MERIDIAN_MISSING:
+        raise ValueError(f"missing must be one of {', '.join(map(repr, MERIDIAN_MISSING))}; got {missing!r}")
     ds = _dataset(result_or_dataset)
     geo = np.asarray([str(g) for g in ds["geo"].values], dtype=object)
     time = _time_labels(ds["date"].values)
@@ -187,6 +224,9 @@ def to_meridian(result_or_dataset: MMMResult | xr.Dataset) -> MeridianHandoff:
     seen = observed_view(ds)  # what a modeller receives (reported, NaN in missing rows); the truth uses ds
     spend = seen["spend"].transpose("geo", "date", "channel").values
     y = seen["y"].transpose("geo", "date").values
+    filled = int(np.isnan(y).sum())
+    if missing == "interpolate" and filled:
+        spend, y = _interpolated_in_time(spend, axis=1), _interpolated_in_time(y, axis=1)
     data_vars: dict[str, tuple] = {
         "kpi": (("geo", "time"), y.copy()),
         "revenue_per_kpi": (("geo", "time"), np.ones_like(y)),
@@ -201,7 +241,10 @@ def to_meridian(result_or_dataset: MMMResult | xr.Dataset) -> MeridianHandoff:
             ds["control_value"].transpose("geo", "date", "control").values.copy(),
         )
         coords["control_variable"] = controls
-    dataset = xr.Dataset(data_vars, coords=coords, attrs=_source_attrs(ds))
+    attrs = _source_attrs(ds)
+    if filled:
+        attrs["filled_rows"] = filled if missing == "interpolate" else 0
+    dataset = xr.Dataset(data_vars, coords=coords, attrs=attrs)
     return MeridianHandoff(dataset=dataset, truth=_meridian_truth(ds, geo, time, channels))
 
 
