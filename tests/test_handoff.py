@@ -438,3 +438,23 @@ def test_meridian_builds_from_a_messy_world_once_filled():
         to_meridian(ds).input_data()
     data = to_meridian(ds, missing="interpolate").input_data()
     assert model.Meridian(input_data=data).n_media_channels == ds.sizes["channel"]
+
+
+@pytest.mark.filterwarnings("ignore:pymc-marketing's MMM takes one l_max")
+def test_pymc_marketing_missing_rows_are_left_out_or_interpolated():
+    ds = xmmm.generate_dataset(xmmm.get_preset_config("messy"))
+    kept, filled = to_pymc_marketing(ds), to_pymc_marketing(ds, missing="interpolate")
+    assert len(kept.X) == int((~ds["missing"]).sum()) and len(filled.X) == ds["missing"].size
+    assert not filled.X.isna().any().any() and not filled.y.isna().any()
+    merged = filled.X.assign(y=filled.y).merge(kept.X.assign(y=kept.y), on=["date", "geo"], suffixes=("", "_kept"))
+    assert len(merged) == len(kept.X)
+    for column in ["y", *kept.model_kwargs["channel_columns"]]:
+        np.testing.assert_array_equal(merged[column].to_numpy(), merged[f"{column}_kept"].to_numpy())
+    mmm = filled.build_model()
+    assert len(mmm.model.coords["date"]) == ds.sizes["date"]          # every date, none filled with 0
+    np.testing.assert_allclose(mmm.scalers["_target"].transpose("geo").values, filled.truth["target_scale"].values,
+                               rtol=1e-12)
+    xr.testing.assert_identical(filled.truth["channel_contribution_original_scale"],
+                                kept.truth["channel_contribution_original_scale"])
+    with pytest.raises(ValueError, match="missing must be one of 'keep', 'interpolate'; got 0"):
+        to_pymc_marketing(ds, missing=0)

@@ -176,7 +176,7 @@ def _interpolated_in_time(values: np.ndarray, axis: int) -> np.ndarray:
     return np.moveaxis(np.where(valid, a, y0 + w * (y1 - y0)), -1, axis)
 
 
-#: ``to_meridian(missing=...)``
+#: ``to_meridian(missing=...)`` and ``to_pymc_marketing(missing=...)``
 MERIDIAN_MISSING = ("keep", "interpolate")
 
 
@@ -475,13 +475,34 @@ def _components(adstock: tuple[str, dict], saturation: tuple[str, dict]):
     return adstock_component, saturation_component
 
 
-def to_pymc_marketing(result_or_dataset: MMMResult | xr.Dataset) -> PymcMarketingHandoff:
+def _with_rows_filled(ds: xr.Dataset) -> xr.Dataset:
+    """The dataset with its missing reported rows interpolated in time within each geo, and no ``missing`` mask."""
+    def filled(name: str) -> xr.DataArray:
+        da = ds[name]
+        return da.copy(data=_interpolated_in_time(da.values, da.dims.index("date")))
+
+    absent = int(ds["missing"].sum())
+    out = ds.assign(y_observed=filled("y_observed"), spend_observed=filled("spend_observed")).drop_vars("missing")
+    out.attrs["filled_rows"] = absent
+    return out
+
+
+def to_pymc_marketing(result_or_dataset: MMMResult | xr.Dataset, *, missing: str = "keep") -> PymcMarketingHandoff:
     """Data, model arguments and truth for ``pymc_marketing.mmm.multidimensional.MMM``.
 
     Parameters
     ----------
     result_or_dataset : MMMResult or xarray.Dataset
-        One generated dataset.
+        One generated dataset.  With data problems ``X`` and ``y`` are what a
+        modeller receives (reported values, missing rows left out); the truth
+        is that of the true series, on the scales the model computes.
+    missing : {"keep", "interpolate"}
+        Missing rows: ``"keep"`` leaves them out of ``X`` and ``y`` --
+        pymc-marketing then fills a (date, geo) row absent in one geo with 0
+        (its ``fillna(0)``) and leaves a date absent in every geo out of its
+        time axis; ``"interpolate"`` puts every row in, the missing ones filled
+        linearly in time within each geo (the first and last reported values
+        held), so the model sees a whole grid; the filled values are in no truth.
 
     Returns
     -------
@@ -507,7 +528,11 @@ def to_pymc_marketing(result_or_dataset: MMMResult | xr.Dataset) -> PymcMarketin
     """
     from xmmm.export import to_long_dataframe
 
+    if missing not in MERIDIAN_MISSING:
+        raise ValueError(f"missing must be one of {', '.join(map(repr, MERIDIAN_MISSING))}; got {missing!r}")
     ds = _dataset(result_or_dataset)
+    if missing == "interpolate" and "missing" in ds and bool(ds["missing"].any()):
+        ds = _with_rows_filled(ds)
     adstock = _one_transform(ds, "adstock")
     saturation = _one_transform(ds, "saturation")
     if saturation[0] == "inverse_scaled_logistic_saturation":
