@@ -719,3 +719,11 @@ def test_describe_names_the_options_of_a_harder_world(messy):
     assert "time-varying effectiveness: TV (linear)" in tv
     plain = describe(generate_dataset(config()))
     assert not any(word in plain for word in ("data problems", "time-varying", "noise", "outcome"))
+
+
+@pytest.mark.filterwarnings("ignore:pymc-marketing's MMM takes one l_max")
+def test_recovery_studies_hand_over_a_messy_world_with_its_gaps_filled(messy):
+    from xmmm.recovery import _handoff
+
+    assert len(_handoff(messy, "pymc-marketing").X) == messy["missing"].size
+    assert not np.isnan(_handoff(messy, "meridian").dataset["kpi"].values).any()
