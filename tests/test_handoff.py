@@ -458,3 +458,16 @@ def test_pymc_marketing_missing_rows_are_left_out_or_interpolated():
                                 kept.truth["channel_contribution_original_scale"])
     with pytest.raises(ValueError, match="missing must be one of 'keep', 'interpolate'; got 0"):
         to_pymc_marketing(ds, missing=0)
+
+
+@pytest.mark.parametrize("noise", ["student_t", "ar1", "heteroscedastic", "lognormal"])
+def test_pymc_marketing_noise_sd_only_where_the_noise_has_one(noise):
+    ds = _generate(regions={"noise": noise, "noise_ar": 0.4 if noise == "ar1" else 0.0})
+    truth = to_pymc_marketing(ds).truth
+    if noise in ("heteroscedastic", "lognormal"):
+        assert truth["y_sigma"].isnull().all()
+    else:   # scaled to the configured sd: the marginal sd of the realised noise, over the target scale
+        level = ds["baseline_level"].isel(date=0, drop=True)
+        np.testing.assert_allclose(truth["y_sigma"].values,
+                                   (level * DEFAULT_CONFIG.regions.sales_volatility / truth["target_scale"]).values,
+                                   rtol=1e-12)

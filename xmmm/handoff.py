@@ -394,7 +394,9 @@ class PymcMarketingHandoff:
           (pymc-marketing does not scale controls).
         * ``intercept_contribution`` (geo): baseline level / target scale;
           xmmm's baseline trend and seasonality are not in this model spec.
-        * ``y_sigma`` (geo): noise standard deviation / target scale.
+        * ``y_sigma`` (geo): noise standard deviation / target scale (the
+          marginal one for Student-t and AR(1) errors; NaN for heteroscedastic
+          and log-normal noise, whose standard deviation changes with the level).
         * ``channel_contribution`` (date, geo, channel) on the target scale and
           ``channel_contribution_original_scale`` in ``y`` units.
         * ``channel_scale`` (geo, channel), ``target_scale`` (geo): the scales
@@ -644,7 +646,9 @@ def _pymc_truth(
     level = ds["baseline_level"].isel(date=0, drop=True)
     out["intercept_contribution"] = level / target_scale
     volatility = float(config.get("regions", {}).get("sales_volatility", np.nan))
-    out["y_sigma"] = level * volatility / target_scale
+    noise = config.get("regions", {}).get("noise", "normal")
+    constant_sd = noise not in ("heteroscedastic", "lognormal")
+    out["y_sigma"] = (level * volatility / target_scale) if constant_sd else xr.full_like(target_scale, np.nan)
     out["channel_contribution"] = (ds["contribution"] / target_scale).transpose("date", "geo", "channel")
     out["channel_contribution_original_scale"] = ds["contribution"].transpose("date", "geo", "channel")
     out["channel_scale"] = channel_scale
