@@ -323,5 +323,7 @@ def test_benchmark_runs_quick(capsys):
     spec.loader.exec_module(bench)
     rows = bench.main(["--quick"])
     assert {r["case"] for r in rows} == {"adstock", "hill", "adstock+hill"}
+    assert all(r["xmmm_min_ms"] <= r["xmmm_ms"] and r["copy_ms"] > 0 and r["auto_vs_serial"] > 0 for r in rows)
     assert all(r["xmmm_ms"] > 0 and r["pymc_ms"] > 0 for r in rows)
-    assert "speedup" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "speedup" in out and "adstock+hill+mroas" in out

@@ -25,7 +25,7 @@ import numpy as np
 
 from xmmm.blocks.baseline import baseline
 from xmmm.blocks.controls import controls
-from xmmm.blocks.effects import contributions, transform
+from xmmm.blocks.effects import media_effects, media_effects_per_period
 from xmmm.blocks.issues import observed, with_placebos
 from xmmm.blocks.media import natural_spend, spend_scale
 from xmmm.blocks.outcome import marginal, outcome
@@ -98,18 +98,24 @@ def run(plan: Plan, interventions: Interventions | None = None, *, paired: bool 
     scale = spend_scale(natural, plan.config.transforms.spend_scaling)
     spend = natural if interventions is None else interventions.apply(natural)
 
-    adstocked, saturated = transform(plan, spend / scale[..., None])
     multiplier = effectiveness_multiplier(plan)
-    media = contributions(plan, saturated, multiplier)
-    # marginal ROAS: the same transforms on spend raised by MARGINAL_STEP, scale held fixed
-    _, saturated_up = transform(plan, spend * (1.0 + MARGINAL_STEP) / scale[..., None])
-    step = plan.coefficient[..., None] * (saturated_up - saturated)
-    if multiplier is not None:
-        step = step * multiplier
+    if multiplier is None and not needs_paired_runs(plan.config):
+        # one pass: contributions, and for marginal ROAS the same transforms on spend raised by
+        # MARGINAL_STEP (scale held fixed), summed over time
+        adstocked, saturated, media, extra = media_effects(
+            plan, np.ascontiguousarray(spend, dtype=np.float64), scale, 1.0 + MARGINAL_STEP
+        )
+        step = None
+    else:
+        # the change of each effect period by period: the path or the outcome model weighs the periods
+        adstocked, saturated, media, step = media_effects_per_period(
+            plan, spend, scale, 1.0 + MARGINAL_STEP, multiplier
+        )
 
     control = controls(plan)
     out = outcome(plan, base, control["control_effect"], media)
-    extra = marginal(plan, out, media, step)
+    if step is not None:
+        extra = marginal(plan, out, media, step)
     world: dict[str, np.ndarray] = {}
     if multiplier is not None:
         world["effectiveness_multiplier"] = multiplier

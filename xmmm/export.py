@@ -76,31 +76,32 @@ def to_long_dataframe(dataset: xr.Dataset) -> pd.DataFrame:
         raise ValueError(
             "to_long_dataframe takes one dataset; select a replicate first, e.g. study.isel(replicate=0)"
         )
-    geo_names = np.array([str(g) for g in dataset["geo"].values], dtype=str)
+    geo_names = np.array([str(g) for g in dataset.variables["geo"].values], dtype=str)
     order = np.argsort(geo_names, kind="stable")
     n_dates, n_geos = dataset.sizes["date"], dataset.sizes["geo"]
 
-    def flat(var: str, along: str | None = None) -> np.ndarray:
-        da = dataset[var]
-        dims = ("date", "geo") + ((along,) if along else ())
-        arr = da.transpose(*dims).values[:, order]
-        return arr.reshape(n_dates * n_geos, -1) if along else arr.reshape(-1)
+    def block(var: str, along: str | None) -> np.ndarray:
+        """Rows ``(column, date * geo)``, geos sorted by name: the frame's own block layout."""
+        variable = dataset.variables[var]
+        dims = ((along,) if along else ()) + ("date", "geo")
+        values = np.transpose(variable.values, [variable.dims.index(d) for d in dims])
+        return values[..., order].reshape(-1, n_dates * n_geos)
 
-    columns: dict[str, object] = {
-        "date": np.repeat(dataset["date"].values, n_geos),
-        "geo": np.tile(geo_names[order], n_dates),
-        "y": flat("y_observed" if "y_observed" in dataset else "y"),
-    }
-    spend = flat("spend_observed" if "spend_observed" in dataset else "spend", "channel")
-    for j, name in enumerate(dataset["channel_column"].values):
-        columns[str(name)] = spend[:, j]
+    observed = "y_observed" in dataset  # data problems: the table holds what a modeller receives
+    names = ["y"] + [str(c) for c in dataset.variables["channel_column"].values]
+    parts = [block("y_observed" if observed else "y", None), block("spend_observed" if observed else "spend", "channel")]
     if dataset.sizes.get("control", 0):
-        values = flat("control_value", "control")
-        for j, name in enumerate(dataset["control_column"].values):
-            columns[str(name)] = values[:, j]
-    frame = pd.DataFrame(columns)
+        names += [str(c) for c in dataset.variables["control_column"].values]
+        parts.append(block("control_value", "control"))
+    # one float block, written once and handed to pandas without another copy
+    floats = np.concatenate(parts, axis=0)
+    frame = pd.DataFrame(floats.T, columns=names, copy=False)
+    frame.insert(0, "date", np.repeat(dataset.variables["date"].values, n_geos))
+    # the geo column: its few distinct names, repeated by index (not one string per row)
+    geo_labels = pd.Series(geo_names[order]).array
+    frame.insert(1, "geo", geo_labels.take(np.tile(np.arange(n_geos), n_dates)))
     if "missing" in dataset:
-        frame = frame[~flat("missing").astype(bool)].reset_index(drop=True)
+        frame = frame[~block("missing", None)[0].astype(bool)].reset_index(drop=True)
     return frame
 
 

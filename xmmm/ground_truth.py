@@ -11,6 +11,8 @@ Two jobs, both on exact generated numbers, never estimates:
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 import xarray as xr
@@ -112,20 +114,87 @@ def channel_summary(dataset: xr.Dataset) -> pd.DataFrame:
     )
 
 
-def _per_geo_channel(da: xr.DataArray) -> dict[str, dict[str, float]]:
-    da = da.transpose("geo", "channel")
-    channels = [str(c) for c in da["channel"].values]
-    return {
-        str(geo): {c: float(v) for c, v in zip(channels, row)}
-        for geo, row in zip(da["geo"].values, da.values)
+def _values(dataset: xr.Dataset, name: str, *dims: str) -> np.ndarray:
+    """The whole array of one variable with its axes in ``dims`` order.
+
+    Reads ``dataset.variables`` (no DataArray with coordinates is built) and
+    moves axes with NumPy: one look-up and one ``.values`` per variable.
+    """
+    variable = dataset.variables[name]
+    return np.transpose(variable.values, [variable.dims.index(d) for d in dims])
+
+
+def _labels(dataset: xr.Dataset, dim: str) -> list[str]:
+    return [str(v) for v in dataset.variables[dim].values]
+
+
+def _per_geo_channel(dataset: xr.Dataset, name: str, geos: list[str], channels: list[str]) -> dict:
+    """``{geo: {channel: value}}`` of a (geo, channel) variable."""
+    rows = _values(dataset, name, "geo", "channel").tolist()
+    return {geo: dict(zip(channels, row)) for geo, row in zip(geos, rows)}
+
+
+def _long_frame(index: pd.MultiIndex, columns: list[str], values: np.ndarray) -> pd.DataFrame:
+    """A frame on the (date, geo) index from one array of shape (date, geo, column).
+
+    The array is made contiguous once and becomes the frame's single block.
+    """
+    if not columns:  # e.g. no controls: the same empty frame as a frame made from an empty dict
+        return pd.DataFrame({}, index=index.copy())
+    block = np.ascontiguousarray(values, dtype=np.float64).reshape(len(index), len(columns))
+    # a shallow copy of the index per frame: renaming one frame's index leaves the others alone
+    return pd.DataFrame(block, index=index.copy(), columns=columns, copy=False)
+
+
+def _by_column(dataset: xr.Dataset, index: pd.MultiIndex, name: str, along: str, prefix: str) -> pd.DataFrame:
+    """The frame of a (date, geo, ``along``) variable, columns ``<prefix><column name>``."""
+    labels = dataset.variables[f"{along}_column"].values
+    return _long_frame(index, [f"{prefix}{col}" for col in labels], _values(dataset, name, "date", "geo", along))
+
+
+def _transformation_parameters(dataset: xr.Dataset, geos: list[str], channels: list[str]) -> dict:
+    """``{"channels": {channel: {geo: {...}}}}``, read with one ``.values`` per variable."""
+    variables = dataset.data_vars.variables
+
+    def per_pair(prefix: str) -> dict[str, list[list[float]]]:
+        # (channel, geo) nested lists of Python floats, in data-variable order
+        return {
+            v[len(prefix):]: _values(dataset, v, "channel", "geo").tolist()
+            for v, var in variables.items()
+            if v.startswith(prefix) and set(var.dims) == {"geo", "channel"}
+        }
+
+    adstock_params = per_pair("adstock_")
+    saturation_params = per_pair("saturation_")
+    structural = {
+        v[len("adstock_"):]: [x.item() if hasattr(x, "item") else x for x in var.values]
+        for v, var in variables.items()
+        if v.startswith("adstock_") and var.dims == ("channel",) and v != "adstock_function"
     }
+    scalars = {
+        name: _values(dataset, name, "channel", "geo").tolist()
+        for name in ("effectiveness", "channel_coefficient", "spend_scale")
+    }
+    adstock_functions = _labels(dataset, "adstock_function")
+    saturation_functions = _labels(dataset, "saturation_function")
 
-
-def _long_frame(dataset: xr.Dataset, variables: dict[str, xr.DataArray]) -> pd.DataFrame:
-    index = pd.MultiIndex.from_product(
-        [dataset["date"].values, np.asarray(dataset["geo"].values).astype(str)], names=["date", "geo"]
-    )
-    return pd.DataFrame({k: v.transpose("date", "geo").values.reshape(-1) for k, v in variables.items()}, index=index)
+    out: dict = {}
+    for j, channel in enumerate(channels):
+        per_geo = {}
+        for g, geo in enumerate(geos):
+            adstock = {k: v[j][g] for k, v in adstock_params.items() if not math.isnan(v[j][g])}
+            adstock.update((k, v[j]) for k, v in structural.items())
+            per_geo[geo] = {
+                "adstock_function": adstock_functions[j],
+                "adstock_params": adstock,
+                "saturation_function": saturation_functions[j],
+                "saturation_params": {k: v[j][g] for k, v in saturation_params.items() if not math.isnan(v[j][g])},
+                "effectiveness": scalars["effectiveness"][j][g],
+                "channel_coefficient": scalars["channel_coefficient"][j][g],
+                "spend_scale": scalars["spend_scale"][j][g],
+            }
+        out[channel] = per_geo
+    return {"channels": out}
 
 
 def world_series(dataset: xr.Dataset) -> pd.DataFrame | None:
@@ -148,30 +217,40 @@ def world_series(dataset: xr.Dataset) -> pd.DataFrame | None:
     >>> world_series(xmmm.generate_dataset(xmmm.get_preset_config("basic"))) is None
     True
     """
-    columns: dict[str, xr.DataArray] = {}
-    channels = dataset["channel_column"].values
-    controls = dataset["control_column"].values
+    columns: dict[str, np.ndarray] = {}
 
-    def per(name: str, prefix: str, labels, dim: str) -> None:
-        columns.update({f"{prefix}{col}": dataset[name].isel({dim: j}) for j, col in enumerate(labels)})
+    def per(name: str, prefix: str, along: str) -> None:
+        values = _values(dataset, name, "date", "geo", along).reshape(-1, dataset.sizes[along])
+        labels = dataset.variables[f"{along}_column"].values
+        columns.update({f"{prefix}{col}": values[:, j] for j, col in enumerate(labels)})
 
-    if "y_observed" in dataset:
-        columns.update({name: dataset[name] for name in ("y", "y_observed", "missing", "outlier")})
-        per("spend", "spend_", channels, "channel")
-    if "effectiveness_multiplier" in dataset:
-        per("effectiveness_multiplier", "multiplier_", channels, "channel")
-    if "incremental_outcome" in dataset:
-        per("incremental_outcome", "incremental_", channels, "channel")
-    if "log_baseline" in dataset:
-        columns["log_baseline"] = dataset["log_baseline"]
-        per("log_contribution", "log_contribution_", channels, "channel")
+    if "y_observed" in dataset.variables:
+        columns.update({name: _values(dataset, name, "date", "geo").reshape(-1)
+                        for name in ("y", "y_observed", "missing", "outlier")})
+        per("spend", "spend_", "channel")
+    if "effectiveness_multiplier" in dataset.variables:
+        per("effectiveness_multiplier", "multiplier_", "channel")
+    if "incremental_outcome" in dataset.variables:
+        per("incremental_outcome", "incremental_", "channel")
+    if "log_baseline" in dataset.variables:
+        columns["log_baseline"] = _values(dataset, "log_baseline", "date", "geo").reshape(-1)
+        per("log_contribution", "log_contribution_", "channel")
         if dataset.sizes.get("control", 0):
-            per("log_control_effect", "log_effect_", controls, "control")
-    return _long_frame(dataset, columns) if columns else None
+            per("log_control_effect", "log_effect_", "control")
+    if not columns:
+        return None
+    index = pd.MultiIndex.from_product(
+        [dataset.variables["date"].values, np.asarray(_labels(dataset, "geo"), dtype=str)], names=["date", "geo"]
+    )
+    return pd.DataFrame(columns, index=index)
 
 
 def ground_truth_dict(dataset: xr.Dataset) -> dict:
     """The description's ground-truth mapping of a single-replicate Dataset.
+
+    Every variable is read once, as a whole array (one ``.values`` each), and
+    re-labelled in plain Python: the cost grows with the number of values,
+    not with the number of (geo, channel) pairs times Dataset look-ups.
 
     Returns
     -------
@@ -187,72 +266,49 @@ def ground_truth_dict(dataset: xr.Dataset) -> dict:
         ``control_effects``: DataFrame of signed control effects, columns ``effect_<c column>``;
         ``control_coefficients``: ``{geo: {control: value}}``; ``media_share``: ``{geo: percent}``;
         and ``world_series`` (:func:`world_series`) for a dataset with harder-world options.
-    """
-    channels = [str(c) for c in dataset["channel"].values]
-    geos = [str(g) for g in dataset["geo"].values]
-    adstock_params = [v for v in dataset.data_vars if v.startswith("adstock_") and dataset[v].dims == ("geo", "channel")]
-    saturation_params = [
-        v for v in dataset.data_vars if v.startswith("saturation_") and dataset[v].dims == ("geo", "channel")
-    ]
-    structural = [
-        v for v in dataset.data_vars
-        if v.startswith("adstock_") and dataset[v].dims == ("channel",) and v != "adstock_function"
-    ]
-    params: dict = {"channels": {}}
-    for j, channel in enumerate(channels):
-        per_geo = {}
-        for g, geo in enumerate(geos):
-            adstock = {v[len("adstock_"):]: float(dataset[v].values[g, j]) for v in adstock_params}
-            adstock = {k: x for k, x in adstock.items() if not np.isnan(x)}
-            for v in structural:
-                value = dataset[v].values[j]
-                adstock[v[len("adstock_"):]] = value.item() if hasattr(value, "item") else value
-            saturation = {v[len("saturation_"):]: float(dataset[v].values[g, j]) for v in saturation_params}
-            per_geo[geo] = {
-                "adstock_function": str(dataset["adstock_function"].values[j]),
-                "adstock_params": adstock,
-                "saturation_function": str(dataset["saturation_function"].values[j]),
-                "saturation_params": {k: x for k, x in saturation.items() if not np.isnan(x)},
-                "effectiveness": float(dataset["effectiveness"].values[g, j]),
-                "channel_coefficient": float(dataset["channel_coefficient"].values[g, j]),
-                "spend_scale": float(dataset["spend_scale"].values[g, j]),
-            }
-        params["channels"][channel] = per_geo
 
-    components = {
-        "level": dataset["baseline_level"],
-        "trend": dataset["baseline_trend"],
-        "seasonality": dataset["baseline_seasonality"],
+    Examples
+    --------
+    >>> import xmmm
+    >>> truth = ground_truth_dict(xmmm.generate_dataset(n_periods=52))
+    >>> list(truth["roas_values"]) == list(truth["media_share"]) == ["geo_a", "geo_b", "geo_c"]
+    True
+    """
+    geos, channels, controls = (_labels(dataset, d) for d in ("geo", "channel", "control"))
+    # the (date, geo) index is built once for the three frames
+    index = pd.MultiIndex.from_product(
+        [dataset.variables["date"].values, np.asarray(geos, dtype=str)], names=["date", "geo"]
+    )
+    baseline_parts = {
+        "level": "baseline_level",
+        "trend": "baseline_trend",
+        "seasonality": "baseline_seasonality",
+        # a time-varying level and structural breaks, when configured, are components too
+        **{k: f"baseline_{k}" for k in ("drift", "break") if f"baseline_{k}" in dataset.variables},
+        "noise": "baseline_noise",
+        "baseline": "baseline",
     }
-    # a time-varying level and structural breaks, when configured, are components too
-    components.update({k: dataset[f"baseline_{k}"] for k in ("drift", "break") if f"baseline_{k}" in dataset})
     baseline = _long_frame(
-        dataset, {**components, "noise": dataset["baseline_noise"], "baseline": dataset["baseline"]}
+        index,
+        list(baseline_parts),
+        np.stack([_values(dataset, name, "date", "geo") for name in baseline_parts.values()], axis=-1),
     )
-    contributions = _long_frame(
-        dataset,
-        {f"contribution_{col}": dataset["contribution"].isel(channel=j)
-         for j, col in enumerate(dataset["channel_column"].values)},
-    )
-    effects = _long_frame(
-        dataset,
-        {f"effect_{col}": dataset["control_effect"].isel(control=j)
-         for j, col in enumerate(dataset["control_column"].values)},
-    )
+    contributions = _by_column(dataset, index, "contribution", "channel", "contribution_")
+    effects = _by_column(dataset, index, "control_effect", "control", "effect_")
     control_coefficients = {
-        geo: {str(k): float(v) for k, v in zip(dataset["control"].values, row)}
-        for geo, row in zip(geos, dataset["control_coefficient"].transpose("geo", "control").values)
+        geo: dict(zip(controls, row))
+        for geo, row in zip(geos, _values(dataset, "control_coefficient", "geo", "control").tolist())
     }
     out = {
-        "transformation_parameters": params,
+        "transformation_parameters": _transformation_parameters(dataset, geos, channels),
         "baseline_components": baseline,
-        "roas_values": _per_geo_channel(dataset["roas"]),
-        "mroas_values": _per_geo_channel(dataset["mroas"]),
-        "attribution_percentages": _per_geo_channel(dataset["attribution"]),
+        "roas_values": _per_geo_channel(dataset, "roas", geos, channels),
+        "mroas_values": _per_geo_channel(dataset, "mroas", geos, channels),
+        "attribution_percentages": _per_geo_channel(dataset, "attribution", geos, channels),
         "transformed_spend": contributions,
         "control_effects": effects,
         "control_coefficients": control_coefficients,
-        "media_share": {geo: float(v) for geo, v in zip(geos, dataset["media_share"].values)},
+        "media_share": dict(zip(geos, dataset.variables["media_share"].values.tolist())),
     }
     world = world_series(dataset)
     if world is not None:

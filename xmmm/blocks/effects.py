@@ -3,19 +3,24 @@ r"""Media effects: adstock, then saturation, of scaled spend, times the channel 
 .. math::
     \text{contribution}_{g,c,t} = \beta_{g,c} \, f_c\big(\text{adstock}_c(s_{g,c,\cdot} / k_{g,c})_t\big)
 
-with ``k`` the spend scale and ``beta`` the plan's channel coefficient.  The
-kernels run once per group of channels that share a function and its
-structural options, over the whole (replicate, geo) stack, unchecked: the
-plan has validated every parameter.
+with ``k`` the spend scale and ``beta`` the plan's channel coefficient.
+:func:`media_effects` computes everything a generation needs -- adstocked,
+saturated, contributions and the extra contribution of spend raised by the
+marginal step -- in one call of :func:`xmmm.kernels.effects.media_effects_stack`
+over every (replicate, geo, channel) series, whatever mix of transforms the
+channels have; :func:`transform` runs the separate kernels once per group of
+channels that share a function and its structural options.  Both give the
+same bits, unchecked: the plan has validated every parameter.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from xmmm.kernels.effects import MAX_PARAMETERS, SATURATION_CODES, adstock_layout, media_effects_stack
 from xmmm.plan import Plan
 
-__all__ = ["transform", "contributions"]
+__all__ = ["contributions", "media_effects", "media_effects_per_period", "transform"]
 
 
 def _run_groups(plan: Plan, family: str, x: np.ndarray) -> np.ndarray:
@@ -47,3 +52,72 @@ def contributions(plan: Plan, saturated: np.ndarray, multiplier: np.ndarray | No
     if multiplier is None:
         return plan.coefficient[..., None] * saturated
     return plan.coefficient[..., None] * multiplier * saturated
+
+
+def media_effects(
+    plan: Plan, spend: np.ndarray, scale: np.ndarray, factor: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Adstocked, saturated, contribution (R, G, S, T) and the marginal extra (R, G, S), in one pass.
+
+    ``extra`` is the extra contribution summed over time when the spend is
+    multiplied by ``factor`` (the scale held fixed); the bits are those of
+    :func:`transform` on ``spend / scale`` and on ``spend * factor / scale``,
+    :func:`contributions`, and ``(coefficient * (up - saturated)).sum(-1)``.
+    """
+    n_rep, n_geo, n_channel, n_time = spend.shape
+    layout = np.empty((4, n_channel), dtype=np.int64)
+    saturation_kind = np.empty(n_channel, dtype=np.int64)
+    tables = {f: np.full((n_rep, n_geo, n_channel, MAX_PARAMETERS), np.nan) for f in ("adstock", "saturation")}
+    for family in ("adstock", "saturation"):
+        for c, stage in enumerate(plan.stages(family)):
+            if family == "adstock":
+                layout[:, c] = adstock_layout(stage.name, stage.options)
+            else:
+                saturation_kind[c] = SATURATION_CODES[stage.name]
+            for k, p in enumerate(stage.transform.numeric_parameters):
+                tables[family][:, :, c, k] = plan.params[f"{family}_{p.name}"][:, :, c]
+
+    def per_series(values: np.ndarray) -> np.ndarray:
+        return np.ascontiguousarray(np.broadcast_to(values, (n_rep, n_geo, n_channel))).reshape(-1)
+
+    fx = media_effects_stack(
+        spend.reshape(-1, n_time),
+        per_series(scale),
+        per_series(plan.coefficient),
+        adstock_kind=per_series(layout[0]),
+        adstock_params=tables["adstock"].reshape(-1, MAX_PARAMETERS),
+        n_lags=per_series(layout[1]),
+        normalize=per_series(layout[2].astype(bool)),
+        shift=per_series(layout[3]),
+        saturation_kind=per_series(saturation_kind),
+        saturation_params=tables["saturation"].reshape(-1, MAX_PARAMETERS),
+        factor=factor,
+    )
+    shape = spend.shape
+    return (
+        fx.adstocked.reshape(shape),
+        fx.saturated.reshape(shape),
+        fx.contribution.reshape(shape),
+        fx.marginal.reshape(shape[:-1]),
+    )
+
+
+def media_effects_per_period(
+    plan: Plan, spend: np.ndarray, scale: np.ndarray, factor: float, multiplier: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Adstocked, saturated, effects and the change of each effect per period (all (R, G, S, T)).
+
+    For worlds where :func:`media_effects`' sum over time is not the marginal
+    extra: a time-varying ``multiplier`` scales the effects and their change
+    period by period, and a multiplicative outcome or log-normal noise turns
+    the change into outcome through the period's mean
+    (:func:`xmmm.blocks.outcome.marginal`).  The separate kernels, on ``spend /
+    scale`` and ``spend * factor / scale``.
+    """
+    adstocked, saturated = transform(plan, spend / scale[..., None])
+    media = contributions(plan, saturated, multiplier)
+    _, saturated_up = transform(plan, spend * factor / scale[..., None])
+    step = plan.coefficient[..., None] * (saturated_up - saturated)
+    if multiplier is not None:
+        step = step * multiplier
+    return adstocked, saturated, media, step

@@ -16,7 +16,7 @@ import math
 import numba
 import numpy as np
 
-from xmmm.kernels._numba import series_kernel
+from xmmm.kernels._numba import jit, series_kernel
 from xmmm.kernels.declare import declare, positive, unit
 
 __all__ = [
@@ -32,74 +32,122 @@ __all__ = [
 ]
 
 
+# --------------------------------------------------------------------------- one series
+#
+# Each curve is one helper over a row, with its parameter terms computed once;
+# the drivers below and the fused effects kernel (:mod:`xmmm.kernels.effects`)
+# call the same helpers, so both give the same bits.  A zero input skips the
+# transcendental calls only where the result of the full formula is known
+# exactly (e.g. Hill: exp(s log 0) = exp(-inf) = 0 for s > 0).
+
+
+@jit
+def _hill_row(x, s, kappa, out):  # pragma: no cover - compiled
+    ks = kappa**s
+    for t in range(x.shape[0]):
+        xt = x[t]
+        if xt == 0.0 and s > 0.0:
+            e = 0.0
+        else:
+            # x**s as exp(s log x): half the cost of pow, within ~1e-13 of it
+            e = math.exp(s * math.log(xt))
+        out[t] = 1.0 - ks / (ks + e)
+
+
+@jit
+def _logistic_row(x, lam, out):  # pragma: no cover - compiled
+    neg_lam = -lam
+    finite = math.isfinite(lam)
+    for t in range(x.shape[0]):
+        xt = x[t]
+        # exp(-lam * 0) = exp(-0.0) = 1 exactly, and (1 - 1) / (1 + 1) = 0
+        e = 1.0 if xt == 0.0 and finite else math.exp(neg_lam * xt)
+        out[t] = (1.0 - e) / (1.0 + e)
+
+
+@jit
+def _tanh_row(x, b, c, out):  # pragma: no cover - compiled
+    bc = b * c
+    for t in range(x.shape[0]):
+        out[t] = b * math.tanh(x[t] / bc)
+
+
+@jit
+def _tanh_baselined_row(x, x0, gain, r, out):  # pragma: no cover - compiled
+    scale = gain * x0
+    rate = math.atanh(r)
+    for t in range(x.shape[0]):
+        out[t] = scale * math.tanh(x[t] * rate / x0) / r
+
+
+@jit
+def _michaelis_menten_row(x, alpha, lam, out):  # pragma: no cover - compiled
+    for t in range(x.shape[0]):
+        out[t] = alpha * x[t] / (lam + x[t])
+
+
+@jit
+def _root_row(x, alpha, out):  # pragma: no cover - compiled
+    positive = alpha > 0.0
+    for t in range(x.shape[0]):
+        xt = x[t]
+        # pow(+0, a) = +0 for a > 0 (not for -0: an odd integer power keeps the sign)
+        if positive and xt == 0.0 and math.copysign(1.0, xt) > 0.0:
+            out[t] = 0.0
+        else:
+            out[t] = xt**alpha
+
+
+@jit
+def _hill_sigmoid_row(x, sigma, beta, lam, out):  # pragma: no cover - compiled
+    offset = sigma / (1.0 + math.exp(beta * lam))
+    for t in range(x.shape[0]):
+        out[t] = sigma / (1.0 + math.exp(-beta * (x[t] - lam))) - offset
+
+
 # --------------------------------------------------------------------------- drivers
 
 
 @series_kernel
 def _hill(x, slope, kappa, out):  # pragma: no cover - compiled
     for i in numba.prange(x.shape[0]):
-        s = slope[i]
-        ks = kappa[i] ** s
-        for t in range(x.shape[1]):
-            # x**s as exp(s log x): half the cost of pow, within ~1e-13 of it
-            out[i, t] = 1.0 - ks / (ks + math.exp(s * math.log(x[i, t])))
+        _hill_row(x[i], slope[i], kappa[i], out[i])
 
 
 @series_kernel
 def _logistic(x, lam, out):  # pragma: no cover - compiled
     for i in numba.prange(x.shape[0]):
-        neg_lam = -lam[i]
-        for t in range(x.shape[1]):
-            e = math.exp(neg_lam * x[i, t])
-            out[i, t] = (1.0 - e) / (1.0 + e)
+        _logistic_row(x[i], lam[i], out[i])
 
 
 @series_kernel
 def _tanh(x, b, c, out):  # pragma: no cover - compiled
     for i in numba.prange(x.shape[0]):
-        bi = b[i]
-        bc = bi * c[i]
-        for t in range(x.shape[1]):
-            out[i, t] = bi * math.tanh(x[i, t] / bc)
+        _tanh_row(x[i], b[i], c[i], out[i])
 
 
 @series_kernel
 def _tanh_baselined(x, x0, gain, r, out):  # pragma: no cover - compiled
     for i in numba.prange(x.shape[0]):
-        x0i = x0[i]
-        ri = r[i]
-        scale = gain[i] * x0i
-        rate = math.atanh(ri)
-        for t in range(x.shape[1]):
-            out[i, t] = scale * math.tanh(x[i, t] * rate / x0i) / ri
+        _tanh_baselined_row(x[i], x0[i], gain[i], r[i], out[i])
 
 
 @series_kernel
 def _michaelis_menten(x, alpha, lam, out):  # pragma: no cover - compiled
     for i in numba.prange(x.shape[0]):
-        a = alpha[i]
-        half = lam[i]
-        for t in range(x.shape[1]):
-            out[i, t] = a * x[i, t] / (half + x[i, t])
+        _michaelis_menten_row(x[i], alpha[i], lam[i], out[i])
 
 
 @series_kernel
 def _root(x, alpha, out):  # pragma: no cover - compiled
     for i in numba.prange(x.shape[0]):
-        a = alpha[i]
-        for t in range(x.shape[1]):
-            out[i, t] = x[i, t] ** a
+        _root_row(x[i], alpha[i], out[i])
 
 
 @series_kernel
 def _hill_sigmoid(x, sigma, beta, lam, out):  # pragma: no cover - compiled
     for i in numba.prange(x.shape[0]):
-        si = sigma[i]
-        bi = beta[i]
-        li = lam[i]
-        offset = si / (1.0 + math.exp(bi * li))
-        for t in range(x.shape[1]):
-            out[i, t] = si / (1.0 + math.exp(-bi * (x[i, t] - li))) - offset
+        _hill_sigmoid_row(x[i], sigma[i], beta[i], lam[i], out[i])
 
 
 # --------------------------------------------------------------------------- public kernels and declarations
