@@ -970,8 +970,8 @@ def plot_names(dataset: xr.Dataset) -> tuple[str, ...]:
     Examples
     --------
     >>> import xmmm
-    >>> plot_names(xmmm.generate_mmm_dataset(xmmm.load_preset("demo")).data)[-1]
-    'adstock_kernels'
+    >>> plot_names(xmmm.generate_dataset(xmmm.get_preset_config("messy")))[-2:]
+    ('adstock_kernels', 'data_issues')
     """
     extra = tuple(stem for stem, (_, needs) in _OPTIONAL_PLOTS.items() if any(v in dataset for v in needs))
     return PLOT_NAMES + extra
