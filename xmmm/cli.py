@@ -287,6 +287,14 @@ def describe(dataset, name: str = "dataset") -> str:
             f"numpy {record.get('numpy_version', '?')}, numba {record.get('numba_version', '?')} "
             "(check with 'xmmm verify')"
         )
+    if "causal_graph" in dataset.attrs:
+        import json
+
+        from xmmm.graph import graph_lines
+
+        lines.append("")
+        lines.append("Causal graph (cause -> effect):")
+        lines.extend(graph_lines(json.loads(dataset.attrs["causal_graph"])))
     return "\n".join(lines)
 
 

@@ -29,6 +29,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from xmmm.causal import SPEND_POLICIES, DemandConfig, ExperimentConfig, check_scenario
 from xmmm.checks import Problems, is_int, join
 from xmmm.errors import ConfigError, TransformError
 from xmmm.plain import Schema, from_plain, set_path, to_plain
@@ -48,6 +49,8 @@ __all__ = [
     "PATTERNS",
     "ChannelConfig",
     "ControlConfig",
+    "DemandConfig",
+    "ExperimentConfig",
     "PatternSpec",
     "RegionConfig",
     "TimeVariation",
@@ -236,6 +239,14 @@ class ChannelConfig:
         :class:`~xmmm.world.TimeVariation`), stored as the truth
         ``effectiveness_multiplier`` (date, geo, channel).  ``None`` (default):
         constant.
+    spend_policy : {"exogenous", "demand_following", "target_chasing", "demand_capture"}
+        How spend reacts to demand or sales (:mod:`xmmm.causal`); ``"exogenous"``
+        (default) is the pattern's spend.
+    policy_strength : float
+        The policy's ``k`` (:mod:`xmmm.causal`); any sign.
+    spend_cap : float, optional
+        Upper limit of the policy's spend, in the currency of ``base_spend``
+        (scaled by the geo's regional spend factor); ``None``: no cap.
     """
 
     name: str
@@ -254,6 +265,9 @@ class ChannelConfig:
     custom_pattern_func: Callable | None = None
     base_effectiveness: float = 0.5
     effectiveness_variation: TimeVariation | None = None
+    spend_policy: str = "exogenous"
+    policy_strength: float = 0.0
+    spend_cap: float | None = None
 
     def __post_init__(self) -> None:
         self.effectiveness_variation = as_dataclass(TimeVariation, self.effectiveness_variation)
@@ -268,6 +282,11 @@ class ChannelConfig:
         p.number("base_effectiveness", self.base_effectiveness, lower=0, limit=MAX_EFFECTIVENESS,
                  why=_LIMIT_WHY["effectiveness"])
         _nested(p, "effectiveness_variation", self.effectiveness_variation, TimeVariation, self)
+        if self.spend_policy not in SPEND_POLICIES:
+            p.add("spend_policy", self.spend_policy, "one of " + ", ".join(map(repr, SPEND_POLICIES)))
+        p.number("policy_strength", self.policy_strength, limit=1e6, why="a plausibility limit")
+        p.number("spend_cap", self.spend_cap, lower=0, lower_open=True, limit=MAX_LEVEL, why=_LIMIT_WHY["level"],
+                 optional=True)
 
     @property
     def pattern_spec(self) -> PatternSpec:
@@ -636,6 +655,10 @@ class MMMDataConfig:
     data_issues : DataIssues or dict, optional
         Data problems (missing rows, outliers, structural breaks, placebo
         channels, spend measurement error); ``None`` (default): clean data.
+    demand : DemandConfig, optional
+        A latent demand factor (:mod:`xmmm.causal`); ``None`` (default): none.
+    experiments : list of ExperimentConfig
+        Lift tests embedded in the data, with their exact truth.
     """
 
     n_periods: int = 129
@@ -648,11 +671,15 @@ class MMMDataConfig:
     frequency: str = "W"
     outcome_model: str = "additive"
     data_issues: DataIssues | None = None
+    demand: DemandConfig | None = None
+    experiments: list[ExperimentConfig] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.data_issues = as_dataclass(DataIssues, self.data_issues)
         if isinstance(self.channels, tuple):
             self.channels = list(self.channels)
+        if isinstance(self.experiments, tuple):
+            self.experiments = list(self.experiments)
         if isinstance(self.control_variables, tuple):
             self.control_variables = list(self.control_variables)
         problems = collect_problems(self)
@@ -686,6 +713,13 @@ class MMMDataConfig:
     def control_columns(self) -> list[str]:
         """Export column names of the controls: ``c1-<label>``, ..."""
         return [f"c{i + 1}-{c.column_label}" for i, c in enumerate(self.control_variables)]
+
+    @property
+    def demand_column(self) -> str | None:
+        """Export column of observed demand, ``c<K+1>-demand`` after the controls; ``None`` when unobserved."""
+        if self.demand is None or not self.demand.observed:
+            return None
+        return f"c{len(self.control_variables) + 1}-demand"
 
     # ---- files
     def to_dict(self) -> dict:
@@ -825,6 +859,8 @@ def collect_problems(config: MMMDataConfig) -> list[str]:
         items.append(f"transforms must be a TransformConfig; got {type(config.transforms).__name__}")
     if not items:
         items += _world_problems(config)
+    if not items:
+        check_scenario(config, items)
     return items
 
 
@@ -1000,12 +1036,14 @@ _SCHEMA = Schema(
         ("MMMDataConfig", "regions"): RegionConfig,
         ("MMMDataConfig", "transforms"): TransformConfig,
         ("MMMDataConfig", "data_issues"): DataIssues,
+        ("MMMDataConfig", "demand"): DemandConfig,
         ("ChannelConfig", "effectiveness_variation"): TimeVariation,
         ("RegionConfig", "level_variation"): TimeVariation,
     },
     lists={
         ("MMMDataConfig", "channels"): ChannelConfig,
         ("MMMDataConfig", "control_variables"): ControlConfig,
+        ("MMMDataConfig", "experiments"): ExperimentConfig,
         ("DataIssues", "missing"): MissingData,
         ("DataIssues", "breaks"): LevelBreak,
         ("DataIssues", "placebo"): Placebo,

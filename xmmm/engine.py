@@ -23,12 +23,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from xmmm.blocks import experiments as experiment_block
 from xmmm.blocks.baseline import baseline
 from xmmm.blocks.controls import controls
-from xmmm.blocks.effects import media_effects, media_effects_per_period
+from xmmm.blocks.demand import demand
+from xmmm.blocks.effects import contributions, media_effects, media_effects_per_period, transform
 from xmmm.blocks.issues import observed, with_placebos
 from xmmm.blocks.media import natural_spend, spend_scale
-from xmmm.blocks.outcome import marginal, outcome
+from xmmm.blocks.noise import noise
+from xmmm.blocks.outcome import expected_baseline, marginal, outcome
+from xmmm.blocks.policy import chase_target, feedback_channels, policy_spend, sales_target
 from xmmm.blocks.variation import effectiveness_multiplier
 from xmmm.ground_truth import MARGINAL_STEP, media_metrics
 from xmmm.plan import Plan
@@ -46,14 +50,33 @@ class Interventions:
         Replaces the spend, broadcast to (R, G, S, T).
     scale : numpy.ndarray, optional
         Multiplies the spend, broadcast to (R, G, S, T).
+    shift : numpy.ndarray, optional
+        Added to the spend (after ``scale``), broadcast to (R, G, S, T); the
+        result is floored at 0.
 
     The spend scale (what divides spend before the transforms) is that of
     the natural, un-intervened spend: an intervention changes the media, not
-    the model.
+    the model.  An intervention acts after a spend policy has decided the
+    spend (and after the config's experiments), so a policy with feedback
+    reacts to what the intervention does to sales.
     """
 
     spend: np.ndarray | None = None
     scale: np.ndarray | None = None
+    shift: np.ndarray | None = None
+
+    def affine(self, shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+        """The intervention as ``spend -> a * spend + b``, each of ``shape``."""
+        a, b = np.ones(shape), np.zeros(shape)
+        if self.spend is not None:
+            a = np.zeros(shape)
+            b = np.broadcast_to(np.asarray(self.spend, dtype=float), shape).copy()
+        if self.scale is not None:
+            scale = np.asarray(self.scale, dtype=float)
+            a, b = a * scale, b * scale
+        if self.shift is not None:
+            b = b + np.asarray(self.shift, dtype=float)
+        return np.broadcast_to(a, shape), np.broadcast_to(b, shape)
 
     def apply(self, spend: np.ndarray) -> np.ndarray:
         """The intervened spend."""
@@ -62,6 +85,8 @@ class Interventions:
             out = np.broadcast_to(np.asarray(self.spend, dtype=float), spend.shape).copy()
         if self.scale is not None:
             out = out * np.asarray(self.scale, dtype=float)
+        if self.shift is not None:
+            out = np.maximum(out + np.asarray(self.shift, dtype=float), 0.0)
         return out
 
 
@@ -94,9 +119,24 @@ def run(plan: Plan, interventions: Interventions | None = None, *, paired: bool 
         ``saturation_*`` (R, G, S).
     """
     base = baseline(plan)
-    natural = with_placebos(plan, natural_spend(plan))
+    control = controls(plan)
+    latent = demand(plan, control["control_value"])
+    planned = with_placebos(plan, natural_spend(plan))
+    natural = policy_spend(plan, planned, latent)
     scale = spend_scale(natural, plan.config.transforms.spend_scaling)
-    spend = natural if interventions is None else interventions.apply(natural)
+    change = experiment_block.affine(plan, plan.experiments)
+    if change is None:
+        spend = natural if interventions is None else interventions.apply(natural)
+    else:
+        if interventions is not None:
+            change = experiment_block.compose(change, interventions.affine(natural.shape))
+        spend = experiment_block.apply(natural, change)
+    feedback = feedback_channels(plan)
+    if len(feedback):
+        if change is None and interventions is not None:
+            change = interventions.affine(natural.shape)
+        spend, target = _chase(plan, base, control, latent, planned, spend, change, scale, feedback)
+        latent = {**latent, "sales_target": target}
 
     multiplier = effectiveness_multiplier(plan)
     if multiplier is None and not needs_paired_runs(plan.config):
@@ -112,8 +152,7 @@ def run(plan: Plan, interventions: Interventions | None = None, *, paired: bool 
             plan, spend, scale, 1.0 + MARGINAL_STEP, multiplier
         )
 
-    control = controls(plan)
-    out = outcome(plan, base, control["control_effect"], media)
+    out = outcome(plan, base, control["control_effect"], media, latent.get("demand_effect"))
     if step is not None:
         extra = marginal(plan, out, media, step)
     world: dict[str, np.ndarray] = {}
@@ -125,6 +164,9 @@ def run(plan: Plan, interventions: Interventions | None = None, *, paired: bool 
         if name in out:
             world[name] = out[name]
     metrics = media_metrics(spend, out["contribution"], extra, out["y"], world.get("incremental_outcome"))
+    causal = {k: v for k, v in latent.items() if k != "demand_predictable"}
+    if not np.shares_memory(planned, natural) or len(feedback):
+        causal["spend_planned"] = planned
     arrays = {
         "spend": spend,
         "adstocked": adstocked,
@@ -145,6 +187,7 @@ def run(plan: Plan, interventions: Interventions | None = None, *, paired: bool 
         **metrics,
         **plan.params,
         **world,
+        **causal,
     }
     arrays.update(observed(plan, arrays))
     return _ordered(arrays)
@@ -165,6 +208,23 @@ def incremental_outcome(plan: Plan, y: np.ndarray, shape: tuple, interventions: 
         paired = Interventions(spend=None if interventions is None else interventions.spend, scale=off)
         out[:, :, j, :] = y - run(plan, paired, paired=False)["y"]
     return out
+
+
+def _chase(plan, base, control, latent, planned, spend, change, scale, feedback):
+    """The spend of every channel with the target-chasing ones from the feedback loop; and the target."""
+    others = np.setdiff1d(np.arange(len(plan.channels)), feedback)
+    _, saturated = transform(plan, spend / scale[..., None])
+    expected = expected_baseline(base)
+    realised, _ = noise(plan, expected, None)  # additive noise does not depend on the media
+    rest = expected + realised
+    rest = rest + control["control_effect"].sum(axis=2)
+    if latent:
+        rest = rest + latent["demand_effect"]
+    rest = rest + contributions(plan, saturated)[:, :, others].sum(axis=2)
+    target = sales_target(plan, base, control["control_effect"], latent, scale)
+    spend = spend.copy()
+    spend[:, :, feedback] = chase_target(plan, planned, change, scale, rest, target)
+    return spend, target
 
 
 _ORDER = (

@@ -61,8 +61,9 @@ def to_long_dataframe(dataset: xr.Dataset) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        Columns ``date, geo, y, x1-..., c1-...``; one row per (date, geo)
-        the modeller receives (every one, unless ``missing`` says otherwise),
+        Columns ``date, geo, y, x1-..., c1-...`` (and ``c<K+1>-demand`` when demand is observed,
+        :attr:`xmmm.config.MMMDataConfig.demand_column`: ``demand_observed`` shifted by a constant so its
+        smallest value is 0 when it has negative ones); one row per (date, geo) the modeller receives (every one, unless ``missing`` says otherwise),
         sorted by date then geo, with a fresh RangeIndex.
 
     Examples
@@ -87,12 +88,18 @@ def to_long_dataframe(dataset: xr.Dataset) -> pd.DataFrame:
         values = np.transpose(variable.values, [variable.dims.index(d) for d in dims])
         return values[..., order].reshape(-1, n_dates * n_geos)
 
-    observed = "y_observed" in dataset  # data problems: the table holds what a modeller receives
+    reported = "y_observed" in dataset  # data problems: the table holds what a modeller receives
     names = ["y"] + [str(c) for c in dataset.variables["channel_column"].values]
-    parts = [block("y_observed" if observed else "y", None), block("spend_observed" if observed else "spend", "channel")]
+    parts = [block("y_observed" if reported else "y", None), block("spend_observed" if reported else "spend", "channel")]
     if dataset.sizes.get("control", 0):
         names += [str(c) for c in dataset.variables["control_column"].values]
         parts.append(block("control_value", "control"))
+    if "demand_observed" in dataset:
+        # observed demand (or its proxy) is one more control column, shifted to start at 0 like every control
+        # value (a constant the intercept absorbs; its coefficient per unit is still demand_coefficient)
+        observed = block("demand_observed", None)
+        names.append(str(dataset["demand_observed"].attrs["column"]))
+        parts.append(observed - min(float(observed.min()), 0.0))
     # one float block, written once and handed to pandas without another copy
     floats = np.concatenate(parts, axis=0)
     frame = pd.DataFrame(floats.T, columns=names, copy=False)

@@ -24,6 +24,7 @@ from xmmm.dataset import to_dataset
 from xmmm.engine import run
 from xmmm.errors import ConfigError, XmmmWarning
 from xmmm.ground_truth import MARGINAL_STEP
+from xmmm.lift import experiment_truth
 from xmmm.plan import Plan, base_values
 from xmmm.result import MMMResult
 from xmmm.suspicious import suspicious
@@ -96,6 +97,7 @@ def _generate(config: MMMDataConfig, replicate: int = 0) -> xr.Dataset:
     check_arrays(plan, arrays)
     for message in suspicious(plan, arrays):
         warnings.warn(message, XmmmWarning, stacklevel=3)
+    arrays.update(experiment_truth(plan, arrays))
     dataset = to_dataset(arrays, config, replicate_axis=False, plan=plan)
     if replicate:
         dataset.attrs["replicate"] = replicate
@@ -138,4 +140,7 @@ def simulate_arrays(
     >>> simulate_arrays(xmmm.DEFAULT_CONFIG, [0, 1])["spend"].shape    # (R, G, S, T)
     (2, 3, 3, 129)
     """
-    return run(Plan.build(config, replicates, base))
+    plan = Plan.build(config, replicates, base)
+    arrays = run(plan)
+    arrays.update(experiment_truth(plan, arrays))
+    return arrays

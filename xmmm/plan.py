@@ -234,6 +234,9 @@ class Plan:
         (R, G, S): what divides spend before the transforms.  ``None`` in a
         plan built from a config: the media block computes it from the
         natural spend; set in a plan rebuilt from a Dataset.
+    experiments : tuple of ExperimentConfig
+        The experiments the run applies (the config's; ``dataclasses.replace``
+        a plan with fewer to run the untested world on the same streams).
     """
 
     config: MMMDataConfig | None
@@ -253,6 +256,7 @@ class Plan:
     control_level: np.ndarray
     control_coefficient: np.ndarray
     spend_scale: np.ndarray | None = None
+    experiments: tuple = ()
 
     # ---- derived facts
     @property
@@ -360,6 +364,7 @@ class Plan:
             coefficient=coefficient,
             control_level=control_level,
             control_coefficient=control_coefficient,
+            experiments=tuple(getattr(config, "experiments", ()) or ()),
         )
         plan.validate()
         return plan

@@ -60,6 +60,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from xmmm.scenarios import CAUSAL_PRESETS
 from xmmm.config import (
     ChannelConfig,
     ControlConfig,
@@ -852,6 +853,8 @@ _PRESETS: dict[str, tuple[str, Callable[[int], MMMDataConfig]]] = {
     "messy": ("Messy data: missing weeks, a late region, outliers, a structural break and a placebo channel",
               _messy),
 }
+# the causal scenarios (confounded, target-chasing and demand-capturing spend with lift tests)
+_PRESETS.update(CAUSAL_PRESETS)
 
 
 def _lookup(name: str) -> Callable[[int], MMMDataConfig]:

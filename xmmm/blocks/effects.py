@@ -20,7 +20,7 @@ import numpy as np
 from xmmm.kernels.effects import MAX_PARAMETERS, SATURATION_CODES, adstock_layout, media_effects_stack
 from xmmm.plan import Plan
 
-__all__ = ["contributions", "media_effects", "media_effects_per_period", "transform"]
+__all__ = ["contributions", "media_effects", "media_effects_per_period", "saturate", "transform"]
 
 
 def _run_groups(plan: Plan, family: str, x: np.ndarray) -> np.ndarray:
@@ -52,6 +52,11 @@ def contributions(plan: Plan, saturated: np.ndarray, multiplier: np.ndarray | No
     if multiplier is None:
         return plan.coefficient[..., None] * saturated
     return plan.coefficient[..., None] * multiplier * saturated
+
+
+def saturate(plan: Plan, adstocked: np.ndarray) -> np.ndarray:
+    """Each channel's saturation of adstocked signals (R, G, S, n)."""
+    return _run_groups(plan, "saturation", adstocked)
 
 
 def media_effects(

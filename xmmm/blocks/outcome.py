@@ -63,7 +63,8 @@ def expected_baseline(parts: Mapping[str, np.ndarray]) -> np.ndarray:
     return total
 
 
-def outcome(plan: Plan, parts: Mapping[str, np.ndarray], control: np.ndarray, media: np.ndarray) -> dict[str, np.ndarray]:
+def outcome(plan: Plan, parts: Mapping[str, np.ndarray], control: np.ndarray, media: np.ndarray,
+            demand_effect: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """The outcome and its stored decomposition.
 
     Parameters
@@ -74,6 +75,9 @@ def outcome(plan: Plan, parts: Mapping[str, np.ndarray], control: np.ndarray, me
     control, media : numpy.ndarray
         (R, G, K, T) control effects and (R, G, S, T) channel effects: in units
         of ``y`` (additive) or as shares (multiplicative).
+    demand_effect : numpy.ndarray, optional
+        (R, G, T) the effect of latent demand (:mod:`xmmm.blocks.demand`), added
+        last: ``y = baseline + control effects + contributions + demand_effect``.
 
     Returns
     -------
@@ -103,6 +107,8 @@ def outcome(plan: Plan, parts: Mapping[str, np.ndarray], control: np.ndarray, me
     realised, eta = noise(plan, expected, mean)
     baseline = expected + realised
     y = baseline + control_effect.sum(axis=2) + contribution.sum(axis=2)
+    if demand_effect is not None:  # latent demand (xmmm.blocks.demand): its effect is added last
+        y = y + demand_effect
     out.update(baseline_noise=realised, baseline=baseline, y=y, control_effect=control_effect,
                contribution=contribution, _mean=mean, _eta=eta)
     return out
@@ -153,6 +159,10 @@ LAYOUT = {
     "log_contribution": ("channel", "date"), "spend_observed": ("channel", "date"),
     "log_control_effect": ("control", "date"), "baseline_drift": ("date",), "baseline_break": ("date",),
     "log_baseline": ("date",), "missing": ("date",), "outlier": ("date",), "y_observed": ("date",),
+    "demand": ("date",), "demand_effect": ("date",), "demand_forecast": ("date",), "demand_observed": ("date",),
+    "demand_coefficient": (), "sales_target": ("date",), "spend_planned": ("channel", "date"),
+    "lift": ("experiment", "date"), **{f"lift_{k}": ("experiment",) for k in (
+        "x", "delta_x", "delta_y", "measured", "total", "delta_y_model", "sigma", "tested")},
 }
 
 
@@ -186,7 +196,8 @@ def check_finite(
             parts.append(f"replicate {replicates[r]}")
         parts.append(f"geo {geos[g]!r}")
         for axis, i in zip(LAYOUT.get(name, ("channel",)), index[2:], strict=False):
-            parts.append(f"on {dates[i].date()}" if axis == "date" else f"{axis} {labels[axis][i]!r}")
+            label = labels[axis][i] if axis in labels else i
+            parts.append(f"on {dates[i].date()}" if axis == "date" else f"{axis} {label!r}")
         raise GenerationError(
             f"{name} is {a[index]} in {', '.join(parts)}: the configuration gives a value that is not a finite "
             "number (e.g. a saturation with a huge slope and a tiny half-point gives 0/0 at zero spend, or "
