@@ -22,7 +22,9 @@ from xmmm.config import (
     RegionConfig,
     TransformConfig,
     validate_config,
+    with_placebo,
 )
+from xmmm.world import DataIssues, LevelBreak, MissingData, Placebo, TimeVariation
 from xmmm.errors import ConfigError, DataFileError, GenerationError, TransformError, XmmmWarning
 
 # Public names whose modules are imported on first use, so that `import xmmm`
@@ -92,7 +94,13 @@ __all__ = [
     "MMMDataConfig",
     "RegionConfig",
     "TransformConfig",
+    "TimeVariation",
+    "DataIssues",
+    "MissingData",
+    "LevelBreak",
+    "Placebo",
     "validate_config",
+    "with_placebo",
     "ConfigError",
     "DataFileError",
     "GenerationError",

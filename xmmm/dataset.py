@@ -50,6 +50,24 @@ _TRUTH = {
 }
 
 
+#: variables of the harder worlds, labelled only when a generation has them: name -> (axis, long_name, units)
+_OPTIONAL = {
+    "effectiveness_multiplier": ("channel", "Time-varying effectiveness multiplier (mean 1 over the dates)", "1"),
+    "incremental_outcome": ("channel", "y minus y with the channel's spend at 0 (paired runs, same random numbers)",
+                            "y"),
+    "log_contribution": ("channel", "Log-scale channel contribution: log(1 + media effect share)", "1"),
+    "log_control_effect": ("control", "Log-scale control effect: log(1 + control effect share)", "1"),
+    "log_baseline": (None, "Log of the expected baseline (log y = log_baseline + log effects + log noise)", "1"),
+    "baseline_drift": (None, "Time-varying part of the baseline level: level x (multiplier - 1)", "y"),
+    "baseline_break": (None, "Structural breaks of the baseline level (level shifts from their dates)", "y"),
+    "missing": (None, "True where the modeller receives no row (missing period or geo)", "1"),
+    "outlier": (None, "Spike added to the reported outcome (0: none)", "y"),
+    "y_observed": (None, "Outcome as reported: y + outlier, NaN where missing", "y"),
+    "spend_observed": ("channel", "Spend as reported: spend x measurement error, NaN where missing",
+                       "currency per period"),
+}
+
+
 def to_dataset(
     arrays: Mapping[str, np.ndarray],
     config: MMMDataConfig,
@@ -82,6 +100,15 @@ def to_dataset(
         data_vars[name] = (lead + ("geo", kind), take(name), {"long_name": long_name, "units": units})
     data_vars["media_share"] = (lead + ("geo",), take("media_share"),
                                 {"long_name": "Media contribution as a share of y", "units": "percent"})
+    for name, (kind, long_name, units) in _OPTIONAL.items():
+        if name in arrays:
+            dims = lead + ("date", "geo") + ((kind,) if kind else ())
+            data_vars[name] = (dims, dated(take(name)), {"long_name": long_name, "units": units})
+    issues = config.data_issues
+    if issues is not None and issues.placebo:
+        placebos = {p.channel for p in issues.placebo}
+        data_vars["placebo"] = (("channel",), np.array([c in placebos for c in config.channel_names]),
+                                {"long_name": "Placebo channel: spend copied from a real channel, no effect"})
 
     stages = {family: plan.stages(family) if plan is not None else channel_stages(config, family)
               for family in ("adstock", "saturation")}

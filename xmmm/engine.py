@@ -27,14 +27,25 @@ from xmmm.blocks import experiments as experiment_block
 from xmmm.blocks.baseline import baseline
 from xmmm.blocks.controls import controls
 from xmmm.blocks.demand import demand
-from xmmm.blocks.effects import Rows, contributions, media_effects, row_adstock, row_saturation, transform
+from xmmm.blocks.effects import (
+    Rows,
+    contributions,
+    media_effects,
+    media_effects_per_period,
+    row_adstock,
+    row_saturation,
+    transform,
+)
+from xmmm.blocks.issues import observed, with_placebos
 from xmmm.blocks.media import natural_spend, scale_of
-from xmmm.blocks.outcome import increment, outcome
+from xmmm.blocks.noise import noise
+from xmmm.blocks.outcome import expected_baseline, increment, marginal, outcome
 from xmmm.blocks.policy import chase_target, feedback_channels, policy_spend, sales_target
+from xmmm.blocks.variation import effectiveness_multiplier
 from xmmm.ground_truth import MARGINAL_STEP, media_metrics
 from xmmm.plan import Plan
 
-__all__ = ["Interventions", "increments", "media", "run"]
+__all__ = ["Interventions", "increments", "media", "needs_paired_runs", "run"]
 
 
 @dataclass(frozen=True)
@@ -116,13 +127,26 @@ class Interventions:
         return np.array(np.broadcast_to(out, spend.shape), dtype=float)
 
 
-def run(plan: Plan, interventions: Interventions | None = None) -> dict[str, np.ndarray]:
+def needs_paired_runs(config) -> bool:
+    """Whether a channel's incremental outcome differs from its contribution (so paired runs give it).
+
+    True for the multiplicative outcome (effects interact) and for log-normal
+    noise (the noise scales the mean, media included).
+    """
+    return config.outcome_model == "multiplicative" or config.regions.noise == "lognormal"
+
+
+def run(plan: Plan, interventions: Interventions | None = None, *, paired: bool = True) -> dict[str, np.ndarray]:
     """Every generated array of the plan's replicates.
 
     Parameters
     ----------
     plan : Plan
     interventions : Interventions, optional
+    paired : bool
+        Compute ``incremental_outcome`` from paired runs where it differs from
+        the contribution (:func:`needs_paired_runs`); the paired runs
+        themselves do not.
 
     Returns
     -------
@@ -141,44 +165,85 @@ def run(plan: Plan, interventions: Interventions | None = None) -> dict[str, np.
         spend, target = _chase(plan, base, control, latent, planned, spend, change, scale, feedback)
         latent = {**latent, "sales_target": target}
 
-    # one pass: contributions, and for marginal ROAS the same transforms on spend raised by
-    # MARGINAL_STEP (scale held fixed)
-    adstocked, saturated, contribution, extra = media_effects(
-        plan, np.ascontiguousarray(spend, dtype=np.float64), scale, 1.0 + MARGINAL_STEP
-    )
+    multiplier = effectiveness_multiplier(plan)
+    if multiplier is None and not needs_paired_runs(plan.config):
+        # one pass: contributions, and for marginal ROAS the same transforms on spend raised by
+        # MARGINAL_STEP (scale held fixed), summed over time
+        adstocked, saturated, media, extra = media_effects(
+            plan, np.ascontiguousarray(spend, dtype=np.float64), scale, 1.0 + MARGINAL_STEP
+        )
+        step = None
+    else:
+        # the change of each effect period by period: the path or the outcome model weighs the periods
+        adstocked, saturated, media, step = media_effects_per_period(
+            plan, spend, scale, 1.0 + MARGINAL_STEP, multiplier
+        )
 
-    out = outcome({**base, **control, "contribution": contribution, **latent})
-    metrics = media_metrics(spend, contribution, extra, out["y"])
+    out = outcome(plan, base, control["control_effect"], media, latent.get("demand_effect"))
+    if step is not None:
+        extra = marginal(plan, out, media, step)
+    world: dict[str, np.ndarray] = {}
+    if multiplier is not None:
+        world["effectiveness_multiplier"] = multiplier
+    if needs_paired_runs(plan.config) and paired:
+        world["incremental_outcome"] = incremental_outcome(plan, out["y"], spend.shape, interventions)
+    for name in ("log_baseline", "log_control_effect", "log_contribution"):
+        if name in out:
+            world[name] = out[name]
+    metrics = media_metrics(spend, out["contribution"], extra, out["y"], world.get("incremental_outcome"))
     causal = {k: v for k, v in latent.items() if k != "demand_predictable"}
     if not np.shares_memory(planned, natural) or len(feedback):
         causal["spend_planned"] = planned
-    return _ordered(
-        {
-            "spend": spend,
-            "adstocked": adstocked,
-            "saturated": saturated,
-            "contribution": contribution,
-            **control,
-            **out,
-            **base,
-            "spend_level": plan.spend_level,
-            "spend_scale": scale,
-            "effectiveness": plan.effectiveness,
-            "channel_coefficient": plan.coefficient,
-            "control_level": plan.control_level,
-            "control_coefficient": plan.control_coefficient,
-            **metrics,
-            **plan.params,
-            **causal,
-        }
-    )
+    arrays = {
+        "spend": spend,
+        "adstocked": adstocked,
+        "saturated": saturated,
+        "contribution": out["contribution"],
+        "control_value": control["control_value"],
+        "control_effect": out["control_effect"],
+        "baseline": out["baseline"],
+        **base,
+        "baseline_noise": out["baseline_noise"],
+        "y": out["y"],
+        "spend_level": plan.spend_level,
+        "spend_scale": scale,
+        "effectiveness": plan.effectiveness,
+        "channel_coefficient": plan.coefficient,
+        "control_level": plan.control_level,
+        "control_coefficient": plan.control_coefficient,
+        **metrics,
+        **plan.params,
+        **world,
+        **causal,
+    }
+    arrays.update(observed(plan, arrays))
+    return _ordered(arrays)
+
+
+def incremental_outcome(plan: Plan, y: np.ndarray, shape: tuple, interventions: Interventions | None) -> np.ndarray:
+    """(R, G, S, T) ``y`` minus ``y`` with each channel's spend scaled to 0, on the same random numbers.
+
+    One paired run per channel (each a whole-stack run of the engine), on top
+    of ``interventions`` when given.
+    """
+    out = np.empty(shape)
+    for j in range(shape[2]):
+        off = np.ones(shape)
+        off[:, :, j, :] = 0.0
+        if interventions is not None and interventions.scale is not None:
+            off = off * np.broadcast_to(np.asarray(interventions.scale, dtype=float), shape)
+        paired = Interventions(spend=None if interventions is None else interventions.spend, scale=off)
+        out[:, :, j, :] = y - run(plan, paired, paired=False)["y"]
+    return out
 
 
 def _chase(plan, base, control, latent, planned, spend, change, scale, feedback):
     """The spend of every channel with the target-chasing ones from the feedback loop; and the target."""
     others = np.setdiff1d(np.arange(len(plan.channels)), feedback)
     _, saturated = transform(plan, spend / scale[..., None])
-    rest = base["baseline_level"] + base["baseline_trend"] + base["baseline_seasonality"] + base["baseline_noise"]
+    expected = expected_baseline(base)
+    realised, _ = noise(plan, expected, None)  # additive noise does not depend on the media
+    rest = expected + realised
     rest = rest + control["control_effect"].sum(axis=2)
     if latent:
         rest = rest + latent["demand_effect"]
@@ -192,7 +257,7 @@ def _chase(plan, base, control, latent, planned, spend, change, scale, feedback)
 def _media(plan: Plan, control: dict, interventions: Interventions | None):
     """The media of a run before any feedback loop: ``(latent, planned, natural, scale, spend, change)``."""
     latent = demand(plan, control["control_value"])
-    planned = natural_spend(plan)
+    planned = with_placebos(plan, natural_spend(plan))
     natural = policy_spend(plan, planned, latent)
     scale = scale_of(plan, natural)
     interventions = None if interventions is None or interventions.empty else interventions
@@ -229,7 +294,9 @@ def increments(
     Baseline and controls are the same bits in every run, so only the media
     path runs again, for the series whose spend a scenario changes (all
     scenarios in one stack), and :func:`xmmm.blocks.outcome.increment`
-    gives the difference of the outcomes.
+    gives the difference of the outcomes.  Where the outcome is not additive
+    in the channels or an effect varies over time (:func:`needs_paired_runs`,
+    an effectiveness path), each scenario is a whole paired run instead.
 
     Examples
     --------
@@ -241,6 +308,11 @@ def increments(
     True
     """
     spend, scale = media(plan, interventions)
+    if needs_paired_runs(plan.config) or effectiveness_multiplier(plan) is not None:
+        # the outcome model or a time-varying effect couples channels or periods: whole paired runs
+        y = run(plan, interventions, paired=False)["y"]
+        lifts = [y - run(plan, Interventions(spend=s.apply(spend)), paired=False)["y"] for s in scenarios]
+        return np.stack(lifts) if lifts else np.empty((0,) + y.shape)
     on = contributions(plan, transform(plan, spend / scale[..., None])[1])
     n_time = spend.shape[-1]
     paired = np.stack([s.apply(spend) for s in scenarios]) if scenarios else np.empty((0,) + spend.shape)

@@ -100,7 +100,11 @@ class MeridianHandoff:
         * ``roi_by_geo`` (geo, media_channel): the same per geo
           (``aggregate_geos=False``).
         * ``incremental_outcome`` (geo, time, media_channel): the channel
-          contributions (``aggregate_times=False, aggregate_geos=False``).
+          contributions (``aggregate_times=False, aggregate_geos=False``); where
+          the dataset stores ``incremental_outcome`` (multiplicative outcome,
+          log-normal noise: ``y`` minus ``y`` with the channel's spend at 0 on the
+          same random numbers), that, and ROI, ROI per geo and
+          ``pct_of_contribution`` are computed from it.
         * ``pct_of_contribution`` (media_channel): total contribution as a
           percentage of total KPI.
         * ``alpha_m`` (geo, media_channel) with ``max_lag`` (media_channel):
@@ -133,6 +137,13 @@ class MeridianHandoff:
             raise ImportError(
                 "building Meridian's InputData needs google-meridian: pip install google-meridian"
             ) from None
+        absent = int(np.isnan(self.dataset["kpi"].values).sum())
+        if absent:
+            raise ValueError(
+                f"Meridian takes no missing values, and {absent} (geo, time) rows of this hand-off are missing "
+                "(data_issues); hand the data over with to_meridian(data, missing='interpolate') or fill "
+                "handoff.dataset's kpi, media and media_spend yourself"
+            )
         return load.XrDatasetDataLoader(self.dataset, kpi_type=self.kpi_type).load()
 
 
@@ -146,13 +157,44 @@ def _time_labels(dates: np.ndarray) -> np.ndarray:
     return np.asarray(labels, dtype=object)
 
 
-def to_meridian(result_or_dataset: MMMResult | xr.Dataset) -> MeridianHandoff:
+def _interpolated_in_time(values: np.ndarray, axis: int) -> np.ndarray:
+    """NaN filled linearly between the neighbouring values along ``axis``, the first and last values held.
+
+    Whole-array NumPy (no loop over series); a series with no value at all stays NaN.
+    """
+    a = np.moveaxis(np.asarray(values, dtype=float), axis, -1)
+    n = a.shape[-1]
+    valid = ~np.isnan(a)
+    t = np.broadcast_to(np.arange(n), a.shape)
+    before = np.maximum.accumulate(np.where(valid, t, -1), axis=-1)
+    after = np.flip(np.minimum.accumulate(np.flip(np.where(valid, t, n), axis=-1), axis=-1), axis=-1)
+    lo = np.where(before < 0, after, before).clip(0, n - 1)
+    hi = np.where(after >= n, before, after).clip(0, n - 1)
+    y0, y1 = np.take_along_axis(a, lo, axis=-1), np.take_along_axis(a, hi, axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        w = np.where(hi > lo, (t - lo) / np.maximum(hi - lo, 1), 0.0)
+    return np.moveaxis(np.where(valid, a, y0 + w * (y1 - y0)), -1, axis)
+
+
+#: ``to_meridian(missing=...)`` and ``to_pymc_marketing(missing=...)``
+MERIDIAN_MISSING = ("keep", "interpolate")
+
+
+def to_meridian(result_or_dataset: MMMResult | xr.Dataset, *, missing: str = "keep") -> MeridianHandoff:
     """Lay a dataset out for Meridian's ``XrDatasetDataLoader``, with the truth in its terms.
 
     Parameters
     ----------
     result_or_dataset : MMMResult or xarray.Dataset
         One generated dataset (a ``replicate`` of a study must be selected first).
+        With data problems the inputs are what a modeller receives (reported
+        ``y`` and spend, NaN in missing rows); the truth is that of the true series.
+    missing : {"keep", "interpolate"}
+        Missing rows: ``"keep"`` leaves them NaN (Meridian takes none:
+        :meth:`MeridianHandoff.input_data` then says so); ``"interpolate"``
+        fills ``kpi`` and the media linearly in time within each geo (the first
+        and last reported values held), as a modeller might; the filled values
+        are in no truth, and ``dataset.attrs["filled_rows"]`` counts them.
 
     Returns
     -------
@@ -169,14 +211,22 @@ def to_meridian(result_or_dataset: MMMResult | xr.Dataset) -> MeridianHandoff:
     >>> from meridian.data import load                                     # doctest: +SKIP
     >>> data = load.XrDatasetDataLoader(handoff.dataset, kpi_type="revenue").load()  # doctest: +SKIP
     """
+    if missing not in MERIDIAN_MISSING:
+        raise ValueError(f"missing must be one of {', '.join(map(repr, MERIDIAN_MISSING))}; got {missing!r}")
     ds = _dataset(result_or_dataset)
     geo = np.asarray([str(g) for g in ds["geo"].values], dtype=object)
     time = _time_labels(ds["date"].values)
     channels = np.asarray(_columns(ds, "channel"), dtype=object)
     controls = np.asarray(_columns(ds, "control"), dtype=object)
 
-    spend = ds["spend"].transpose("geo", "date", "channel").values
-    y = ds["y"].transpose("geo", "date").values
+    from xmmm.export import observed_view
+
+    seen = observed_view(ds)  # what a modeller receives (reported, NaN in missing rows); the truth uses ds
+    spend = seen["spend"].transpose("geo", "date", "channel").values
+    y = seen["y"].transpose("geo", "date").values
+    filled = int(np.isnan(y).sum())
+    if missing == "interpolate" and filled:
+        spend, y = _interpolated_in_time(spend, axis=1), _interpolated_in_time(y, axis=1)
     data_vars: dict[str, tuple] = {
         "kpi": (("geo", "time"), y.copy()),
         "revenue_per_kpi": (("geo", "time"), np.ones_like(y)),
@@ -191,7 +241,10 @@ def to_meridian(result_or_dataset: MMMResult | xr.Dataset) -> MeridianHandoff:
             ds["control_value"].transpose("geo", "date", "control").values.copy(),
         )
         coords["control_variable"] = controls
-    dataset = xr.Dataset(data_vars, coords=coords, attrs=_source_attrs(ds))
+    attrs = _source_attrs(ds)
+    if filled:
+        attrs["filled_rows"] = filled if missing == "interpolate" else 0
+    dataset = xr.Dataset(data_vars, coords=coords, attrs=attrs)
     return MeridianHandoff(dataset=dataset, truth=_meridian_truth(ds, geo, time, channels))
 
 
@@ -206,7 +259,10 @@ def _source_attrs(ds: xr.Dataset) -> dict:
 def _meridian_truth(ds: xr.Dataset, geo, time, channels) -> xr.Dataset:
     from xmmm.ground_truth import MARGINAL_STEP
 
-    contribution = ds["contribution"].transpose("geo", "date", "channel").values
+    # Meridian's ROI is incremental outcome over spend: where that differs from the contribution
+    # (multiplicative outcome, log-normal noise) it is stored from paired runs
+    effect = "incremental_outcome" if "incremental_outcome" in ds else "contribution"
+    contribution = ds[effect].transpose("geo", "date", "channel").values
     spend = ds["spend"].transpose("geo", "date", "channel").values
     geo_spend = spend.sum(axis=1)  # (geo, channel)
     total_spend = geo_spend.sum(axis=0)
@@ -245,7 +301,8 @@ def _meridian_truth(ds: xr.Dataset, geo, time, channels) -> xr.Dataset:
             "incremental_outcome": (
                 ("geo", "time", "media_channel"),
                 contribution.copy(),
-                {"long_name": "Channel contribution (incremental revenue) per geo and time"},
+                {"long_name": "Incremental outcome (revenue) per geo and time: the channel contribution, "
+                 "or y minus y with the channel's spend at 0 where they differ"},
             ),
             "pct_of_contribution": (
                 mc, pct, {"long_name": "Total contribution as a percentage of total KPI", "units": "percent"}
@@ -305,6 +362,10 @@ class PymcMarketingHandoff:
         per-geo maximum.  (pymc-marketing's default also reduces over the
         ``dims``, i.e. one scale across geos, which would not match xmmm.)
         Baseline terms (trend, yearly seasonality) are left to the modeller.
+        ``time_varying_media=True`` when every channel's effectiveness
+        multiplier is the same path (pymc-marketing's latent multiplier is one
+        per geo, shared by the channels); with per-channel paths no
+        pymc-marketing MMM holds the truth, and the model is left constant.
     truth : xarray.Dataset
         True values named like pymc-marketing's model variables, dims
         (geo, channel) where pymc-marketing's default priors have (channel,):
@@ -321,16 +382,30 @@ class PymcMarketingHandoff:
           channel scales agree, which ``model_kwargs["scaling"]`` ensures for
           ``spend_scaling`` "max" and "mean"; with "none" (parameters in
           currency) pymc-marketing's scaled input differs and the saturation
-          parameters are left out.
+          parameters are left out.  With data problems the scales are those of
+          the reported data the model receives; a (geo, channel) whose channel
+          scale differs from xmmm's (spend measurement error, a maximum in a
+          missing row) has NaN shape parameters, as no value makes the model's
+          input xmmm's.  With ``outcome_model="multiplicative"`` pymc-marketing's
+          additive MMM has no parameters that reproduce ``y``: saturation
+          parameters are left out (``saturation_mapped`` = 0) and
+          ``channel_contribution`` is xmmm's log-share decomposition.
         * ``gamma_control`` (geo, control): control coefficient / target scale
           (pymc-marketing does not scale controls).
         * ``intercept_contribution`` (geo): baseline level / target scale;
           xmmm's baseline trend and seasonality are not in this model spec.
-        * ``y_sigma`` (geo): noise standard deviation / target scale.
+        * ``y_sigma`` (geo): noise standard deviation / target scale (the
+          marginal one for Student-t and AR(1) errors; NaN for heteroscedastic
+          and log-normal noise, whose standard deviation changes with the level).
         * ``channel_contribution`` (date, geo, channel) on the target scale and
           ``channel_contribution_original_scale`` in ``y`` units.
         * ``channel_scale`` (geo, channel), ``target_scale`` (geo): the scales
           pymc-marketing computes from ``X`` and ``y`` with this ``scaling``.
+        * ``effectiveness_multiplier`` (date, geo, channel), with time-varying
+          effects: the true path, so ``channel_contribution = saturation_beta x
+          saturation(adstock(x)) x effectiveness_multiplier``; and
+          ``media_temporal_latent_multiplier`` (date, geo) when it is the same
+          for every channel -- pymc-marketing's variable of that name.
     """
 
     X: pd.DataFrame
@@ -402,13 +477,34 @@ def _components(adstock: tuple[str, dict], saturation: tuple[str, dict]):
     return adstock_component, saturation_component
 
 
-def to_pymc_marketing(result_or_dataset: MMMResult | xr.Dataset) -> PymcMarketingHandoff:
+def _with_rows_filled(ds: xr.Dataset) -> xr.Dataset:
+    """The dataset with its missing reported rows interpolated in time within each geo, and no ``missing`` mask."""
+    def filled(name: str) -> xr.DataArray:
+        da = ds[name]
+        return da.copy(data=_interpolated_in_time(da.values, da.dims.index("date")))
+
+    absent = int(ds["missing"].sum())
+    out = ds.assign(y_observed=filled("y_observed"), spend_observed=filled("spend_observed")).drop_vars("missing")
+    out.attrs["filled_rows"] = absent
+    return out
+
+
+def to_pymc_marketing(result_or_dataset: MMMResult | xr.Dataset, *, missing: str = "keep") -> PymcMarketingHandoff:
     """Data, model arguments and truth for ``pymc_marketing.mmm.multidimensional.MMM``.
 
     Parameters
     ----------
     result_or_dataset : MMMResult or xarray.Dataset
-        One generated dataset.
+        One generated dataset.  With data problems ``X`` and ``y`` are what a
+        modeller receives (reported values, missing rows left out); the truth
+        is that of the true series, on the scales the model computes.
+    missing : {"keep", "interpolate"}
+        Missing rows: ``"keep"`` leaves them out of ``X`` and ``y`` --
+        pymc-marketing then fills a (date, geo) row absent in one geo with 0
+        (its ``fillna(0)``) and leaves a date absent in every geo out of its
+        time axis; ``"interpolate"`` puts every row in, the missing ones filled
+        linearly in time within each geo (the first and last reported values
+        held), so the model sees a whole grid; the filled values are in no truth.
 
     Returns
     -------
@@ -434,7 +530,11 @@ def to_pymc_marketing(result_or_dataset: MMMResult | xr.Dataset) -> PymcMarketin
     """
     from xmmm.export import to_long_dataframe
 
+    if missing not in MERIDIAN_MISSING:
+        raise ValueError(f"missing must be one of {', '.join(map(repr, MERIDIAN_MISSING))}; got {missing!r}")
     ds = _dataset(result_or_dataset)
+    if missing == "interpolate" and "missing" in ds and bool(ds["missing"].any()):
+        ds = _with_rows_filled(ds)
     adstock = _one_transform(ds, "adstock")
     saturation = _one_transform(ds, "saturation")
     if saturation[0] == "inverse_scaled_logistic_saturation":
@@ -469,6 +569,8 @@ def to_pymc_marketing(result_or_dataset: MMMResult | xr.Dataset) -> PymcMarketin
             "target": {"method": "max", "dims": ()},
         },
     }
+    if "effectiveness_multiplier" in ds and _shared_multiplier(ds):
+        model_kwargs["time_varying_media"] = True
     truth = _pymc_truth(ds, adstock[0], saturation[0], scaling_method, scales_match=method in ("max", "mean"))
     return PymcMarketingHandoff(X=X, y=y, model_kwargs=model_kwargs, truth=truth)
 
@@ -499,6 +601,16 @@ def _saturation_truth(name: str, ds: xr.Dataset, k: xr.DataArray) -> dict[str, x
     return {f"saturation_{p}": v.transpose("geo", "channel") for p, v in params.items()}
 
 
+def _shared_multiplier(ds: xr.Dataset) -> bool:
+    """Whether every channel's effectiveness multiplier is the same path (in each geo).
+
+    pymc-marketing's ``time_varying_media`` multiplies all channels of a geo by
+    one latent path, so only then does one of its models hold the truth.
+    """
+    multiplier = ds["effectiveness_multiplier"].transpose("channel", ...).values
+    return bool(np.array_equal(multiplier, np.broadcast_to(multiplier[:1], multiplier.shape)))
+
+
 def _pymc_truth(
     ds: xr.Dataset, adstock: str, saturation: str, channel_method: str, *, scales_match: bool
 ) -> xr.Dataset:
@@ -506,25 +618,46 @@ def _pymc_truth(
     controls = xr.DataArray(_columns(ds, "control"), dims="control")
     relabel = {"channel": columns.values, "control": controls.values}
 
-    target_scale = ds["y"].max("date")
+    from xmmm.export import observed_view
+
+    # the scales pymc-marketing computes from the X and y it receives (reported values, rows
+    # missing left out); with data problems they can differ from those of the true series
+    seen = observed_view(ds)
+    target_scale = seen["y"].max("date")
+    channel_scale = getattr(seen["spend"], channel_method)("date").transpose("geo", "channel")
     coefficient = ds["channel_coefficient"]
     k = coefficient / target_scale
+    config = _config_of(ds) or {}
+    # y = baseline x prod(1 + effect): no parameters of pymc-marketing's additive MMM reproduce it
+    multiplicative = config.get("outcome_model", "additive") == "multiplicative"
 
     out: dict[str, xr.DataArray] = {}
     for p in get_transform("adstock", adstock).numeric_parameters:
         out[f"adstock_{p.name}"] = ds[f"adstock_{p.name}"].transpose("geo", "channel")
-    if scales_match:
-        out.update(_saturation_truth(saturation, ds, k))
+    if scales_match and not multiplicative:
+        # the shape parameters act on spend over xmmm's spend scale: exact where the model's
+        # channel scale is the same number (not with spend measurement error, or a maximum in a missing row)
+        xmmm_scale = ds["spend_scale"].transpose("geo", "channel").values
+        same_input = xr.DataArray(np.isclose(channel_scale.values, xmmm_scale, rtol=1e-12, atol=0),
+                                  dims=("geo", "channel"))
+        for name, value in _saturation_truth(saturation, ds, k).items():
+            out[name] = value if name == "saturation_beta" else value.where(same_input)
     out["gamma_control"] = (ds["control_coefficient"] / target_scale).transpose("geo", "control")
     level = ds["baseline_level"].isel(date=0, drop=True)
     out["intercept_contribution"] = level / target_scale
-    config = _config_of(ds) or {}
     volatility = float(config.get("regions", {}).get("sales_volatility", np.nan))
-    out["y_sigma"] = level * volatility / target_scale
+    noise = config.get("regions", {}).get("noise", "normal")
+    constant_sd = noise not in ("heteroscedastic", "lognormal")
+    out["y_sigma"] = (level * volatility / target_scale) if constant_sd else xr.full_like(target_scale, np.nan)
     out["channel_contribution"] = (ds["contribution"] / target_scale).transpose("date", "geo", "channel")
     out["channel_contribution_original_scale"] = ds["contribution"].transpose("date", "geo", "channel")
-    out["channel_scale"] = getattr(ds["spend"], channel_method)("date").transpose("geo", "channel")
+    out["channel_scale"] = channel_scale
     out["target_scale"] = target_scale
+    if "effectiveness_multiplier" in ds:
+        multiplier = ds["effectiveness_multiplier"].transpose("date", "geo", "channel")
+        out["effectiveness_multiplier"] = multiplier
+        if _shared_multiplier(ds):
+            out["media_temporal_latent_multiplier"] = multiplier.isel(channel=0, drop=True)
 
     truth = xr.Dataset({name: da.drop_attrs() if hasattr(da, "drop_attrs") else da for name, da in out.items()})
     truth = truth.drop_vars([c for c in ("channel_column", "control_column") if c in truth.coords])
@@ -538,7 +671,7 @@ def _pymc_truth(
         **_source_attrs(ds),
         "adstock": adstock,
         "saturation": saturation,
-        "saturation_mapped": int(scales_match),
+        "saturation_mapped": int(scales_match and not multiplicative),
         "note": (
             "parameters per (geo, channel) on pymc-marketing's scales with scaling reducing over date "
             "only; see xmmm.handoff.PymcMarketingHandoff"

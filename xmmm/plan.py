@@ -226,7 +226,8 @@ class Plan:
         (R, G) baseline level ``L_g``.
     spend_level, effectiveness, coefficient : numpy.ndarray
         (R, G, S): spend level, effectiveness and channel coefficient
-        (``effectiveness * level``).
+        (``effectiveness * level``; in the multiplicative outcome model the
+        coefficient is the effectiveness itself, a share of the baseline).
     control_level, control_coefficient : numpy.ndarray
         (R, G, K).
     spend_scale : numpy.ndarray, optional
@@ -349,7 +350,9 @@ class Plan:
             seed, "effectiveness", geo, channels, regions.channel_param_variation, sim, reps
         )
         effectiveness = values["channels.base_effectiveness"][:, None, :] * effect_factor
-        coefficient = effectiveness * level[..., None]
+        # additive: effects in units of y (per unit of level); multiplicative: shares of the baseline
+        additive = config.outcome_model == "additive"
+        coefficient = effectiveness * level[..., None] if additive else effectiveness.copy()
 
         value_factor = regional_factors(seed, "control_value", geo, controls, 1.0, sim, reps)
         value_spread = np.array([c.regional_value_variation for c in config.control_variables])
@@ -361,7 +364,7 @@ class Plan:
         base_value = values["controls.base_value"][:, None, :]
         with np.errstate(divide="ignore", invalid="ignore"):
             per_unit = np.where(base_value > 0, values["controls.base_effectiveness"][:, None, :] / base_value, 0.0)
-        control_coefficient = per_unit * control_factor * level[..., None]
+        control_coefficient = per_unit * control_factor * level[..., None] if additive else per_unit * control_factor
 
         plan = cls(
             config=config,

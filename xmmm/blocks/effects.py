@@ -28,8 +28,8 @@ import numpy as np
 from xmmm.kernels.effects import MAX_PARAMETERS, SATURATION_CODES, adstock_layout, media_effects_stack
 from xmmm.plan import Plan
 
-__all__ = ["Rows", "contributions", "media_effects", "row_adstock", "row_groups", "row_saturation",
-           "row_saturation_derivative", "saturate", "transform"]
+__all__ = ["Rows", "contributions", "media_effects", "media_effects_per_period", "row_adstock", "row_groups",
+           "row_saturation", "row_saturation_derivative", "saturate", "transform"]
 
 
 def _run_groups(plan: Plan, family: str, x: np.ndarray) -> np.ndarray:
@@ -52,9 +52,15 @@ def transform(plan: Plan, scaled: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return adstocked, _run_groups(plan, "saturation", adstocked)
 
 
-def contributions(plan: Plan, saturated: np.ndarray) -> np.ndarray:
-    """Channel contributions: the coefficient times the saturated signal, (R, G, S, T)."""
-    return plan.coefficient[..., None] * saturated
+def contributions(plan: Plan, saturated: np.ndarray, multiplier: np.ndarray | None = None) -> np.ndarray:
+    """Channel effects: the coefficient (times a time-varying multiplier) times the saturated signal, (R, G, S, T).
+
+    In y units in the additive model (the contributions), shares of the
+    baseline in the multiplicative one.
+    """
+    if multiplier is None:
+        return plan.coefficient[..., None] * saturated
+    return plan.coefficient[..., None] * multiplier * saturated
 
 
 @dataclass(frozen=True)
@@ -179,3 +185,24 @@ def media_effects(
         fx.contribution.reshape(shape),
         fx.marginal.reshape(shape[:-1]),
     )
+
+
+def media_effects_per_period(
+    plan: Plan, spend: np.ndarray, scale: np.ndarray, factor: float, multiplier: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Adstocked, saturated, effects and the change of each effect per period (all (R, G, S, T)).
+
+    For worlds where :func:`media_effects`' sum over time is not the marginal
+    extra: a time-varying ``multiplier`` scales the effects and their change
+    period by period, and a multiplicative outcome or log-normal noise turns
+    the change into outcome through the period's mean
+    (:func:`xmmm.blocks.outcome.marginal`).  The separate kernels, on ``spend /
+    scale`` and ``spend * factor / scale``.
+    """
+    adstocked, saturated = transform(plan, spend / scale[..., None])
+    media = contributions(plan, saturated, multiplier)
+    _, saturated_up = transform(plan, spend * factor / scale[..., None])
+    step = plan.coefficient[..., None] * (saturated_up - saturated)
+    if multiplier is not None:
+        step = step * multiplier
+    return adstocked, saturated, media, step
