@@ -36,12 +36,17 @@ import xarray as xr
 from xmmm.errors import XmmmWarning
 from xmmm.ground_truth import MARGINAL_STEP
 from xmmm.handoff._common import (
+    LEVEL_DEPENDENT_NOISE,
     Mismatch,
     baseline_terms,
+    check_missing_option,
     columns,
     dataset_of,
     dates,
+    interpolated_in_time,
     largest_relative,
+    multiplicative,
+    noise_kind,
     per_period_relative,
     source_attrs,
 )
@@ -76,7 +81,7 @@ class MeridianHandoff:
         ==================  ====================================  ==========================
         array               dims                                  value
         ==================  ====================================  ==========================
-        ``kpi``             (geo, time)                           ``y``
+        ``kpi``             (geo, time)                           reported ``y``
         ``revenue_per_kpi`` (geo, time)                           1
         ``population``      (geo,)                                the dataset's
                                                                   ``population``, else the
@@ -89,8 +94,8 @@ class MeridianHandoff:
                                                                   control constant in time
                                                                   is left out: its effect
                                                                   is in ``tau_g``)
-        ``media``           (geo, media_time, media_channel)      spend
-        ``media_spend``     (geo, time, media_channel)            spend
+        ``media``           (geo, media_time, media_channel)      reported spend
+        ``media_spend``     (geo, time, media_channel)            reported spend
         ==================  ====================================  ==========================
 
         ``time`` and ``media_time`` are the same dates as ``'yyyy-mm-dd'``
@@ -101,7 +106,10 @@ class MeridianHandoff:
         doubles as the media exposure (xmmm's transforms act on spend).
         Without a ``population`` in the dataset, the population is the
         baseline level (``RegionConfig.population=None``): baseline sales per
-        head are then the same in every geo.
+        head are then the same in every geo.  With data problems ``kpi`` and
+        the media are what a modeller receives (NaN in missing rows unless
+        filled: ``to_meridian(missing=...)``; ``attrs["filled_rows"]`` counts
+        the filled rows).
     truth : xarray.Dataset
         Ground truth in Meridian's names and scales.  Parameters of the model
         of :meth:`model_spec` (the nearest member of Meridian's family; exactly
@@ -118,10 +126,16 @@ class MeridianHandoff:
         ``gamma_gc = gamma_c + xi_c gamma_gc_dev`` likewise.  ``roi_m`` and
         ``mroi_m`` are Meridian's ROI and marginal ROI (1 % more spend) at
         these parameters, the values of its ROI and mROI prior parameters.
+        ``sigma`` is NaN for heteroscedastic and log-normal noise (its
+        standard deviation changes with the level).
 
         The data's own causal truth (what a fit should recover):
         ``expected_outcome`` (geo, time) = ``y - baseline_noise``;
-        ``incremental_outcome`` (geo, time, media_channel) = contributions;
+        ``incremental_outcome`` (geo, time, media_channel) = contributions,
+        or where the dataset stores ``incremental_outcome`` (multiplicative
+        outcome, log-normal noise: ``y`` minus ``y`` with the channel's spend
+        at 0 on the same random numbers) that, and ROI, ROI per geo and
+        ``pct_of_contribution`` from it;
         ``roi``, ``mroi`` (media_channel) over all geos and periods;
         ``roi_by_geo`` (geo, media_channel); ``pct_of_contribution``.  Also
         ``media_scale`` (geo, media_channel), Meridian's population x median,
@@ -162,7 +176,20 @@ class MeridianHandoff:
         return not self.mismatches
 
     def input_data(self):
-        """Meridian's ``InputData`` via ``XrDatasetDataLoader(...).load()`` (needs google-meridian)."""
+        """Meridian's ``InputData`` via ``XrDatasetDataLoader(...).load()`` (needs google-meridian).
+
+        Raises
+        ------
+        ValueError
+            Missing rows left in the data (Meridian takes no missing values).
+        """
+        absent = int(np.isnan(self.dataset["kpi"].values).sum())
+        if absent:
+            raise ValueError(
+                f"Meridian takes no missing values, and {absent} (geo, time) rows of this hand-off are missing "
+                "(data_issues); hand the data over with to_meridian(data, missing='interpolate') or fill "
+                "handoff.dataset's kpi, media and media_spend yourself"
+            )
         load = _meridian("meridian.data.load")
         return load.XrDatasetDataLoader(self.dataset, kpi_type=self.kpi_type).load()
 
@@ -248,13 +275,21 @@ def _time_labels(when: pd.DatetimeIndex) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- entry point
-def to_meridian(result_or_dataset: MMMResult | xr.Dataset) -> MeridianHandoff:
+def to_meridian(result_or_dataset: MMMResult | xr.Dataset, *, missing: str = "keep") -> MeridianHandoff:
     """Lay a dataset out for Meridian, with the model spec that contains its truth and the truth.
 
     Parameters
     ----------
     result_or_dataset : MMMResult or xarray.Dataset
         One generated dataset (a ``replicate`` of a study must be selected first).
+        With data problems the inputs are what a modeller receives (reported
+        ``y`` and spend, NaN in missing rows); the truth is that of the true series.
+    missing : {"keep", "interpolate"}
+        Missing rows: ``"keep"`` leaves them NaN (Meridian takes none:
+        :meth:`MeridianHandoff.input_data` then says so); ``"interpolate"``
+        fills ``kpi`` and the media linearly in time within each geo (the first
+        and last reported values held), as a modeller might; the filled values
+        are in no truth, and ``dataset.attrs["filled_rows"]`` counts them.
 
     Returns
     -------
@@ -279,6 +314,9 @@ def to_meridian(result_or_dataset: MMMResult | xr.Dataset) -> MeridianHandoff:
     >>> from meridian.analysis import analyzer                              # doctest: +SKIP
     >>> analyzer.Analyzer(handoff.model_at_truth()).roi()                   # doctest: +SKIP
     """
+    from xmmm.export import observed_view
+
+    check_missing_option(missing)
     ds = dataset_of(result_or_dataset)
     when = dates(ds)
     time = _time_labels(when)
@@ -292,8 +330,12 @@ def to_meridian(result_or_dataset: MMMResult | xr.Dataset) -> MeridianHandoff:
     else:
         population = (ds["population"] if "population" in ds else ds["baseline_level"].isel(date=0)).values
         population = population.astype(float)
-    spend = ds["spend"].transpose("geo", "date", "channel").values
-    y = ds["y"].transpose("geo", "date").values
+    seen = observed_view(ds)  # what a modeller receives (reported, NaN in missing rows); the truth uses ds
+    spend = seen["spend"].transpose("geo", "date", "channel").values
+    y = seen["y"].transpose("geo", "date").values
+    filled = int(np.isnan(y).sum())
+    if missing == "interpolate" and filled:
+        spend, y = interpolated_in_time(spend, axis=1), interpolated_in_time(y, axis=1)
     control_values, control_names, varies = _controls(ds, when, terms)
     kept = [name for name, keep in zip(control_names, varies) if keep]
 
@@ -309,7 +351,10 @@ def to_meridian(result_or_dataset: MMMResult | xr.Dataset) -> MeridianHandoff:
     if kept:
         data_vars["controls"] = (("geo", "time", "control_variable"), control_values[..., varies])
         coords["control_variable"] = np.asarray(kept, dtype=object)
-    dataset = xr.Dataset(data_vars, coords=coords, attrs=source_attrs(ds))
+    attrs = source_attrs(ds)
+    if filled:
+        attrs["filled_rows"] = filled if missing == "interpolate" else 0
+    dataset = xr.Dataset(data_vars, coords=coords, attrs=attrs)
 
     fit = _Truth(ds, population, control_values, varies, terms)
     truth = fit.dataset(geo, time, channels, kept)
@@ -379,7 +424,10 @@ class _Truth:
         p = population
         y = ds["y"].transpose("geo", "date").values
         spend = ds["spend"].transpose("geo", "date", "channel").values
-        contribution = ds["contribution"].transpose("geo", "date", "channel").values
+        # Meridian's incremental outcome: y minus y with the channel's spend at 0; stored from paired runs
+        # where that is not the contribution (multiplicative outcome, log-normal noise)
+        self.effect = "incremental_outcome" if "incremental_outcome" in ds else "contribution"
+        contribution = ds[self.effect].transpose("geo", "date", "channel").values
         n_geo, n_time, n_channel = spend.shape
         kpi = y / p[:, None]
         self.kpi_mean, self.kpi_stdev = float(kpi.mean()), float(kpi.std())
@@ -409,7 +457,16 @@ class _Truth:
         self.alpha_m, self.ec_m, self.slope_m = (np.empty(n_channel) for _ in range(3))
         self.beta_gm = np.empty((n_geo, n_channel))
         reasons: dict[str, list[str]] = {}
+        outcome_multiplicative = multiplicative(ds)
+        multiplier = (ds["effectiveness_multiplier"].transpose("geo", "date", "channel").values
+                      if "effectiveness_multiplier" in ds else None)
         for j, col in enumerate(self.columns):
+            if outcome_multiplicative:
+                reasons.setdefault(col, []).append(
+                    "multiplicative outcome in the data (y = baseline x prod(1 + effect)), additive in Meridian")
+            if multiplier is not None and not np.all(multiplier[..., j] == 1.0):
+                reasons.setdefault(col, []).append(
+                    "its effectiveness varies over time in the data; Meridian's media effects are constant")
             name = adstock_names[j]
             a_params = {p_.name: ds[f"adstock_{p_.name}"].transpose("geo", "channel").values[:, j]
                         for p_ in get_transform("adstock", name).numeric_parameters}
@@ -450,6 +507,10 @@ class _Truth:
                         "shares it (the mean is used)")
             self.alpha_m[j], self.ec_m[j], self.slope_m[j] = _shared(alpha), _shared(ec), _shared(slope)
             self.beta_gm[:, j] = coefficient[:, j] * ceiling / (p * s)
+            if n_geo > 1 and (self.beta_gm[:, j] <= 0).any():
+                reasons.setdefault(col, []).append(
+                    "no effect in the data (a placebo channel); Meridian's log-normal media effects are positive "
+                    "(beta_m and eta_m are NaN)")
 
         u = spend / self.media_scale[:, None, :]
         self.transformed = self._adstock_hill(u)
@@ -506,8 +567,8 @@ class _Truth:
             self.mu_t = np.full(n_time, time_effect[0])
         self.n_knots = len(self.knot_values)
         noise = per_head_level * terms["volatility"] / s
-        self.sigma = float(noise.mean())
-        if n_geo > 1 and _spread(noise) > _SHARED:
+        self.sigma = float(noise.mean()) if noise_kind(ds) not in LEVEL_DEPENDENT_NOISE else float("nan")
+        if n_geo > 1 and _spread(noise) > _SHARED and np.isfinite(self.sigma):
             self.mismatches.append(Mismatch(
                 "noise", "the noise per head differs by geo; Meridian has one sigma (their mean)",
                 float(np.max(np.abs(noise / noise.mean() - 1.0))), "noise standard deviations differ by up to {} % from sigma"))
@@ -553,7 +614,7 @@ class _Truth:
     def dataset(self, geo, time, channels, control_names) -> xr.Dataset:
         ds = self.ds
         n_geo = len(geo)
-        contribution = ds["contribution"].transpose("geo", "date", "channel").values
+        contribution = ds[self.effect].transpose("geo", "date", "channel").values
         spend = ds["spend"].transpose("geo", "date", "channel").values
         geo_spend = spend.sum(axis=1)
         total_spend = geo_spend.sum(axis=0)
@@ -563,7 +624,10 @@ class _Truth:
             mroi = np.where(total_spend > 0, extra.sum(axis=0) / (MARGINAL_STEP * total_spend), np.nan)
             roi_by_geo = np.where(geo_spend > 0, contribution.sum(axis=1) / geo_spend, np.nan)
         # log-normal media effects across geos; a national model has normal ones (and eta_m = 0)
-        log_beta = np.log(self.beta_gm) if n_geo > 1 else self.beta_gm
+        if n_geo > 1:  # a channel without effect (a placebo) has no log
+            log_beta = np.log(np.where(self.beta_gm > 0, self.beta_gm, np.nan))
+        else:
+            log_beta = self.beta_gm
         beta_m, eta_m = log_beta.mean(axis=0), log_beta.std(axis=0)
         beta_dev = _standardised(log_beta, beta_m, eta_m)
         gamma_c, xi_c = self.gamma_gc.mean(axis=0), self.gamma_gc.std(axis=0)
@@ -588,7 +652,8 @@ class _Truth:
             "sigma": ((), self.sigma, {"long_name": "Noise standard deviation (KPI per head, scaled)"}),
             "expected_outcome": (("geo", "time"), self.expected, {"long_name": "y - baseline_noise"}),
             "incremental_outcome": (("geo", "time", "media_channel"), contribution.copy(),
-                                    {"long_name": "Channel contribution (incremental revenue) per geo and time"}),
+                                    {"long_name": "Incremental outcome (revenue) per geo and time: the channel "
+                                     "contribution, or y minus y with the channel's spend at 0 where they differ"}),
             "roi": (m, roi, {"long_name": "ROI: total contribution / total spend over geos and times"}),
             "mroi": (m, mroi, {"long_name": f"Marginal ROI for a {MARGINAL_STEP:.0%} spend increase"}),
             "roi_by_geo": (gm, roi_by_geo, {"long_name": "ROI per geo"}),
