@@ -629,8 +629,10 @@ def test_meridian_builds_from_a_messy_world_once_filled():
     absent = int(ds["missing"].sum())
     with pytest.raises(ValueError, match=f"Meridian takes no missing values, and {absent} .* missing='interpolate'"):
         to_meridian(ds).input_data()
-    data = to_meridian(ds, missing="interpolate").input_data()
-    assert model.Meridian(input_data=data).n_media_channels == ds.sizes["channel"]
+    handoff = to_meridian(ds, missing="interpolate")
+    # with the hand-off's spec: its seasonality controls, the same in every geo, need fewer knots than periods
+    assert model.Meridian(input_data=handoff.input_data(), model_spec=handoff.model_spec()).n_media_channels == (
+        ds.sizes["channel"])
 
 
 @OUTSIDE_THE_FAMILY
@@ -666,3 +668,19 @@ def test_pymc_marketing_noise_sd_only_where_the_noise_has_one(noise):
         np.testing.assert_allclose(truth["y_sigma"].values,
                                    (level * DEFAULT_CONFIG.regions.sales_volatility / truth["target_scale"]).values,
                                    rtol=1e-12)
+
+
+def test_meridian_placebo_channel_takes_normal_media_effects():
+    # a channel without effect (the messy preset's placebo, moved into the family) has beta_gm = 0,
+    # which log-normal effects cannot hold: the hand-off stays exact with normal ones
+    ds = xmmm.generate_dataset(small_target_config("messy", "meridian"))
+    assert ds.sizes["geo"] > 1 and (ds["channel_coefficient"].sel(channel="TV-placebo") == 0).all()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", XmmmWarning)
+        handoff = to_meridian(ds)
+    assert handoff.exact and handoff.model_spec_kwargs["media_effects_dist"] == "normal"
+    truth = handoff.truth
+    assert truth.attrs["media_effects_dist"] == "normal"
+    assert np.isfinite(truth["beta_m"].values).all() and np.isfinite(truth["eta_m"].values).all()
+    np.testing.assert_allclose(truth["beta_m"].values + truth["eta_m"].values * truth["beta_gm_dev"].values,
+                               truth["beta_gm"].values, rtol=1e-12, atol=1e-15)

@@ -160,9 +160,11 @@ def test_meridian_model_spec_takes_the_calibration():
     result = xmmm.generate_mmm_dataset(geo_lift_config())
     calibration = xmmm.lift_tests(result, library="meridian")
     kwargs = calibration.model_spec_kwargs()
-    model_spec = spec.ModelSpec(**kwargs)
-    data = xmmm.to_meridian(result).input_data()
-    mmm = model.Meridian(input_data=data, model_spec=model_spec)
+    handoff = xmmm.to_meridian(result)
+    # the hand-off's spec (max_lag, knots; the seasonality controls need fewer knots than periods) with the calibration
+    model_spec = handoff.model_spec(**kwargs)
+    assert isinstance(model_spec, spec.ModelSpec) and model_spec.media_prior_type == "roi"
+    mmm = model.Meridian(input_data=handoff.input_data(), model_spec=model_spec)
     roi_m = mmm.prior_broadcast.roi_m
     np.testing.assert_allclose(np.asarray(roi_m.mean()), np.nan_to_num(calibration.roi.values, nan=np.exp(0.2 + 0.81 / 2)),
                                rtol=1e-5)

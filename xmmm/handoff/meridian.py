@@ -122,7 +122,8 @@ class MeridianHandoff:
         (control_variable), ``gamma_gc``, ``gamma_gc_dev`` (geo,
         control_variable); ``sigma``.  ``beta_gm = exp(beta_m + eta_m
         beta_gm_dev)`` (log-normal media effects) with ``beta_m`` and
-        ``eta_m`` the mean and standard deviation over geos of ``log beta_gm``;
+        ``eta_m`` the mean and standard deviation over geos of ``log beta_gm``
+        (with normal media effects ``beta_gm = beta_m + eta_m beta_gm_dev``);
         ``gamma_gc = gamma_c + xi_c gamma_gc_dev`` likewise.  ``roi_m`` and
         ``mroi_m`` are Meridian's ROI and marginal ROI (1 % more spend) at
         these parameters, the values of its ROI and mROI prior parameters.
@@ -145,7 +146,8 @@ class MeridianHandoff:
         model contain the truth: ``max_lag`` (the data's ``l_max - 1``),
         ``knots`` (2, at the first and last period, for a linear trend; 1
         without), ``media_effects_dist`` (``"log_normal"``; ``"normal"`` for
-        one geo, as Meridian sets it) and, with several geos,
+        one geo, as Meridian sets it, and when a channel has no effect in
+        some geo, e.g. a placebo) and, with several geos,
         ``baseline_geo`` (by name: the geo with the largest population,
         Meridian's default, whose ``tau_g`` is 0).
     priors : dict
@@ -204,9 +206,12 @@ class MeridianHandoff:
         return prior_distribution.PriorDistribution(**made)
 
     def model_spec(self, **overrides):
-        """``ModelSpec(prior=prior_distribution(), **model_spec_kwargs, **overrides)``."""
+        """``ModelSpec(prior=prior_distribution(), **model_spec_kwargs, **overrides)``; ``overrides`` may set ``prior``."""
         spec = _meridian("meridian.model.spec")
-        return spec.ModelSpec(prior=self.prior_distribution(), **{**self.model_spec_kwargs, **overrides})
+        kwargs = {**self.model_spec_kwargs, **overrides}
+        if "prior" not in kwargs:
+            kwargs["prior"] = self.prior_distribution()
+        return spec.ModelSpec(**kwargs)
 
     def model(self, **spec_overrides):
         """``meridian.model.model.Meridian`` of :meth:`input_data` and :meth:`model_spec` (not fitted)."""
@@ -363,7 +368,7 @@ def to_meridian(result_or_dataset: MMMResult | xr.Dataset, *, missing: str = "ke
         truth.attrs["controls_in_tau_g"] = ", ".join(dropped)
     baseline = int(np.argmax(population))
     spec_kwargs = {"max_lag": fit.max_lag, "knots": fit.n_knots,
-                   "media_effects_dist": "normal" if national else "log_normal"}
+                   "media_effects_dist": fit.media_effects_dist}
     if not national:  # by name: Meridian orders geos by name
         spec_kwargs["baseline_geo"] = str(geo[baseline])
     if fit.mismatches:
@@ -507,11 +512,10 @@ class _Truth:
                         "shares it (the mean is used)")
             self.alpha_m[j], self.ec_m[j], self.slope_m[j] = _shared(alpha), _shared(ec), _shared(slope)
             self.beta_gm[:, j] = coefficient[:, j] * ceiling / (p * s)
-            if n_geo > 1 and (self.beta_gm[:, j] <= 0).any():
-                reasons.setdefault(col, []).append(
-                    "no effect in the data (a placebo channel); Meridian's log-normal media effects are positive "
-                    "(beta_m and eta_m are NaN)")
 
+        # log-normal media effects across geos (Meridian's default) are positive: a channel without effect
+        # (a placebo) needs normal ones, as does a national model (Meridian sets them)
+        self.media_effects_dist = "log_normal" if n_geo > 1 and (self.beta_gm > 0).all() else "normal"
         u = spend / self.media_scale[:, None, :]
         self.transformed = self._adstock_hill(u)
         raised = self._adstock_hill(u * (1.0 + _MROI_STEP))
@@ -623,11 +627,8 @@ class _Truth:
             roi = np.where(total_spend > 0, contribution.sum(axis=(0, 1)) / total_spend, np.nan)
             mroi = np.where(total_spend > 0, extra.sum(axis=0) / (MARGINAL_STEP * total_spend), np.nan)
             roi_by_geo = np.where(geo_spend > 0, contribution.sum(axis=1) / geo_spend, np.nan)
-        # log-normal media effects across geos; a national model has normal ones (and eta_m = 0)
-        if n_geo > 1:  # a channel without effect (a placebo) has no log
-            log_beta = np.log(np.where(self.beta_gm > 0, self.beta_gm, np.nan))
-        else:
-            log_beta = self.beta_gm
+        # log-normal media effects across geos; normal ones (national, or a channel without effect) as they are
+        log_beta = np.log(self.beta_gm) if self.media_effects_dist == "log_normal" else self.beta_gm
         beta_m, eta_m = log_beta.mean(axis=0), log_beta.std(axis=0)
         beta_dev = _standardised(log_beta, beta_m, eta_m)
         gamma_c, xi_c = self.gamma_gc.mean(axis=0), self.gamma_gc.std(axis=0)
@@ -679,7 +680,7 @@ class _Truth:
             coords["control_variable"] = np.asarray(control_names, dtype=object)
         attrs = {**source_attrs(ds), "kpi_type": "revenue", "revenue_per_kpi": 1.0, "max_lag": self.max_lag,
                  "exact": int(not self.mismatches),
-                 "media_effects_dist": "log_normal" if n_geo > 1 else "normal"}
+                 "media_effects_dist": self.media_effects_dist}
         return xr.Dataset(data_vars, coords=coords, attrs=attrs)
 
 
