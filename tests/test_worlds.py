@@ -729,3 +729,24 @@ def test_recovery_studies_hand_over_a_messy_world_with_its_gaps_filled(messy):
 
     assert len(_handoff(messy, "pymc-marketing").X) == messy["missing"].size
     assert not np.isnan(_handoff(messy, "meridian").dataset["kpi"].values).any()
+
+
+@pytest.mark.parametrize("world", ["multiplicative", "time_varying"])
+def test_increments_are_whole_paired_runs_where_channels_or_periods_interact(world):
+    from xmmm.engine import increments
+
+    c = config(outcome_model="multiplicative") if world == "multiplicative" else config()
+    if world == "time_varying":
+        c.channels[1].effectiveness_variation = TimeVariation(kind="linear", ratio=2.0)
+    plan = Plan.build(c, [0])
+    n = len(c.channels)
+    tv_off = Interventions(scale=np.array([0.0] + [1.0] * (n - 1))[:, None])
+    half = Interventions(scale=np.full(n, 0.5)[:, None])
+    lift = increments(plan, [tv_off, half])
+    full = run(plan)
+    np.testing.assert_array_equal(lift[0], full["y"] - run(plan, tv_off)["y"])
+    np.testing.assert_array_equal(lift[1], full["y"] - run(plan, half)["y"])
+    if world == "multiplicative":  # the stored truth is the same paired run
+        np.testing.assert_array_equal(lift[0], full["incremental_outcome"][:, :, 0, :])
+    else:  # the period's multiplier weighs the contribution, which an additive increment then equals
+        np.testing.assert_allclose(lift[0], full["contribution"][:, :, 0, :], rtol=1e-9, atol=1e-7)
