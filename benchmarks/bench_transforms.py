@@ -32,31 +32,20 @@ the C library, as xmmm 0.1 did).
 from __future__ import annotations
 
 import argparse
-import time
+import sys
 import warnings
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_generate import timings  # noqa: E402  (one rotating-order timer for every benchmark)
 
 L_MAX = 12
 SIZES = {"small": (9, 129), "large": (1000, 520)}
 QUICK_SIZES = {"tiny": (3, 20), "small": (5, 40)}
 FACTOR = 1.0 + 0.01  # the marginal step of the generator
-
-
-def timings(contenders: dict[str, Callable[[], object]], repeats: int) -> dict[str, np.ndarray]:
-    """Seconds of ``repeats`` calls of each contender, called in turn (a rotating order)."""
-    names = list(contenders)
-    out: dict[str, list[float]] = {name: [] for name in names}
-    for name in names:  # warm up on the timed shape
-        contenders[name]()
-    for i in range(repeats):
-        k = i % len(names)
-        for name in names[k:] + names[:k]:
-            start = time.perf_counter()
-            contenders[name]()
-            out[name].append(time.perf_counter() - start)
-    return {name: np.asarray(t) for name, t in out.items()}
 
 
 def _pymc():

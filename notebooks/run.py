@@ -44,7 +44,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("notebooks", nargs="*", help="notebook files (default: every *.ipynb here)")
     parser.add_argument("--out", type=Path, help="folder for the executed copies")
     args = parser.parse_args(argv)
-    paths = [Path(p) for p in args.notebooks] or sorted(HERE.glob("*.ipynb"))
+    # a bare name is a notebook of this folder, wherever the command runs from
+    paths = [Path(p) if Path(p).exists() else HERE / p for p in args.notebooks] or sorted(HERE.glob("*.ipynb"))
     failed = 0
     for path in paths:
         try:

@@ -229,7 +229,7 @@ def test_plot_calls_save_all_plots(small_nc, tmp_path, capsys, monkeypatch):
         Path(out_dir).mkdir(parents=True, exist_ok=True)
         return [Path(out_dir) / "one.png", Path(out_dir) / "two.png"]
 
-    fake = types.SimpleNamespace(save_all_plots=save_all_plots, PLOT_NAMES=("one", "two"))
+    fake = types.SimpleNamespace(save_all_plots=save_all_plots, plot_names=lambda dataset: ("one", "two"))
     monkeypatch.setitem(sys.modules, "xmmm.plot", fake)
     assert cli.main(["plot", str(small_nc), "--out", str(tmp_path / "figs")]) == 0
     (data, out_dir), = calls

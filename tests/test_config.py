@@ -1,6 +1,7 @@
 """Configs: every validation message, overrides, round trips, no mutation."""
 
 import math
+import re
 
 import pytest
 
@@ -271,3 +272,27 @@ def test_column_labels_drop_a_repeated_prefix():
     assert ChannelConfig(name="TV").column_label == "TV"
     assert ChannelConfig(name="xbox").column_label == "xbox"
     assert ControlConfig(name="c-price").column_label == "price"
+
+
+def test_override_paths_reach_one_element_of_a_list_by_position_or_name():
+    base = xmmm.get_preset_config("basic")
+    by_position = xmmm.customize_preset("basic", **{"channels.0.pattern": "on_off"})
+    by_name = xmmm.customize_preset("basic", **{"channels.Search.base_spend": 10.0})
+    assert by_position.channels[0].pattern == "on_off" and by_position.channels[1] == base.channels[1]
+    assert by_name.channels[1].base_spend == 10.0 and by_name.channels[0] == base.channels[0]
+    assert xmmm.get_preset_config("basic") == base  # the preset itself is untouched
+
+
+@pytest.mark.parametrize(
+    ("key", "says"),
+    [
+        ("channels.9.pattern", "neither a position 0..2 nor a name"),
+        ("channels.0", "names a whole list element"),
+        ("n_periods.x", "below a plain value"),
+        ("channels.0.nope", "ChannelConfig has no field 'nope'"),
+    ],
+)
+def test_bad_override_paths_are_one_line_config_errors(key, says):
+    with pytest.raises(xmmm.ConfigError, match=re.escape(says)) as info:
+        xmmm.customize_preset("basic", **{key: 1})
+    assert "\n" not in str(info.value)

@@ -38,6 +38,8 @@ PYMC_FOURIER_DEPRECATION = pytest.mark.filterwarnings("ignore:DatetimeIndex.dayo
 #: pytensor folds LinearTrend's ``linspace(0, max(t), n_changepoints=1)``, a step of 0 / 0, when the graph
 #: is constant enough (the rewrite is skipped and the value stays right)
 PYTENSOR_LINSPACE = pytest.mark.filterwarnings("ignore:divide by zero encountered in divide:RuntimeWarning")
+#: worlds built from DEFAULT_CONFIG or the messy preset lie outside the libraries' families: the hand-off says so
+OUTSIDE_THE_FAMILY = pytest.mark.filterwarnings("ignore:the (pymc-marketing|Meridian) hand-off is not exact")
 
 
 def _generate(**overrides) -> xr.Dataset:
@@ -51,6 +53,8 @@ def _generate(**overrides) -> xr.Dataset:
 def small_target_config(name: str, target: str):
     """A preset moved into a family, at a size that keeps every channel spending (fast to build)."""
     config = xmmm.get_preset_config(name, target=target)
+    if config.experiments:  # its experiments name periods and geos of the whole preset
+        return config
     starts = [c.start_period + c.ramp_up_periods for c in config.channels if c.pattern == "delayed_start"]
     n_periods = min(config.n_periods, max([120 if config.frequency == "D" else 60] + [s + 12 for s in starts]))
     overrides = {"n_periods": n_periods}
@@ -543,3 +547,188 @@ def test_meridian_objects_say_that_they_need_the_library(meridian_ds):
         pytest.skip("google-meridian is installed here (see tests/test_handoff_meridian.py)")
     with pytest.raises(ImportError, match="pip install google-meridian"):
         to_meridian(meridian_ds).model_spec()
+# =========================================================================== harder worlds
+def _pinned_contribution(handoff: PymcMarketingHandoff, **model_overrides) -> tuple[np.ndarray, np.ndarray]:
+    """pymc-marketing's channel contribution with its parameters fixed at the hand-off's truth, and the truth's."""
+    import pymc as pm
+    import pytensor
+
+    kwargs = {**handoff.model_kwargs, **model_overrides}
+    model = PymcMarketingHandoff(handoff.X, handoff.y, kwargs, handoff.truth).build_model().model
+    pinned = {name: handoff.truth[name].transpose(*model.named_vars_to_dims[name]).values
+              for name in {rv.name for rv in model.free_RVs} if name.startswith(("adstock_", "saturation_"))}
+    if "media_temporal_latent_multiplier" in model.named_vars:
+        dims = model.named_vars_to_dims["media_temporal_latent_multiplier"]
+        pinned["media_temporal_latent_multiplier"] = handoff.truth["media_temporal_latent_multiplier"].transpose(
+            *dims).values
+    fixed = pm.do(model, pinned)
+    contribution = pytensor.function([], fixed["channel_contribution"], mode="FAST_COMPILE")()
+    dims = model.named_vars_to_dims["channel_contribution"]
+    return contribution, handoff.truth["channel_contribution"].transpose(*dims).values
+
+
+def _with_variation(kinds: dict) -> xr.Dataset:
+    config = apply_overrides(DEFAULT_CONFIG, {"n_periods": 40})
+    for channel in config.channels:
+        if channel.name in kinds:
+            channel.effectiveness_variation = xmmm.TimeVariation(**kinds[channel.name])
+    return xmmm.generate_dataset(config)
+
+
+@OUTSIDE_THE_FAMILY
+@PYMC_FOURIER_DEPRECATION
+def test_pymc_marketing_time_varying_media_reproduces_a_shared_multiplier():
+    # a deterministic path (linear) is the same for every channel: pymc-marketing's one latent
+    # multiplier per geo then holds the truth
+    ds = _with_variation({name: {"kind": "linear", "ratio": 2.0} for name in DEFAULT_CONFIG.channel_names})
+    handoff = to_pymc_marketing(ds)
+    assert handoff.model_kwargs["time_varying_media"] is True
+    np.testing.assert_array_equal(handoff.truth["media_temporal_latent_multiplier"].values,
+                                  ds["effectiveness_multiplier"].isel(channel=0).transpose("date", "geo").values)
+    contribution, expected = _pinned_contribution(handoff)
+    np.testing.assert_allclose(contribution, expected, rtol=1e-9, atol=1e-12)
+    # without the multiplier the same parameters miss the doubling
+    constant, _ = _pinned_contribution(handoff, time_varying_media=False)
+    assert np.abs(constant - expected).max() > 0.1 * np.abs(expected).max()
+
+
+@OUTSIDE_THE_FAMILY
+@PYMC_FOURIER_DEPRECATION
+def test_pymc_marketing_per_channel_multiplier_is_truth_but_not_a_model():
+    ds = _with_variation({DEFAULT_CONFIG.channel_names[0]: {"kind": "gp", "amplitude": 0.3, "length_scale": 8}})
+    handoff = to_pymc_marketing(ds)
+    assert "time_varying_media" not in handoff.model_kwargs
+    assert "media_temporal_latent_multiplier" not in handoff.truth
+    m = handoff.truth["effectiveness_multiplier"]
+    assert m.dims == ("date", "geo", "channel") and list(m["channel"].values) == list(ds["channel_column"].values)
+    # the truth's contribution is the constant model's times the path
+    constant, expected = _pinned_contribution(handoff)
+    np.testing.assert_allclose(constant * m.transpose("date", "geo", "channel").values, expected,
+                               rtol=1e-9, atol=1e-12)
+
+
+@OUTSIDE_THE_FAMILY
+@PYMC_FOURIER_DEPRECATION
+def test_pymc_marketing_scales_are_those_of_the_data_it_receives():
+    ds = xmmm.generate_dataset(xmmm.get_preset_config("messy"))
+    handoff = to_pymc_marketing(ds)
+    mmm = handoff.build_model()
+    np.testing.assert_allclose(mmm.scalers["_target"].transpose("geo").values, handoff.truth["target_scale"].values,
+                               rtol=1e-12)
+    np.testing.assert_allclose(mmm.scalers["_channel"].transpose("geo", "channel").values,
+                               handoff.truth["channel_scale"].values, rtol=1e-12)
+    # the outliers raise a reported maximum above the true one, and spend error moves Social's scale
+    assert (handoff.truth["target_scale"].values != ds["y"].max("date").values).any()
+    same = np.isclose(handoff.truth["channel_scale"].values,
+                      ds["spend_scale"].transpose("geo", "channel").values, rtol=1e-12, atol=0)
+    assert not same.all() and same.any()
+    kappa = handoff.truth["saturation_kappa"].values
+    np.testing.assert_array_equal(np.isnan(kappa), ~same)
+    np.testing.assert_allclose(handoff.truth["saturation_beta"].values,
+                               (ds["channel_coefficient"] / handoff.truth["target_scale"]).transpose(
+                                   "geo", "channel").values, rtol=1e-12)
+
+
+@OUTSIDE_THE_FAMILY
+def test_multiplicative_outcome_hands_over_incremental_outcome_and_no_additive_parameters():
+    config = apply_overrides(DEFAULT_CONFIG, {"n_periods": 40, "outcome_model": "multiplicative"})
+    ds = xmmm.generate_dataset(config)
+    truth = to_meridian(ds).truth
+    incremental = ds["incremental_outcome"].transpose("geo", "date", "channel").values
+    spend = ds["spend"].transpose("geo", "date", "channel").values
+    np.testing.assert_allclose(truth["roi"].values, incremental.sum(axis=(0, 1)) / spend.sum(axis=(0, 1)), rtol=1e-12)
+    np.testing.assert_array_equal(truth["incremental_outcome"].values, incremental)
+    contribution_roi = ds["contribution"].sum(("date", "geo")) / ds["spend"].sum(("date", "geo"))
+    assert not np.allclose(truth["roi"].values, contribution_roi.values, rtol=1e-6)
+    pymc_truth = to_pymc_marketing(ds).truth
+    assert pymc_truth.attrs["saturation_mapped"] == 0
+    assert not any(name.startswith("saturation_") for name in pymc_truth.data_vars)
+
+
+@OUTSIDE_THE_FAMILY
+def test_meridian_missing_rows_are_kept_or_interpolated_in_time():
+    ds = xmmm.generate_dataset(xmmm.get_preset_config("messy"))
+    seen = ~ds["missing"].transpose("geo", "date").values
+    kept = to_meridian(ds).dataset
+    assert np.array_equal(np.isnan(kept["kpi"].values), ~seen)
+    filled = to_meridian(ds, missing="interpolate")
+    kpi = filled.dataset["kpi"].values
+    assert not np.isnan(kpi).any() and filled.dataset.attrs["filled_rows"] == int((~seen).sum())
+    np.testing.assert_array_equal(kpi[seen], kept["kpi"].values[seen])      # reported rows untouched
+    # a filled row lies on the line between the reported rows around it (or holds an end)
+    g, t = np.argwhere(~seen & np.roll(seen, 1, axis=1) & np.roll(seen, -1, axis=1))[0]
+    np.testing.assert_allclose(kpi[g, t], (kpi[g, t - 1] + kpi[g, t + 1]) / 2, rtol=1e-12)
+    west = list(ds["geo"].values).index("west")        # the late region holds its first reported value
+    first = int(np.argmax(seen[west]))
+    assert first > 0 and (kpi[west, :first] == kpi[west, first]).all()
+    media = filled.dataset["media_spend"].values
+    assert not np.isnan(media).any() and np.array_equal(filled.dataset["media"].values, media)
+    xr.testing.assert_identical(filled.truth, to_meridian(ds).truth)          # the truth is the true series'
+    with pytest.raises(ValueError, match="missing must be one of 'keep', 'interpolate'; got 'drop'"):
+        to_meridian(ds, missing="drop")
+
+
+@OUTSIDE_THE_FAMILY
+def test_meridian_builds_from_a_messy_world_once_filled():
+    pytest.importorskip("meridian", reason="google-meridian is not installed (it needs TensorFlow)")
+    from meridian.model import model
+
+    ds = xmmm.generate_dataset(xmmm.get_preset_config("messy"))
+    absent = int(ds["missing"].sum())
+    with pytest.raises(ValueError, match=f"Meridian takes no missing values, and {absent} .* missing='interpolate'"):
+        to_meridian(ds).input_data()
+    handoff = to_meridian(ds, missing="interpolate")
+    # with the hand-off's spec: its seasonality controls, the same in every geo, need fewer knots than periods
+    assert model.Meridian(input_data=handoff.input_data(), model_spec=handoff.model_spec()).n_media_channels == (
+        ds.sizes["channel"])
+
+
+@OUTSIDE_THE_FAMILY
+@PYMC_FOURIER_DEPRECATION
+def test_pymc_marketing_missing_rows_are_left_out_or_interpolated():
+    ds = xmmm.generate_dataset(xmmm.get_preset_config("messy"))
+    kept, filled = to_pymc_marketing(ds), to_pymc_marketing(ds, missing="interpolate")
+    assert len(kept.X) == int((~ds["missing"]).sum()) and len(filled.X) == ds["missing"].size
+    assert not filled.X.isna().any().any() and not filled.y.isna().any()
+    merged = filled.X.assign(y=filled.y).merge(kept.X.assign(y=kept.y), on=["date", "geo"], suffixes=("", "_kept"))
+    assert len(merged) == len(kept.X)
+    for column in ["y", *kept.model_kwargs["channel_columns"]]:
+        np.testing.assert_array_equal(merged[column].to_numpy(), merged[f"{column}_kept"].to_numpy())
+    mmm = filled.build_model()
+    assert len(mmm.model.coords["date"]) == ds.sizes["date"]          # every date, none filled with 0
+    np.testing.assert_allclose(mmm.scalers["_target"].transpose("geo").values, filled.truth["target_scale"].values,
+                               rtol=1e-12)
+    xr.testing.assert_identical(filled.truth["channel_contribution_original_scale"],
+                                kept.truth["channel_contribution_original_scale"])
+    with pytest.raises(ValueError, match="missing must be one of 'keep', 'interpolate'; got 0"):
+        to_pymc_marketing(ds, missing=0)
+
+
+@OUTSIDE_THE_FAMILY
+@pytest.mark.parametrize("noise", ["student_t", "ar1", "heteroscedastic", "lognormal"])
+def test_pymc_marketing_noise_sd_only_where_the_noise_has_one(noise):
+    ds = _generate(regions={"noise": noise, "noise_ar": 0.4 if noise == "ar1" else 0.0})
+    truth = to_pymc_marketing(ds).truth
+    if noise in ("heteroscedastic", "lognormal"):
+        assert truth["y_sigma"].isnull().all()
+    else:   # scaled to the configured sd: the marginal sd of the realised noise, over the target scale
+        level = ds["baseline_level"].isel(date=0, drop=True)
+        np.testing.assert_allclose(truth["y_sigma"].values,
+                                   (level * DEFAULT_CONFIG.regions.sales_volatility / truth["target_scale"]).values,
+                                   rtol=1e-12)
+
+
+def test_meridian_placebo_channel_takes_normal_media_effects():
+    # a channel without effect (the messy preset's placebo, moved into the family) has beta_gm = 0,
+    # which log-normal effects cannot hold: the hand-off stays exact with normal ones
+    ds = xmmm.generate_dataset(small_target_config("messy", "meridian"))
+    assert ds.sizes["geo"] > 1 and (ds["channel_coefficient"].sel(channel="TV-placebo") == 0).all()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", XmmmWarning)
+        handoff = to_meridian(ds)
+    assert handoff.exact and handoff.model_spec_kwargs["media_effects_dist"] == "normal"
+    truth = handoff.truth
+    assert truth.attrs["media_effects_dist"] == "normal"
+    assert np.isfinite(truth["beta_m"].values).all() and np.isfinite(truth["eta_m"].values).all()
+    np.testing.assert_allclose(truth["beta_m"].values + truth["eta_m"].values * truth["beta_gm_dev"].values,
+                               truth["beta_gm"].values, rtol=1e-12, atol=1e-15)

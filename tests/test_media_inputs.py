@@ -174,9 +174,12 @@ def test_roas_is_in_revenue_and_the_incremental_kpi_beside_it(ds):
     assert rpk.dims == ("date", "geo")
     np.testing.assert_allclose(rpk.isel(geo=0).values, 2.0 + 0.01 * np.arange(N))
     assert (rpk.isel(geo=1) == 2.5).all()
-    np.testing.assert_allclose(ds.incremental_outcome, ds.contribution.sum("date"), rtol=1e-13)
+    # additive effects: each channel's incremental outcome (against a treatment's baseline value) is its
+    # contribution, period by period
+    assert ds.incremental_outcome.dims == ("date", "geo", "channel")
+    np.testing.assert_array_equal(ds.incremental_outcome, ds.contribution)
     revenue = (ds.contribution * rpk).sum("date")
-    np.testing.assert_allclose(ds.incremental_revenue, revenue, rtol=1e-13)
+    np.testing.assert_allclose(ds.incremental_revenue.sum("date"), revenue, rtol=1e-13)
     paid = ["TV", "Display", "Search", "YouTube"]
     np.testing.assert_allclose(ds.roas.sel(channel=paid), (revenue / ds.spend.sum("date")).sel(channel=paid),
                                rtol=1e-12)
@@ -445,7 +448,7 @@ def test_summary_and_describe_read_kinds_and_revenue(ds):
     assert "ROAS = revenue / spend" in text and "reach_frequency" in text
     truth = xmmm.MMMResult(ds)["ground_truth"]
     assert truth["incremental_outcomes"]["geo_1"]["Promo"] == pytest.approx(
-        float(ds.incremental_outcome.sel(geo="geo_1", channel="Promo")))
+        float(ds.incremental_outcome.sel(geo="geo_1", channel="Promo").sum("date")))
 
 
 def test_a_prior_on_the_level_of_an_organic_channel():

@@ -69,9 +69,14 @@ def test_target_preset_generates_believable_data_without_warnings(name, target):
         ds = xmmm.generate_dataset(config)
     share = ds["media_share"].values
     assert ((share >= 10) & (share <= 40)).all(), share
-    media = _kinds(ds, "paid", "reach_frequency", "organic", "organic_reach_frequency")
-    assert (ds["attribution"].sel(channel=media).values >= 1).all()
-    roas = ds["roas"].sel(channel=_kinds(ds, "paid", "reach_frequency")).values
+    # every channel with an effect earns a visible share (a placebo channel, without effect, none); treatments
+    # are not media (no attribution) and organic media have no spend (no ROAS)
+    effective = np.array([c.base_effectiveness > 0 for c in config.channels])
+    media = np.isin(ds["channel"].values, _kinds(ds, "paid", "reach_frequency", "organic", "organic_reach_frequency"))
+    paid = np.isin(ds["channel"].values, _kinds(ds, "paid", "reach_frequency"))
+    attribution = ds["attribution"].transpose(..., "channel").values
+    assert (attribution[..., effective & media] >= 1).all() and (attribution[..., ~effective] == 0).all()
+    roas = ds["roas"].transpose(..., "channel").values[..., effective & paid]
     assert ((roas >= 0.2) & (roas <= 10)).all(), (roas.min(), roas.max())
     if target == "meridian":
         assert "population" in ds and ds["spend_scale"].dims == ("geo", "channel")

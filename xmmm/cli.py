@@ -255,6 +255,7 @@ def describe(dataset, name: str = "dataset") -> str:
     adstocks = sorted({str(v) for v in dataset["adstock_function"].values})
     saturations = sorted({str(v) for v in dataset["saturation_function"].values})
     lines.append(f"  transforms: adstock {', '.join(adstocks)}; saturation {', '.join(saturations)}")
+    lines += [f"  {phrase}" for phrase in _world_phrases(dataset)]
     y = dataset["y"]
     lines.append(f"  y: total {float(y.sum()):,.0f}, mean per period and region {float(y.mean()):,.1f}")
 
@@ -296,7 +297,34 @@ def describe(dataset, name: str = "dataset") -> str:
             f"numpy {record.get('numpy_version', '?')}, numba {record.get('numba_version', '?')} "
             "(check with 'xmmm verify')"
         )
+    if "causal_graph" in dataset.attrs:
+        import json
+
+        from xmmm.graph import graph_lines
+
+        lines.append("")
+        lines.append("Causal graph (cause -> effect):")
+        lines.extend(graph_lines(json.loads(dataset.attrs["causal_graph"])))
+
+    from xmmm.counterfactuals import budget_summary
+
+    lines.append("")
+    lines.append(budget_summary(dataset))
     return "\n".join(lines)
+
+
+def _world_phrases(dataset) -> list[str]:
+    """The harder-world options of the dataset's config (none for a file without one)."""
+    import json
+
+    from xmmm.config import MMMDataConfig
+    from xmmm.world import describe_world
+
+    try:
+        config = MMMDataConfig.from_dict(json.loads(dataset.attrs["xmmm_config"]))
+    except (KeyError, TypeError, ValueError):  # no config, or one this version cannot read: say nothing
+        return []
+    return describe_world(config)
 
 
 def _cmd_plot(args: argparse.Namespace) -> int:
@@ -321,7 +349,7 @@ def _cmd_plot(args: argparse.Namespace) -> int:
         print(note, file=sys.stderr)
     plot = _optional_module("xmmm.plot", "plots")
     geos = _geos(args.geos, dataset)
-    stems = list(plot.PLOT_NAMES)
+    stems = list(plot.plot_names(dataset))
     _refuse_existing([out / f"{stem}.png" for stem in stems], args.overwrite)
     _status(f"plotting {args.file} into {out}")
     kwargs = {} if geos is None else {"geos": geos, "max_geos": None}

@@ -29,9 +29,21 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from xmmm.causal import SPEND_POLICIES, DemandConfig, ExperimentConfig, check_scenario
 from xmmm.checks import Problems, is_int, join
 from xmmm.errors import ConfigError, TransformError
 from xmmm.plain import Schema, from_plain, set_path, to_plain
+from xmmm.world import (
+    OUTCOME_MODELS,
+    DataIssues,
+    LevelBreak,
+    MissingData,
+    Placebo,
+    TimeVariation,
+    as_dataclass,
+    canonical_name,
+    noise_problems,
+)
 
 __all__ = [
     "PATTERNS",
@@ -40,13 +52,21 @@ __all__ = [
     "KPI_TYPES",
     "ChannelConfig",
     "ControlConfig",
+    "DemandConfig",
+    "ExperimentConfig",
     "PatternSpec",
     "RegionConfig",
+    "TimeVariation",
+    "DataIssues",
+    "MissingData",
+    "LevelBreak",
+    "Placebo",
     "TransformConfig",
     "MMMDataConfig",
     "DEFAULT_CONFIG",
     "validate_config",
     "apply_overrides",
+    "with_placebo",
 ]
 
 #: Spend / control-value patterns understood by the generator.
@@ -278,6 +298,21 @@ class ChannelConfig:
         Treatments: the value their counterfactual refers to (e.g. 0 for no
         promotion, the regular price for a price).  A treatment's level is
         not varied by region, so every geo shares its baseline value.
+    effectiveness_variation : TimeVariation, dict or float, optional
+        Time-varying effectiveness (a number is the ``amplitude`` of a ``"gp"``
+        path with the default length scale): the contribution is multiplied by a path
+        ``m_{g,c,t}`` with mean 1 over the dates (see
+        :class:`~xmmm.world.TimeVariation`), stored as the truth
+        ``effectiveness_multiplier`` (date, geo, channel).  ``None`` (default):
+        constant.
+    spend_policy : {"exogenous", "demand_following", "target_chasing", "demand_capture"}
+        How spend reacts to demand or sales (:mod:`xmmm.causal`); ``"exogenous"``
+        (default) is the pattern's spend.
+    policy_strength : float
+        The policy's ``k`` (:mod:`xmmm.causal`); any sign.
+    spend_cap : float, optional
+        Upper limit of the policy's spend, in the currency of ``base_spend``
+        (scaled by the geo's regional spend factor); ``None``: no cap.
     """
 
     name: str
@@ -304,8 +339,13 @@ class ChannelConfig:
     reachable_share: float = 0.6
     reach_volatility: float = 0.05
     baseline_value: float = 0.0
+    effectiveness_variation: TimeVariation | None = None
+    spend_policy: str = "exogenous"
+    policy_strength: float = 0.0
+    spend_cap: float | None = None
 
     def __post_init__(self) -> None:
+        self.effectiveness_variation = as_dataclass(TimeVariation, self.effectiveness_variation)
         if self.unit == "spend" and self.kind in (*REACH_FREQUENCY_KINDS, "organic"):
             self.unit = "impressions"  # these kinds always have exposures
         problems = Problems(f"{type(self).__name__}({self.name!r}).")
@@ -319,6 +359,12 @@ class ChannelConfig:
         treatment = self.kind == "treatment"
         p.number("base_effectiveness", self.base_effectiveness, lower=None if treatment else 0,
                  limit=MAX_EFFECTIVENESS, why=_LIMIT_WHY["effectiveness"])
+        _nested(p, "effectiveness_variation", self.effectiveness_variation, TimeVariation, self)
+        if self.spend_policy not in SPEND_POLICIES:
+            p.add("spend_policy", self.spend_policy, "one of " + ", ".join(map(repr, SPEND_POLICIES)))
+        p.number("policy_strength", self.policy_strength, limit=1e6, why="a plausibility limit")
+        p.number("spend_cap", self.spend_cap, lower=0, lower_open=True, limit=MAX_LEVEL, why=_LIMIT_WHY["level"],
+                 optional=True)
         if self.kind not in KINDS:
             p.add("kind", self.kind, "one of " + ", ".join(map(repr, KINDS)))
             return
@@ -467,6 +513,37 @@ class ControlConfig:
         return _strip_prefix(self.name, "c")
 
 
+def _nested(p: Problems, name: str, value: Any, cls: type, owner: Any = None) -> None:
+    """Check an optional nested option object, its problems named under ``name.``.
+
+    A dict (or, for a TimeVariation, a number) set after the config was made
+    (``channel.effectiveness_variation = {...}``) is turned into ``cls`` on
+    ``owner`` here.
+    """
+    if value is not None and owner is not None and not isinstance(value, cls):
+        try:
+            converted = as_dataclass(cls, value)
+        except ConfigError as err:
+            text = str(err).replace(f"{cls.__name__}.", f"{p.prefix}{name}.")
+            lines = text.split("\n- ")
+            p.items += lines[1:] if len(lines) > 1 else lines
+            return
+        except TypeError as err:  # an unknown field
+            p.add(name, value, f"a dict of {cls.__name__} fields ({err})")
+            return
+        if converted is None or isinstance(converted, cls):
+            setattr(owner, name, converted)
+            value = converted
+    if value is None:
+        return
+    if not isinstance(value, cls):
+        p.add(name, value, f"a {cls.__name__}, a dict of its fields or None")
+        return
+    sub = Problems(f"{p.prefix}{name}.")
+    value._collect(sub)
+    p.items += sub.items
+
+
 def _strip_prefix(name: str, letter: str) -> str:
     for sep in "-_":
         prefix = letter + sep
@@ -533,6 +610,26 @@ class RegionConfig:
         ``yearfrac = (day_of_year - 1) / days in that year``.  A number ``P``:
         ``yearfrac = day_of_year / P``; 365.25 is the year of pymc-marketing's
         ``YearlyFourier``, whose terms then express the seasonality exactly.
+    noise : {"normal", "student_t", "lognormal", "ar1", "heteroscedastic"}
+        The noise model (see :mod:`xmmm.blocks.noise`); ``sales_volatility``
+        is its standard deviation relative to the level.  ``"normal"``
+        (default): ``L_g sigma z``.  ``"student_t"``: t errors with ``noise_df``
+        degrees of freedom, scaled to the same standard deviation.
+        ``"lognormal"``: multiplicative, ``y = mean * exp(sigma z - sigma**2 / 2)``.
+        ``"ar1"``: normal errors with lag-1 autocorrelation ``noise_ar``.
+        ``"heteroscedastic"``: standard deviation ``sigma`` times the expected
+        baseline of each period (level, trend, seasonality, breaks), not ``L_g``.
+        The realised noise is ``baseline_noise``; ``y - baseline_noise`` is the
+        exact mean.
+    noise_df : float
+        Degrees of freedom of ``"student_t"`` errors, > 2 (finite variance).
+    noise_ar : float
+        Lag-1 autocorrelation of the errors of any noise model (stationary
+        AR(1) of the standardised errors), in (-1, 1); non-zero for ``"ar1"``.
+    level_variation : TimeVariation or dict, optional
+        Time-varying baseline level: the component ``baseline_drift =
+        L_g (m_{g,t} - 1)`` with ``m`` a :class:`~xmmm.world.TimeVariation`
+        path of mean 1.  ``None`` (default): a constant level.
     """
 
     n_regions: int = 1
@@ -548,12 +645,17 @@ class RegionConfig:
     region_similarity: float = 0.0
     population: float | list[float] | None = None
     seasonal_period_days: float | None = None
+    noise: str = "normal"
+    noise_df: float = 5.0
+    noise_ar: float = 0.0
+    level_variation: TimeVariation | None = None
 
     def __post_init__(self) -> None:
         if self.region_names is not None and not isinstance(self.region_names, str):
             self.region_names = list(self.region_names)
         if isinstance(self.population, tuple):
             self.population = list(self.population)
+        self.level_variation = as_dataclass(TimeVariation, self.level_variation)
         p = Problems("RegionConfig.")
         self._collect(p)
         p.raise_if_any()
@@ -589,6 +691,8 @@ class RegionConfig:
         else:
             p.number("population", self.population, lower=0, lower_open=True, optional=True)
         p.number("seasonal_period_days", self.seasonal_period_days, lower=0, lower_open=True, optional=True)
+        noise_problems(p, self)
+        _nested(p, "level_variation", self.level_variation, TimeVariation, self)
 
     @property
     def names(self) -> list[str]:
@@ -718,6 +822,18 @@ class MMMDataConfig:
         ROAS and marginal ROAS are then revenue per unit of spend; the
         incremental KPI is ``incremental_outcome``.  ``None``: ROAS is KPI
         per unit of spend (Meridian's reading without a revenue per KPI).
+    outcome_model : {"additive", "multiplicative"}
+        ``"additive"`` (default): ``y = baseline + control effects +
+        contributions``.  ``"multiplicative"``: the mean is ``baseline x
+        prod_k (1 + control effect share) x prod_c (1 + media effect share)``;
+        see :mod:`xmmm.blocks.outcome` for the stored decomposition.
+    data_issues : DataIssues or dict, optional
+        Data problems (missing rows, outliers, structural breaks, placebo
+        channels, spend measurement error); ``None`` (default): clean data.
+    demand : DemandConfig, optional
+        A latent demand factor (:mod:`xmmm.causal`); ``None`` (default): none.
+    experiments : list of ExperimentConfig
+        Lift tests embedded in the data, with their exact truth.
     """
 
     n_periods: int = 129
@@ -730,10 +846,17 @@ class MMMDataConfig:
     frequency: str = "W"
     kpi_type: str = "revenue"
     revenue_per_kpi: float | list | None = None
+    outcome_model: str = "additive"
+    data_issues: DataIssues | None = None
+    demand: DemandConfig | None = None
+    experiments: list[ExperimentConfig] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        self.data_issues = as_dataclass(DataIssues, self.data_issues)
         if isinstance(self.channels, tuple):
             self.channels = list(self.channels)
+        if isinstance(self.experiments, tuple):
+            self.experiments = list(self.experiments)
         if isinstance(self.control_variables, tuple):
             self.control_variables = list(self.control_variables)
         if isinstance(self.revenue_per_kpi, tuple):
@@ -815,6 +938,12 @@ class MMMDataConfig:
         0.1's variables.
         """
         return self.kpi_type != "revenue" or any(c.kind != "paid" or c.unit != "spend" for c in self.channels)
+    @property
+    def demand_column(self) -> str | None:
+        """Export column of observed demand, ``c<K+1>-demand`` after the controls; ``None`` when unobserved."""
+        if self.demand is None or not self.demand.observed:
+            return None
+        return f"c{len(self.control_variables) + 1}-demand"
 
     # ---- files
     def to_dict(self) -> dict:
@@ -904,6 +1033,10 @@ def collect_problems(config: MMMDataConfig) -> list[str]:
     if not top.items:
         _check_last_date(top, config)
     _check_kpi(top, config)
+    # another spelling of a name ("Multiplicative") is that name, on every path a config is checked on
+    config.outcome_model = canonical_name(config.outcome_model, OUTCOME_MODELS)
+    if config.outcome_model not in OUTCOME_MODELS:
+        top.add("outcome_model", config.outcome_model, "one of " + ", ".join(map(repr, OUTCOME_MODELS)))
     items += top.items
 
     for attr, cls, label in (
@@ -956,6 +1089,41 @@ def collect_problems(config: MMMDataConfig) -> list[str]:
         items += p.items
     else:
         items.append(f"transforms must be a TransformConfig; got {type(config.transforms).__name__}")
+    if not items:
+        items += _world_problems(config)
+    if not items:
+        check_scenario(config, items)
+    if not items and config.has_media_inputs:
+        items += _media_input_problems(config)
+    return items
+
+
+def _media_input_problems(config: MMMDataConfig) -> list[str]:
+    """The options a generation with media inputs does not combine with (each coupling channels or series).
+
+    Channel kinds other than paid spend, and a KPI that is not revenue, run
+    the additive effects of :mod:`xmmm.blocks.exposures`; the harder worlds'
+    multiplicative outcome, log-normal noise and time-varying effects, the
+    spend policies and experiments of the causal scenarios, and data
+    problems are made for spend-only channels.
+    """
+    why = ("for a config with media inputs (a channel kind other than 'paid' on spend, or kpi_type "
+           "'non_revenue')")
+    items = []
+    if config.outcome_model != "additive":
+        items.append(f"outcome_model must be 'additive' {why}; got {config.outcome_model!r}")
+    if config.regions.noise == "lognormal":
+        items.append(f"regions.noise must not be 'lognormal' {why} (its noise scales the media); got 'lognormal'")
+    for i, c in enumerate(config.channels):
+        if c.effectiveness_variation is not None:
+            items.append(f"channels[{i}] ({c.name!r}).effectiveness_variation must be None {why}; got "
+                         f"{c.effectiveness_variation!r}")
+        if c.spend_policy != "exogenous":
+            items.append(f"channels[{i}] ({c.name!r}).spend_policy must be 'exogenous' {why}; got {c.spend_policy!r}")
+    if config.experiments:
+        items.append(f"experiments must be [] {why}; got {len(config.experiments)} experiment(s)")
+    if config.data_issues is not None and config.data_issues.any:
+        items.append(f"data_issues must be None {why}; got {config.data_issues!r}")
     return items
 
 
@@ -994,6 +1162,25 @@ def _check_kpi(top: Problems, config: MMMDataConfig) -> None:
         else:
             top.number(f"revenue_per_kpi[{g}]", row, lower=0, lower_open=True, limit=MAX_LEVEL,
                        why=_LIMIT_WHY["level"])
+def _world_problems(config: MMMDataConfig) -> list[str]:
+    """Checks of the harder-world options against the whole config (dates, names)."""
+    p = Problems("")
+    _nested(p, "data_issues", config.data_issues, DataIssues, config)
+    if isinstance(config.data_issues, DataIssues) and not p.items:
+        sub = Problems("data_issues.")
+        config.data_issues.config_problems(sub, config)
+        p.items += sub.items
+    dates = config.dates
+    for i, channel in enumerate(config.channels):
+        if channel.effectiveness_variation is not None:
+            sub = Problems(f"channels[{i}] ({channel.name!r}).effectiveness_variation.")
+            channel.effectiveness_variation.date_problems(sub, dates)
+            p.items += sub.items
+    if config.regions.level_variation is not None:
+        sub = Problems("regions.level_variation.")
+        config.regions.level_variation.date_problems(sub, dates)
+        p.items += sub.items
+    return p.items
 
 
 def validate_config(config: MMMDataConfig) -> None:
@@ -1087,6 +1274,50 @@ def _resized(config: MMMDataConfig, overrides: Mapping[str, Any], n_regions: int
         rpk = config.revenue_per_kpi
     if config.n_periods < n_periods:
         config.revenue_per_kpi = [r[: config.n_periods] if isinstance(r, list) else r for r in rpk]
+def with_placebo(config: MMMDataConfig, source: str, *, method: str = "shift", lag: int | None = None,
+                 correlation: float = 0.7, name: str | None = None) -> MMMDataConfig:
+    """A copy of ``config`` with a placebo channel made from ``source``'s spend (its true effect exactly 0).
+
+    The placebo is appended to ``channels`` (``base_effectiveness=0``, the
+    source's pattern and transforms, which never matter) and named in
+    ``data_issues.placebo`` (see :class:`~xmmm.world.Placebo` for the methods).
+
+    Parameters
+    ----------
+    config : MMMDataConfig
+    source : str
+        A real channel's name.
+    method, lag, correlation
+        As :class:`~xmmm.world.Placebo`.
+    name : str, optional
+        Default ``"<source>-placebo"``.
+
+    Examples
+    --------
+    >>> import xmmm
+    >>> c = with_placebo(xmmm.DEFAULT_CONFIG, "x-TV", method="mix", correlation=0.6)
+    >>> c.channel_names[-1], c.data_issues.placebo[0].source
+    ('x-TV-placebo', 'x-TV')
+    """
+    out = config.copy()
+    names = out.channel_names
+    if source not in names:
+        raise ConfigError(f"with_placebo: source must be one of the channels ({', '.join(names)}); got {source!r}")
+    index = names.index(source)
+    placebo = name or f"{source}-placebo"
+    twin = copy.deepcopy(out.channels[index])
+    twin.name, twin.base_effectiveness, twin.effectiveness_variation = placebo, 0.0, None
+    out.channels.append(twin)
+    for family in ("adstock", "saturation"):
+        for field_name in (f"{family}_fun", f"{family}_kwargs"):
+            value = getattr(out.transforms, field_name)
+            if isinstance(value, list):
+                value.append(copy.deepcopy(value[index]))
+    issues = out.data_issues if out.data_issues is not None else DataIssues()
+    issues.placebo = [*issues.placebo, Placebo(channel=placebo, source=source, method=method, lag=lag,
+                                              correlation=correlation)]
+    out.data_issues = issues
+    return _rebuilt(out)
 
 
 def _on_override(obj: Any, name: str, value: Any) -> None:
@@ -1123,8 +1354,22 @@ def _rebuilt(config: MMMDataConfig) -> MMMDataConfig:
 
 # --------------------------------------------------------------------------- plain data
 _SCHEMA = Schema(
-    nested={("MMMDataConfig", "regions"): RegionConfig, ("MMMDataConfig", "transforms"): TransformConfig},
-    lists={("MMMDataConfig", "channels"): ChannelConfig, ("MMMDataConfig", "control_variables"): ControlConfig},
+    nested={
+        ("MMMDataConfig", "regions"): RegionConfig,
+        ("MMMDataConfig", "transforms"): TransformConfig,
+        ("MMMDataConfig", "data_issues"): DataIssues,
+        ("MMMDataConfig", "demand"): DemandConfig,
+        ("ChannelConfig", "effectiveness_variation"): TimeVariation,
+        ("RegionConfig", "level_variation"): TimeVariation,
+    },
+    lists={
+        ("MMMDataConfig", "channels"): ChannelConfig,
+        ("MMMDataConfig", "control_variables"): ControlConfig,
+        ("MMMDataConfig", "experiments"): ExperimentConfig,
+        ("DataIssues", "missing"): MissingData,
+        ("DataIssues", "breaks"): LevelBreak,
+        ("DataIssues", "placebo"): Placebo,
+    },
     callables=("custom_pattern_func",),
 )
 #: fields that older versions stored and that never had an effect: read and dropped

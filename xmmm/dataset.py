@@ -62,6 +62,24 @@ _TRUTH = {
 }
 
 
+#: variables of the harder worlds, labelled only when a generation has them: name -> (axis, long_name, units)
+_OPTIONAL = {
+    "effectiveness_multiplier": ("channel", "Time-varying effectiveness multiplier (mean 1 over the dates)", "1"),
+    "incremental_outcome": ("channel", "y minus y with the channel's spend at 0 (paired runs, same random numbers)",
+                            "y"),
+    "log_contribution": ("channel", "Log-scale channel contribution: log(1 + media effect share)", "1"),
+    "log_control_effect": ("control", "Log-scale control effect: log(1 + control effect share)", "1"),
+    "log_baseline": (None, "Log of the expected baseline (log y = log_baseline + log effects + log noise)", "1"),
+    "baseline_drift": (None, "Time-varying part of the baseline level: level x (multiplier - 1)", "y"),
+    "baseline_break": (None, "Structural breaks of the baseline level (level shifts from their dates)", "y"),
+    "missing": (None, "True where the modeller receives no row (missing period or geo)", "1"),
+    "outlier": (None, "Spike added to the reported outcome (0: none)", "y"),
+    "y_observed": (None, "Outcome as reported: y + outlier, NaN where missing", "y"),
+    "spend_observed": ("channel", "Spend as reported: spend x measurement error, NaN where missing",
+                       "currency per period"),
+}
+
+
 def to_dataset(
     arrays: Mapping[str, np.ndarray],
     config: MMMDataConfig,
@@ -98,6 +116,15 @@ def to_dataset(
         data_vars["population"] = (lead + ("geo",), take("population"),
                                    {"long_name": "People per geo (per-capita spend scaling, Meridian hand-off)",
                                     "units": "people"})
+    for name, (kind, long_name, units) in _OPTIONAL.items():
+        if name in arrays:
+            dims = lead + ("date", "geo") + ((kind,) if kind else ())
+            data_vars[name] = (dims, dated(take(name)), {"long_name": long_name, "units": units})
+    issues = config.data_issues
+    if issues is not None and issues.placebo:
+        placebos = {p.channel for p in issues.placebo}
+        data_vars["placebo"] = (("channel",), np.array([c in placebos for c in config.channel_names]),
+                                {"long_name": "Placebo channel: spend copied from a real channel, no effect"})
     data_vars.update(_media_variables(arrays, config, take, dated, lead))
 
     stages = {family: plan.stages(family) if plan is not None else channel_stages(config, family)
@@ -123,6 +150,11 @@ def to_dataset(
     if config.has_media_inputs:
         coords["channel_kind"] = ("channel", np.array(config.channel_kinds, dtype=str))
         coords["exposure_unit"] = ("channel", np.array([c.unit for c in config.channels], dtype=str))
+    data_vars.update(_causal_variables(arrays, take, dated, lead))
+    if "demand_observed" in data_vars:
+        data_vars["demand_observed"][2]["column"] = config.demand_column
+    if config.experiments:
+        coords.update(_experiment_coords(config))
     if replicate_axis:
         coords["replicate"] = np.asarray(replicates if replicates is not None else range(arrays["y"].shape[0]))
     attrs = {
@@ -135,7 +167,74 @@ def to_dataset(
     }
     if config.kpi_type != "revenue":
         attrs["kpi_type"] = config.kpi_type
+    if _is_causal(config):
+        from xmmm.graph import causal_graph
+
+        attrs["causal_graph"] = json.dumps(causal_graph(config), sort_keys=True)
     return xr.Dataset(data_vars, coords=coords, attrs=attrs)
+
+
+def _is_causal(config: MMMDataConfig) -> bool:
+    return config.demand is not None or bool(config.experiments) or any(
+        c.spend_policy != "exogenous" for c in config.channels)
+
+
+#: variables of the causal scenarios (:mod:`xmmm.causal`), present only when used
+_CAUSAL = {
+    "demand": (("date",), "Latent demand", "demand units"),
+    "demand_effect": (("date",), "Effect of demand on y (demand_coefficient x demand)", "y"),
+    "demand_forecast": (("date",), "Demand forecast the demand-following policies plan with", "demand units"),
+    "demand_observed": (("date",), "Demand as observed (exported as a control column; a proxy if noisy)",
+                        "demand units"),
+    "sales_target": (("date",), "Sales target of the target-chasing policies", "y"),
+    "demand_coefficient": ((), "Effect on y of one unit of demand (effect x baseline level)", "y per demand unit"),
+    "spend_planned": (("date", "channel"), "Planned spend (the pattern's, before spend policies and experiments)",
+                      "currency per period"),
+    "lift": (("experiment", "date"), "True lift: y minus the run without the experiment (same random numbers)",
+             "y"),
+    "lift_x": (("experiment",), "Mean untested spend of the channel over the window", "currency per period"),
+    "lift_delta_x": (("experiment",), "Mean spend change over the window", "currency per period"),
+    "lift_delta_y": (("experiment",), "Realised lift: mean lift per period over the window (noise-free)",
+                     "y per period"),
+    "lift_measured": (("experiment",), "Measured lift: lift_delta_y + N(0, measurement_sigma)", "y per period"),
+    "lift_total": (("experiment",), "Lift summed over every date (carry-over and feedback included)", "y"),
+    "lift_delta_y_model": (("experiment",), "Steady-state lift of the saturation curve from x to x + delta_x",
+                           "y per period"),
+    "lift_sigma": (("experiment",), "Standard deviation of the measured lift", "y per period"),
+    "lift_tested": (("experiment",), "Whether the geo is in the experiment", "1"),
+}
+
+
+def _causal_variables(arrays, take, dated, lead) -> dict:
+    """The causal scenarios' variables that the generation made, labelled."""
+    layouts = {
+        ("date",): (("date", "geo"), dated),
+        ("date", "channel"): (("date", "geo", "channel"), dated),
+        ("experiment", "date"): (("experiment", "date", "geo"), lambda a: np.moveaxis(a, -3, -1)),
+        ("experiment",): (("geo", "experiment"), lambda a: a),
+        (): (("geo",), lambda a: a),
+    }
+    out = {}
+    for name, (kind, long_name, units) in _CAUSAL.items():
+        if name in arrays:
+            dims, arrange = layouts[kind]
+            out[name] = (lead + dims, arrange(take(name)), {"long_name": long_name, "units": units})
+    return out
+
+
+def _experiment_coords(config: MMMDataConfig) -> dict:
+    from xmmm.causal import window
+
+    dates = config.dates
+    spans = [window(e, dates) for e in config.experiments]
+    return {
+        "experiment": np.array([e.label for e in config.experiments], dtype=str),
+        "experiment_channel": ("experiment", np.array([e.channel for e in config.experiments], dtype=str)),
+        "experiment_start": ("experiment", dates.values[[a for a, _ in spans]]),
+        "experiment_end": ("experiment", dates.values[[b for _, b in spans]]),
+        "experiment_mode": ("experiment", np.array([e.mode for e in config.experiments], dtype=str)),
+        "experiment_value": ("experiment", np.array([float(e.value) for e in config.experiments])),
+    }
 
 
 def _structural_columns(stages: Sequence[Stage]) -> dict[str, np.ndarray]:
@@ -167,12 +266,12 @@ def _media_variables(arrays, config: MMMDataConfig, take, dated, lead) -> dict:
     if "revenue_per_kpi" in arrays:
         out["revenue_per_kpi"] = (lead + ("date", "geo"), dated(take("revenue_per_kpi")),
                                   {"long_name": "Revenue of one unit of KPI (y)", "units": "currency per KPI"})
-    if "incremental_outcome" in arrays:
-        out["incremental_outcome"] = (lead + ("geo", "channel"), take("incremental_outcome"), {
-            "long_name": "Incremental outcome: sum over dates of y minus y with the channel off (a treatment at "
-                         "its baseline value)", "units": "y"})
+    if "incremental_outcome" in arrays and config.has_media_inputs:  # labelled with the harder worlds' variables
+        out["incremental_outcome"] = (lead + ("date", "geo", "channel"), dated(take("incremental_outcome")), {
+            "long_name": "Incremental outcome: y minus y with the channel off (a treatment at its baseline value), "
+                         "on the same random numbers", "units": "y"})
     if "incremental_revenue" in arrays:
-        out["incremental_revenue"] = (lead + ("geo", "channel"), take("incremental_revenue"), {
+        out["incremental_revenue"] = (lead + ("date", "geo", "channel"), dated(take("incremental_revenue")), {
             "long_name": "Incremental outcome in revenue (incremental_outcome x revenue_per_kpi)",
             "units": "currency"})
     if config.has_media_inputs:

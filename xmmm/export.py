@@ -8,6 +8,10 @@ frequency ``f<i>-<label>`` and treatment values ``t<i>-<label>``, where ``i``
 is the channel's number in its ``x<i>-`` column, and the value of each
 control as ``c1-<label>``, ...; rows sorted by date, then geo.  Ground truth
 (contributions, signed control effects, parameters) never enters this table.
+It is what a modeller receives: with data problems configured
+(``data_issues``), ``y`` is the reported ``y_observed`` (outliers included),
+spend the reported ``spend_observed`` (measurement error included), and
+missing rows are left out (the ``missing`` mask of the Dataset says which).
 
 :func:`from_long_dataframe` reads such a table (or the frame of channel
 contributions ``result["ground_truth"]["transformed_spend"].reset_index()``)
@@ -22,7 +26,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-__all__ = ["to_long_dataframe", "from_long_dataframe"]
+__all__ = ["to_long_dataframe", "from_long_dataframe", "observed_view"]
 
 _CHANNEL = re.compile(r"^x(\d+)-(.+)$")
 #: the letter of each media input column and the Dataset variable it holds
@@ -32,6 +36,24 @@ _CONTROL = re.compile(r"^c(\d+)-(.+)$")
 _CONTRIBUTION = re.compile(r"^contribution_(x\d+-.+)$")
 #: value of ``attrs["xmmm_source"]`` on a Dataset read from a table
 LONG_TABLE = "long table"
+
+
+def observed_view(dataset: xr.Dataset) -> xr.Dataset:
+    """The Dataset with ``y`` and ``spend`` as a modeller receives them (reported, NaN where rows are missing).
+
+    Without data problems (no ``y_observed``) the Dataset itself.  The hand-offs
+    take their inputs from this view and their truth from the true series.
+
+    Examples
+    --------
+    >>> import xmmm
+    >>> ds = xmmm.generate_dataset(xmmm.get_preset_config("messy"))
+    >>> bool(observed_view(ds)["y"].isnull().any()), bool(ds["y"].isnull().any())
+    (True, False)
+    """
+    if "y_observed" not in dataset:
+        return dataset
+    return dataset.assign(y=dataset["y_observed"], spend=dataset["spend_observed"])
 
 
 def to_long_dataframe(dataset: xr.Dataset) -> pd.DataFrame:
@@ -46,7 +68,10 @@ def to_long_dataframe(dataset: xr.Dataset) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        Columns ``date, geo, y, x1-..., [e1-..., r1-..., f1-..., t1-...,] c1-...``; one row per (date, geo),
+        Columns ``date, geo, y, x1-..., [e1-..., r1-..., f1-..., t1-...,] c1-...`` (and ``c<K+1>-demand``
+        when demand is observed, :attr:`xmmm.config.MMMDataConfig.demand_column`: ``demand_observed`` shifted
+        by a constant so its smallest value is 0 when it has negative ones); one row per (date, geo) the
+        modeller receives (every one, unless ``missing`` says otherwise),
         sorted by date then geo, with a fresh RangeIndex.
 
     Examples
@@ -71,9 +96,10 @@ def to_long_dataframe(dataset: xr.Dataset) -> pd.DataFrame:
         values = np.transpose(variable.values, [variable.dims.index(d) for d in dims])
         return values[..., order].reshape(-1, n_dates * n_geos)
 
+    reported = "y_observed" in dataset  # data problems: the table holds what a modeller receives
     channel_names = [str(c) for c in dataset.variables["channel_column"].values]
     names = ["y"] + channel_names
-    parts = [block("y", None), block("spend", "channel")]
+    parts = [block("y_observed" if reported else "y", None), block("spend_observed" if reported else "spend", "channel")]
     for letter, var in MEDIA_COLUMNS.items():
         if var in dataset.variables:
             values = block(var, "channel")
@@ -83,6 +109,12 @@ def to_long_dataframe(dataset: xr.Dataset) -> pd.DataFrame:
     if dataset.sizes.get("control", 0):
         names += [str(c) for c in dataset.variables["control_column"].values]
         parts.append(block("control_value", "control"))
+    if "demand_observed" in dataset:
+        # observed demand (or its proxy) is one more control column, shifted to start at 0 like every control
+        # value (a constant the intercept absorbs; its coefficient per unit is still demand_coefficient)
+        observed = block("demand_observed", None)
+        names.append(str(dataset["demand_observed"].attrs["column"]))
+        parts.append(observed - min(float(observed.min()), 0.0))
     # one float block, written once and handed to pandas without another copy
     floats = np.concatenate(parts, axis=0)
     frame = pd.DataFrame(floats.T, columns=names, copy=False)
@@ -90,6 +122,8 @@ def to_long_dataframe(dataset: xr.Dataset) -> pd.DataFrame:
     # the geo column: its few distinct names, repeated by index (not one string per row)
     geo_labels = pd.Series(geo_names[order]).array
     frame.insert(1, "geo", geo_labels.take(np.tile(np.arange(n_geos), n_dates)))
+    if "missing" in dataset:
+        frame = frame[~block("missing", None)[0].astype(bool)].reset_index(drop=True)
     return frame
 
 
@@ -105,7 +139,18 @@ def _values(df: pd.DataFrame, columns: list[str], index: pd.MultiIndex) -> np.nd
     return out.reshape(n_dates, n_geos, len(columns))
 
 
-def from_long_dataframe(df: pd.DataFrame) -> xr.Dataset:
+def _regular_dates(dates: np.ndarray) -> np.ndarray:
+    """The dates with the gaps of a regular series filled (the most common step); as given if irregular."""
+    if len(dates) < 3:
+        return dates
+    steps = np.diff(dates)
+    values, counts = np.unique(steps, return_counts=True)
+    step = values[np.argmax(counts)]
+    full = np.arange(dates[0], dates[-1] + step, step)
+    return full if np.isin(dates, full).all() else dates
+
+
+def from_long_dataframe(df: pd.DataFrame, *, incomplete: str = "raise") -> xr.Dataset:
     """The Dataset of a long table: the inverse of :func:`to_long_dataframe` for what the table holds.
 
     Parameters
@@ -118,6 +163,12 @@ def from_long_dataframe(df: pd.DataFrame) -> xr.Dataset:
         ``contribution_x<i>-<label>`` (as in
         ``result["ground_truth"]["transformed_spend"].reset_index()``).
         Other columns are ignored.
+    incomplete : {"raise", "fill"}
+        What to do when (date, geo) pairs of the grid of dates x geos are
+        missing (a table with missing periods or geos): raise, or fill them
+        with NaN and add the ``missing`` (date, geo) mask; dates missing in
+        every geo are restored when the dates are evenly spaced (daily or
+        weekly data).
 
     Returns
     -------
@@ -189,14 +240,29 @@ def from_long_dataframe(df: pd.DataFrame) -> xr.Dataset:
         first = keys[repeated][0]
         raise ValueError(f"{int(repeated.sum())} repeated (date, geo) pair(s), e.g. "
                          f"({pd.Timestamp(first[0]).date()}, {first[1]}); a long table has one row per (date, geo)")
-    grid = pd.MultiIndex.from_product(
-        [np.sort(dates.unique().to_numpy()), np.sort(geos.unique().astype(str))], names=["date", "geo"]
-    )
-    if len(grid) != len(keys):
+    date_grid = np.sort(dates.unique().to_numpy())
+    if incomplete == "fill":
+        date_grid = _regular_dates(date_grid)
+    grid = pd.MultiIndex.from_product([date_grid, np.sort(geos.unique().astype(str))], names=["date", "geo"])
+    absent = None
+    if len(grid) != len(keys) and incomplete == "fill":
+        absent = grid.get_indexer(keys)
+    elif len(grid) != len(keys):
         raise ValueError(f"the table has {len(keys)} rows but {len(grid.levels[0])} dates x {len(grid.levels[1])} "
                          f"geos make {len(grid)}: {len(grid) - len(keys)} (date, geo) pair(s) are missing")
-    order = keys.get_indexer(grid)
-    rows = df.iloc[order]
+    if absent is not None:  # rows on the full grid, NaN where absent
+        present = np.zeros(len(grid), dtype=bool)
+        present[absent] = True
+        values_cols = [c for c in columns if c not in ("date", "geo")]
+        filled = {}
+        for c in values_cols:
+            column = np.full(len(grid), np.nan, dtype=object)
+            column[absent] = df[c].to_numpy()
+            filled[c] = column
+        rows = pd.DataFrame(filled)
+    else:
+        order = keys.get_indexer(grid)
+        rows = df.iloc[order]
 
     n_dates, n_geos = len(grid.levels[0]), len(grid.levels[1])
     data_vars: dict[str, tuple] = {}
@@ -209,13 +275,15 @@ def from_long_dataframe(df: pd.DataFrame) -> xr.Dataset:
     if contribution_cols:
         data_vars["contribution"] = (("date", "geo", "channel"), _values(rows, contribution_cols, grid))
     for letter, var in MEDIA_COLUMNS.items():
-        present = {c[1:]: c for c in media_cols if c[0] == letter}
-        if present:
-            wanted = [present.get(name[1:]) for name in channel_names]
+        given = {c[1:]: c for c in media_cols if c[0] == letter}
+        if given:
+            wanted = [given.get(name[1:]) for name in channel_names]
             values = np.full((n_dates, n_geos, len(channel_names)), np.nan)
             found = [j for j, c in enumerate(wanted) if c is not None]
             values[:, :, found] = _values(rows, [wanted[j] for j in found], grid)
             data_vars[var] = (("date", "geo", "channel"), values)
+    if absent is not None:
+        data_vars["missing"] = (("date", "geo"), ~present.reshape(n_dates, n_geos))
     date_values = grid.levels[0].to_numpy()
     attrs = {"xmmm_source": LONG_TABLE}
     if n_dates >= 3:

@@ -24,11 +24,15 @@ from xmmm.dataset import to_dataset
 from xmmm.engine import run
 from xmmm.errors import ConfigError, XmmmWarning
 from xmmm.ground_truth import MARGINAL_STEP
+from xmmm.blocks.media import natural_spend
+from xmmm.lift import experiment_truth
 from xmmm.plan import Plan, base_values
+from xmmm.spend_plan import Axes, spend_array
 from xmmm.result import MMMResult
 from xmmm.suspicious import suspicious
 
 __all__ = [
+    "GIVEN_SPEND",
     "MARGINAL_STEP",
     "base_values",
     "check_arrays",
@@ -40,13 +44,25 @@ __all__ = [
 
 
 # --------------------------------------------------------------------------- entry points
-def generate_mmm_dataset(config: MMMDataConfig | None = None, **overrides):
+def generate_mmm_dataset(config: MMMDataConfig | None = None, *, spend=None, **overrides):
     """Generate one MMM dataset with its exact ground truth.
 
     Parameters
     ----------
     config : MMMDataConfig, optional
         Defaults to :data:`xmmm.DEFAULT_CONFIG`.  Never mutated.
+    spend : xarray.DataArray, pandas.DataFrame or numpy.ndarray, optional
+        Bring your own media plan: this spend replaces the channels'
+        patterns (a DataArray with dims ``date, geo, channel``, a long table
+        with ``date``, ``geo`` and one column per channel named by channel
+        name or export column, or an array shaped (date, geo, channel); see
+        :mod:`xmmm.spend_plan`).  Everything else -- baseline, controls,
+        noise, every true parameter -- is generated as usual, and the spend
+        scale is computed from this spend as from generated spend, so the
+        truth (contributions, ROAS, mROAS) is that of your plan.  When the
+        plan differs from what the patterns would give, the Dataset's
+        ``xmmm_spend`` attribute says so (its ``xmmm_config`` then does not
+        regenerate it alone).
     **overrides
         Field overrides applied to a copy of ``config``, e.g. ``n_periods=104``,
         ``seed=7``, ``regions={"n_regions": 5}`` or ``**{"regions.n_regions": 5}``.
@@ -74,31 +90,50 @@ def generate_mmm_dataset(config: MMMDataConfig | None = None, **overrides):
     ('date', 'geo')
     >>> list(result["data"].columns)[:4]
     ['date', 'geo', 'y', 'x1-TV']
+
+    Your own media plan (here: the generated one with TV doubled):
+
+    >>> table = result["data"][["date", "geo", "x1-TV", "x2-Search", "x3-Social"]]
+    >>> doubled = xmmm.generate_mmm_dataset(result.config, spend=table.assign(**{"x1-TV": 2 * table["x1-TV"]}))
+    >>> tv = doubled.dataset["spend"].sel(channel="x-TV")
+    >>> bool((tv == 2 * result.dataset["spend"].sel(channel="x-TV")).all()), "xmmm_spend" in doubled.dataset.attrs
+    (True, True)
     """
     resolved = _resolve_config(config, overrides)
-    return MMMResult(_generate(resolved), resolved)
+    return MMMResult(_generate(resolved, spend=spend), resolved)
 
 
-def generate_dataset(config: MMMDataConfig | None = None, *, replicate: int = 0, **overrides) -> xr.Dataset:
+def generate_dataset(
+    config: MMMDataConfig | None = None, *, replicate: int = 0, spend=None, **overrides
+) -> xr.Dataset:
     """Like :func:`generate_mmm_dataset` but return the ``xarray.Dataset`` itself.
 
     ``replicate`` selects the random streams: replicate ``r`` of a simulation
     study is ``generate_dataset(xmmm.replicate_config(config, r, priors), replicate=r)``.
     """
-    return _generate(_resolve_config(config, overrides), replicate)
+    return _generate(_resolve_config(config, overrides), replicate, spend=spend)
 
 
-def _generate(config: MMMDataConfig, replicate: int = 0) -> xr.Dataset:
-    """One dataset of a resolved config (validated, seed set)."""
+#: the ``xmmm_spend`` attribute of a dataset whose spend is a given plan
+GIVEN_SPEND = "given: the spend is a plan passed to generate_mmm_dataset(spend=...), not the patterns of xmmm_config"
+
+
+def _generate(config: MMMDataConfig, replicate: int = 0, spend=None) -> xr.Dataset:
+    """One dataset of a resolved config (validated, seed set), optionally on a given spend plan."""
     replicate = int(replicate)
-    plan = Plan.build(config, [replicate])
+    given = None if spend is None else spend_array(spend, Axes.of_config(config))
+    plan = Plan.build(config, [replicate], spend=given)
     arrays = run(plan)
     check_arrays(plan, arrays)
     for message in suspicious(plan, arrays):
         warnings.warn(message, XmmmWarning, stacklevel=3)
+    arrays.update(experiment_truth(plan, arrays))
     dataset = to_dataset(arrays, config, replicate_axis=False, plan=plan)
     if replicate:
         dataset.attrs["replicate"] = replicate
+    # the config regenerates the file unless the plan differs from the patterns' spend
+    if given is not None and not np.array_equal(arrays["spend"], natural_spend(Plan.build(config, [replicate]))):
+        dataset.attrs["xmmm_spend"] = GIVEN_SPEND
     return dataset
 
 
@@ -138,4 +173,7 @@ def simulate_arrays(
     >>> simulate_arrays(xmmm.DEFAULT_CONFIG, [0, 1])["spend"].shape    # (R, G, S, T)
     (2, 3, 3, 129)
     """
-    return run(Plan.build(config, replicates, base))
+    plan = Plan.build(config, replicates, base)
+    arrays = run(plan)
+    arrays.update(experiment_truth(plan, arrays))
+    return arrays

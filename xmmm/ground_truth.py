@@ -17,14 +17,15 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-__all__ = ["MARGINAL_STEP", "channel_summary", "ground_truth_dict", "media_metrics"]
+__all__ = ["MARGINAL_STEP", "channel_summary", "ground_truth_dict", "media_metrics", "world_series"]
 
 #: relative spend step of the marginal ROAS ground truth (+1 % of spend)
 MARGINAL_STEP = 0.01
 
 
 def media_metrics(
-    spend: np.ndarray, contribution: np.ndarray, extra: np.ndarray, y: np.ndarray, *,
+    spend: np.ndarray, contribution: np.ndarray, extra: np.ndarray, y: np.ndarray,
+    incremental: np.ndarray | None = None, *,
     revenue_per_kpi: np.ndarray | None = None, is_media: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     r"""ROAS, marginal ROAS, attribution and media share of a generation.
@@ -39,6 +40,13 @@ def media_metrics(
         held fixed), in revenue.
     y : numpy.ndarray
         (..., G, T) the outcome.
+    incremental : numpy.ndarray, optional
+        (..., G, S, T) each channel's incremental outcome (``y`` minus ``y``
+        with the channel off, from paired runs) where it differs from the
+        contribution (multiplicative outcome, log-normal noise): the ROAS is
+        then ``sum_t incremental / sum_t spend``, the causal return;
+        attribution and media share stay those of the contributions (which add
+        up to the media's part of ``y``).
     revenue_per_kpi : numpy.ndarray, optional
         (..., G, T) revenue of one unit of ``y`` when ``y`` is not revenue:
         ROAS is then in revenue (``contribution * revenue_per_kpi``).
@@ -68,8 +76,10 @@ def media_metrics(
     """
     total_spend = spend.sum(axis=-1)
     total_contribution = contribution.sum(axis=-1)
-    total_return = (total_contribution if revenue_per_kpi is None
-                    else (contribution * revenue_per_kpi[..., None, :]).sum(axis=-1))
+    returned = total_contribution if incremental is None else incremental.sum(axis=-1)
+    total_return = (returned if revenue_per_kpi is None
+                    else ((contribution if incremental is None else incremental)
+                          * revenue_per_kpi[..., None, :]).sum(axis=-1))
     counted = total_contribution if is_media is None else np.where(is_media, total_contribution, 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         roas = np.where(total_spend > 0, total_return / total_spend, 0.0)
@@ -106,7 +116,7 @@ def channel_summary(dataset: xr.Dataset) -> pd.DataFrame:
     spend = dataset["spend"].sum(["date", "geo"]).values
     contribution = dataset["contribution"].sum(["date", "geo"]).values
     # a KPI that is not revenue: ROAS in revenue
-    revenue = (dataset["incremental_revenue"].sum("geo").values if "incremental_revenue" in dataset
+    revenue = (dataset["incremental_revenue"].sum(["date", "geo"]).values if "incremental_revenue" in dataset
                else contribution)
     media = (np.asarray(dataset["channel_kind"].values != "treatment") if "channel_kind" in dataset.coords
              else np.ones(contribution.shape, dtype=bool))
@@ -142,8 +152,11 @@ def _labels(dataset: xr.Dataset, dim: str) -> list[str]:
 
 
 def _per_geo_channel(dataset: xr.Dataset, name: str, geos: list[str], channels: list[str]) -> dict:
-    """``{geo: {channel: value}}`` of a (geo, channel) variable."""
-    rows = _values(dataset, name, "geo", "channel").tolist()
+    """``{geo: {channel: value}}`` of a (geo, channel) variable (a (date, geo, channel) one summed over dates)."""
+    if "date" in dataset.variables[name].dims:
+        rows = _values(dataset, name, "date", "geo", "channel").sum(axis=0).tolist()
+    else:
+        rows = _values(dataset, name, "geo", "channel").tolist()
     return {geo: dict(zip(channels, row)) for geo, row in zip(geos, rows)}
 
 
@@ -210,6 +223,54 @@ def _transformation_parameters(dataset: xr.Dataset, geos: list[str], channels: l
     return {"channels": out}
 
 
+def world_series(dataset: xr.Dataset) -> pd.DataFrame | None:
+    """The truths of the harder worlds over (date, geo), or ``None`` when the dataset has none.
+
+    Columns, each where configured: ``y`` (true) with ``y_observed``, ``missing``
+    and ``outlier`` (data problems), the true ``spend_<x column>`` (the long
+    table holds the reported spend); ``multiplier_<x column>`` (time-varying
+    effectiveness); ``incremental_<x column>`` (paired runs: multiplicative
+    outcome, log-normal noise); ``log_baseline``, ``log_contribution_<x column>``
+    and ``log_effect_<c column>`` (the multiplicative outcome's log-scale
+    decomposition, adding up to ``log(y - noise)`` per row).
+
+    Examples
+    --------
+    >>> import xmmm
+    >>> ds = xmmm.generate_dataset(xmmm.get_preset_config("messy"))
+    >>> list(world_series(ds).columns[:4])
+    ['y', 'y_observed', 'missing', 'outlier']
+    >>> world_series(xmmm.generate_dataset(xmmm.get_preset_config("basic"))) is None
+    True
+    """
+    columns: dict[str, np.ndarray] = {}
+
+    def per(name: str, prefix: str, along: str) -> None:
+        values = _values(dataset, name, "date", "geo", along).reshape(-1, dataset.sizes[along])
+        labels = dataset.variables[f"{along}_column"].values
+        columns.update({f"{prefix}{col}": values[:, j] for j, col in enumerate(labels)})
+
+    if "y_observed" in dataset.variables:
+        columns.update({name: _values(dataset, name, "date", "geo").reshape(-1)
+                        for name in ("y", "y_observed", "missing", "outlier")})
+        per("spend", "spend_", "channel")
+    if "effectiveness_multiplier" in dataset.variables:
+        per("effectiveness_multiplier", "multiplier_", "channel")
+    if "incremental_outcome" in dataset.variables:
+        per("incremental_outcome", "incremental_", "channel")
+    if "log_baseline" in dataset.variables:
+        columns["log_baseline"] = _values(dataset, "log_baseline", "date", "geo").reshape(-1)
+        per("log_contribution", "log_contribution_", "channel")
+        if dataset.sizes.get("control", 0):
+            per("log_control_effect", "log_effect_", "control")
+    if not columns:
+        return None
+    index = pd.MultiIndex.from_product(
+        [dataset.variables["date"].values, np.asarray(_labels(dataset, "geo"), dtype=str)], names=["date", "geo"]
+    )
+    return pd.DataFrame(columns, index=index)
+
+
 def ground_truth_dict(dataset: xr.Dataset) -> dict:
     """The description's ground-truth mapping of a single-replicate Dataset.
 
@@ -224,7 +285,7 @@ def ground_truth_dict(dataset: xr.Dataset) -> dict:
         "adstock_params", "saturation_function", "saturation_params", "effectiveness",
         "channel_coefficient", "spend_scale"}}}}``;
         ``baseline_components``: DataFrame indexed by (date, geo) with ``level``, ``trend``,
-        ``seasonality``, ``noise`` and their sum ``baseline``;
+        ``seasonality`` (``drift`` and ``break`` when configured), ``noise`` and their sum ``baseline``;
         ``roas_values``, ``mroas_values``, ``attribution_percentages``: ``{geo: {channel: value}}``;
         ``transformed_spend``: DataFrame of channel contributions over time, columns
         ``contribution_<x column>``;
@@ -232,6 +293,7 @@ def ground_truth_dict(dataset: xr.Dataset) -> dict:
         ``control_coefficients``: ``{geo: {control: value}}``; ``media_share``: ``{geo: percent}``;
         with media inputs also ``incremental_outcomes`` (and for a KPI that is not
         revenue ``incremental_revenues``): ``{geo: {channel: value}}``.
+        and ``world_series`` (:func:`world_series`) for a dataset with harder-world options.
 
     Examples
     --------
@@ -249,6 +311,8 @@ def ground_truth_dict(dataset: xr.Dataset) -> dict:
         "level": "baseline_level",
         "trend": "baseline_trend",
         "seasonality": "baseline_seasonality",
+        # a time-varying level and structural breaks, when configured, are components too
+        **{k: f"baseline_{k}" for k in ("drift", "break") if f"baseline_{k}" in dataset.variables},
         "noise": "baseline_noise",
         "baseline": "baseline",
     }
@@ -268,7 +332,7 @@ def ground_truth_dict(dataset: xr.Dataset) -> dict:
         extra["incremental_outcomes"] = _per_geo_channel(dataset, "incremental_outcome", geos, channels)
     if "incremental_revenue" in dataset:
         extra["incremental_revenues"] = _per_geo_channel(dataset, "incremental_revenue", geos, channels)
-    return {
+    out = {
         "transformation_parameters": _transformation_parameters(dataset, geos, channels),
         "baseline_components": baseline,
         "roas_values": _per_geo_channel(dataset, "roas", geos, channels),
@@ -280,3 +344,7 @@ def ground_truth_dict(dataset: xr.Dataset) -> dict:
         "media_share": dict(zip(geos, dataset.variables["media_share"].values.tolist())),
         **extra,
     }
+    world = world_series(dataset)
+    if world is not None:
+        out["world_series"] = world
+    return out

@@ -573,7 +573,8 @@ class _NetCDFFile:
         coordinates = [str(n) for n in dataset.coords if n not in dataset.dims]
         for name, var in dataset.variables.items():
             name = str(name)
-            dtype, data, attrs = _encoded(var)
+            # a variable whose data come later only gives its dtype and attributes
+            dtype, data, attrs = _encoded(var[:1] if name in shapes and var.ndim else var)
             shape = tuple(shapes.get(name, data.shape))
             itemsize = 8 if dtype is str else data.dtype.itemsize  # (a pointer per string)
             options: dict[str, Any] = {"fill_value": False}
@@ -1029,12 +1030,18 @@ class _NetCDFStudyWriter(StudyWriter):
     nc: _NetCDFFile | None = None
 
     def create(self) -> None:
+        import numpy as np
+        import xarray as xr
+
         head = self.header()
         self._start_hash(head)
+        shapes = {name: (len(self.reps),) + self.template[name].shape[1:] for name in self.names}
         full = head.copy(deep=False)
         for name in self.names:
-            full[name] = self.template[name]
-        shapes = {name: (len(self.reps),) + self.template[name].shape[1:] for name in self.names}
+            # the template holds one replicate: a read-only view of the full shape keeps the dtype
+            # (assigning the DataArray would align it on `replicate` and fill NaN, turning masks to float)
+            var = self.template[name].variable
+            full[name] = xr.Variable(var.dims, np.broadcast_to(var.values[:1], shapes[name]), var.attrs)
         # a file chunk is a block: each is written whole, once
         chunks = {name: (min(self.block, shape[0]),) + shape[1:] for name, shape in shapes.items()}
         self.nc = _NetCDFFile(self.tmp)
@@ -1185,8 +1192,10 @@ def truth_json(dataset: xr.Dataset, *, series: bool = True) -> dict:
         ``control_coefficients`` (``geo -> control -> value``), ``media_share``
         (``geo -> percent``) and, with ``series``, ``series`` holding ``date``,
         ``geo`` and ``contribution_<x column>``, ``effect_<c column>``, ``baseline``,
-        ``level``, ``trend``, ``seasonality``, ``noise`` columns in the long
-        table's row order (date, then geo). Non-finite numbers become ``null``.
+        ``level``, ``trend``, ``seasonality``, ``noise`` columns (and those of
+        :func:`xmmm.ground_truth.world_series` for harder worlds) in the order
+        date, then geo, every pair (a long table with missing rows holds fewer).
+        Non-finite numbers become ``null``.
     """
     from xmmm.ground_truth import ground_truth_dict
 
@@ -1215,6 +1224,8 @@ def truth_json(dataset: xr.Dataset, *, series: bool = True) -> dict:
         out[key] = truth[key]
     if series:
         frames = [truth["transformed_spend"], truth["control_effects"], truth["baseline_components"]]
+        if "world_series" in truth:  # harder worlds: true y and spend, masks, multipliers, ...
+            frames.append(truth["world_series"])
         index = frames[0].index
         dates = index.get_level_values("date")
         columns: dict[str, list] = {

@@ -176,6 +176,22 @@ def set_path(obj: Any, path: list[str], value: Any, full_key: str,
         An unknown field (naming the valid ones).
     """
     name = path[0]
+    if isinstance(obj, list):  # channels.0.pattern or channels.TV.pattern: one element of a list of configs
+        labels = [getattr(item, "name", None) for item in obj]
+        if name.lstrip("-").isdigit() and -len(obj) <= int(name) < len(obj):
+            item = obj[int(name)]
+        elif name in labels:
+            item = obj[labels.index(name)]
+        else:
+            raise ConfigError(f"unknown override {full_key!r}: {name!r} is neither a position 0..{len(obj) - 1} "
+                              f"nor a name of the list ({', '.join(str(n) for n in labels if n is not None)})")
+        if len(path) == 1:
+            raise ConfigError(f"override {full_key!r} names a whole list element; name one of its fields, "
+                              f"e.g. {full_key}.{dataclasses.fields(item)[0].name}")
+        set_path(item, path[1:], value, full_key, on_set)
+        return
+    if not dataclasses.is_dataclass(obj):
+        raise ConfigError(f"unknown override {full_key!r}: {name!r} is below a plain value, which has no fields")
     names = [f.name for f in dataclasses.fields(obj)]
     if name not in names:
         where = type(obj).__name__

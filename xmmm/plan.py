@@ -244,13 +244,15 @@ class Plan:
         (R, G) baseline level ``L_g``.
     spend_level, effectiveness, coefficient : numpy.ndarray
         (R, G, S): spend level, effectiveness and channel coefficient
-        (``effectiveness * level``).
+        (``effectiveness * level``; in the multiplicative outcome model the
+        coefficient is the effectiveness itself, a share of the baseline).
     control_level, control_coefficient : numpy.ndarray
         (R, G, K).
     spend_scale : numpy.ndarray, optional
         (R, G, S): what divides spend before the transforms.  ``None`` in a
         plan built from a config: the media block computes it from the
-        natural spend; set in a plan rebuilt from a Dataset.
+        natural spend; set in a plan rebuilt from a Dataset, and in one built
+        with ``spend_scale=`` (a counterfactual holds its original's).
     population : numpy.ndarray, optional
         (R, G) people per geo (``RegionConfig.population``; proportional to
         the level when not configured).  ``None`` in a plan rebuilt from a
@@ -261,6 +263,13 @@ class Plan:
     cost_level : numpy.ndarray, optional
         (R, G, S) cost per exposure before its trend and noise (the configured
         cost times the regional factor); NaN for channels without a cost.
+    spend : numpy.ndarray, optional
+        (R, G, S, T): the natural spend, given (a user's media plan, or the
+        stored spend of a dataset) instead of drawn from the channels'
+        patterns; ``None``: the media block draws it.
+    experiments : tuple of ExperimentConfig
+        The experiments the run applies (the config's; ``dataclasses.replace``
+        a plan with fewer to run the untested world on the same streams).
     """
 
     config: MMMDataConfig | None
@@ -283,6 +292,8 @@ class Plan:
     population: np.ndarray | None = None
     inputs: MediaInputs | None = None
     cost_level: np.ndarray | None = None
+    spend: np.ndarray | None = None
+    experiments: tuple = ()
 
     # ---- derived facts
     @property
@@ -305,7 +316,13 @@ class Plan:
     # ---- building
     @classmethod
     def build(
-        cls, config: MMMDataConfig, replicates: Sequence[int], base: Mapping[str, np.ndarray] | None = None
+        cls,
+        config: MMMDataConfig,
+        replicates: Sequence[int],
+        base: Mapping[str, np.ndarray] | None = None,
+        *,
+        spend: np.ndarray | None = None,
+        spend_scale: np.ndarray | None = None,
     ) -> Plan:
         """The plan of a validated config (with a seed) for the given replicates.
 
@@ -318,6 +335,13 @@ class Plan:
             Per-replicate base values replacing the configured ones (drawn from
             priors), keyed as in :func:`base_values`, each with a leading
             replicate axis.
+        spend : numpy.ndarray, optional
+            The natural spend, (R, G, S, T) or (G, S, T) for every replicate,
+            in place of the channels' patterns (finite and >= 0; checked by
+            the caller, e.g. :func:`xmmm.spend_plan.spend_array`).
+        spend_scale : numpy.ndarray, optional
+            (R, G, S) or (G, S): hold the spend scale at these values instead
+            of computing it from the natural spend.
 
         Raises
         ------
@@ -357,7 +381,9 @@ class Plan:
             seed, "effectiveness", geo, channels, regions.channel_param_variation, sim, reps
         )
         effectiveness = values["channels.base_effectiveness"][:, None, :] * effect_factor
-        coefficient = effectiveness * level[..., None]
+        # additive: effects in units of y (per unit of level); multiplicative: shares of the baseline
+        additive = config.outcome_model == "additive"
+        coefficient = effectiveness * level[..., None] if additive else effectiveness.copy()
         treatments = [i for i, c in enumerate(config.channels) if c.kind == "treatment"]
         if treatments:
             # a treatment's level is not varied by region: its baseline value is shared by every geo
@@ -379,7 +405,7 @@ class Plan:
         base_value = values["controls.base_value"][:, None, :]
         with np.errstate(divide="ignore", invalid="ignore"):
             per_unit = np.where(base_value > 0, values["controls.base_effectiveness"][:, None, :] / base_value, 0.0)
-        control_coefficient = per_unit * control_factor * level[..., None]
+        control_coefficient = per_unit * control_factor * level[..., None] if additive else per_unit * control_factor
 
         inputs = MediaInputs.of(config, len(reps))
         cost_level = None
@@ -407,6 +433,9 @@ class Plan:
             population=population_of(regions.population, level),
             inputs=inputs,
             cost_level=cost_level,
+            spend_scale=None if spend_scale is None else _per_replicate(spend_scale, (len(reps),) + coefficient.shape[1:]),
+            spend=None if spend is None else _per_replicate(spend, coefficient.shape + (len(config.dates),)),
+            experiments=tuple(getattr(config, "experiments", ()) or ()),
         )
         plan.validate()
         return plan
@@ -596,6 +625,14 @@ class Plan:
         """Supremum of one channel's saturation curve per geo; ``inf`` where it is unbounded."""
         stage = self.saturation[self._channel(channel)]
         return stage.transform.ceiling_of(**self.numeric("saturation", channel, replicate=replicate))
+
+
+def _per_replicate(values, shape: tuple) -> np.ndarray:
+    """``values`` as a float array of ``shape`` (a missing leading replicate axis is broadcast)."""
+    values = np.asarray(values, dtype=float)
+    if values.shape != shape:
+        values = np.broadcast_to(values, shape)
+    return values
 
 
 def _stages_of(ds, family: str) -> tuple[Stage, ...]:

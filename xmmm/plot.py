@@ -36,6 +36,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import xarray as xr
 from matplotlib.figure import Figure
+from matplotlib.ticker import EngFormatter
 
 from xmmm.dataset import channel_activity
 from xmmm.plan import Plan
@@ -44,14 +45,18 @@ from xmmm.quality import _NEEDED, adstock_weights, as_dataset, check_data_qualit
 __all__ = [
     "PLOT_NAMES",
     "ResultPlotter",
+    "plot_names",
     "plot_adstock_kernels",
+    "plot_budget_response",
     "plot_channel_contributions",
     "plot_channel_spend",
+    "plot_data_issues",
     "plot_data_quality",
     "plot_media_inputs",
     "plot_regional_comparison",
     "plot_response_curves",
     "plot_roas_comparison",
+    "plot_time_variation",
     "save_all_plots",
 ]
 
@@ -712,6 +717,104 @@ def plot_response_curves(data, *, geos=None, channels=None, ax=None, points: int
     return fig
 
 
+def _has_decision_truth(ds) -> bool:
+    return isinstance(ds, xr.Dataset) and "response_incremental_outcome" in ds and "optimal_spend" in ds
+
+
+def _decision_parts(data) -> tuple[xr.Dataset, xr.Dataset]:
+    """``(curves, optimum)`` of a dataset holding decision truth, or of such a pair."""
+    if isinstance(data, tuple) and len(data) == 2:
+        return data
+    ds = getattr(data, "dataset", data)
+    if not _has_decision_truth(ds):
+        raise ValueError(
+            "plot_budget_response needs response curves and an optimum: pass "
+            "xmmm.with_decision_truth(result), or (xmmm.response_curves(result), xmmm.optimal_budget(result))"
+        )
+
+    def part(prefix: str) -> xr.Dataset:
+        names = {v: v[len(prefix):] for v in ds.data_vars if v.startswith(prefix)}
+        return ds[list(names)].rename(names)
+
+    return part("response_"), part("optimal_")
+
+
+def plot_budget_response(data, *, channels=None, ax=None) -> Figure:
+    """True response curves of the budget decision, with today's and the optimal spend marked.
+
+    One panel per channel: the total incremental outcome over the window
+    (against the channel switched off) as the channel's whole spend path is
+    scaled, today's spend (circle) and the optimal spend (star) at the same
+    budget; the legend gives the marginal ROAS at both.  Curves per geo
+    (``by=("geo", "channel")``) are drawn one line per geo.
+
+    Parameters
+    ----------
+    data : xarray.Dataset, MMMResult or (Dataset, Dataset)
+        A dataset from :func:`xmmm.with_decision_truth` (or read back from its
+        file), or ``(xmmm.response_curves(...), xmmm.optimal_budget(...))``.
+    channels : str or list of str, optional
+    ax : matplotlib.axes.Axes, optional
+        Draw into this axes (one channel only).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    curves, optimum = _decision_parts(data)
+    if "replicate" in curves.dims:
+        raise ValueError("plot_budget_response draws one dataset: select a replicate, e.g. .isel(replicate=0)")
+    chans = _select(curves, "channel", channels)
+    colors = _channel_colors(curves)
+    per_geo = "geo" in curves["incremental_outcome"].dims
+    geo_names = [str(g) for g in curves["geo"].values] if per_geo else [None]
+    gcolors = _geo_colors(geo_names) if per_geo else {}
+    fig, axes = _facets(len(chans), ax, what="channel", panel=(5.0, 3.6), sharex=False)
+    for a, c in zip(axes, chans):
+        for g in geo_names:
+            where = {"channel": c, **({"geo": g} if g is not None else {})}
+            col = gcolors.get(g, colors[c])
+            a.plot(curves["spend"].sel(where), curves["incremental_outcome"].sel(where), color=col, lw=2.0,
+                   label=g if g is not None else None)
+            today = (float(optimum["current_spend"].sel(where)), float(optimum["current_incremental_outcome"].sel(where)))
+            best = (float(optimum["spend"].sel(where)), float(optimum["incremental_outcome"].sel(where)))
+            a.plot(*today, "o", color=col, ms=8, mec="black", mew=0.8, zorder=3)
+            a.plot(*best, "*", color=col, ms=15, mec="black", mew=0.8, zorder=4)
+            a.annotate("", xy=best, xytext=today, arrowprops={"arrowstyle": "->", "color": "0.35", "lw": 1.0})
+        if not per_geo:
+            a.text(0.98, 0.04, f"mROAS today {float(optimum['current_mroas'].sel(channel=c)):.3g}\n"
+                   f"mROAS optimal {float(optimum['mroas'].sel(channel=c)):.3g}\n"
+                   f"spend x{float(optimum['scale'].sel(channel=c)):.2f}",
+                   transform=a.transAxes, ha="right", va="bottom", fontsize="small",
+                   bbox={"boxstyle": "round", "fc": "white", "ec": "0.8"})
+        a.set_title(str(c))
+        a.set_xlabel("spend, total over the window")
+        a.set_ylabel("incremental outcome")
+        a.xaxis.set_major_formatter(EngFormatter(sep=""))
+        a.yaxis.set_major_formatter(EngFormatter(sep=""))
+        a.set_xlim(left=0)
+        a.set_ylim(bottom=0)
+        a.grid(alpha=0.3)
+    handles = [plt.Line2D([], [], color="0.3", lw=2.0, label="response (spend path scaled)"),
+               plt.Line2D([], [], color="0.3", marker="o", ls="none", mec="black", label="today"),
+               plt.Line2D([], [], color="0.3", marker="*", ms=12, ls="none", mec="black", label="optimal")]
+    if per_geo:
+        handles += [plt.Line2D([], [], color=gcolors[g], lw=2.0, label=g) for g in geo_names[:12]]
+    labels = [h.get_label() for h in handles]
+    eng = EngFormatter(sep="", places=1)
+    gain = float(optimum["gain"])
+    title = (f"True budget response — optimum: {'+' if gain >= 0 else '-'}{eng(abs(gain))} incremental outcome "
+             f"({float(optimum['gain_share']):+.1%}) for a budget of {eng(float(optimum['budget']))}")
+    if len(axes) == 1:
+        axes[0].legend(handles, labels, fontsize="small", loc="upper left")
+        if ax is None:
+            fig.suptitle(title.replace(" for a budget", "\nfor a budget"), fontweight="bold")
+    else:
+        fig.suptitle(title, fontweight="bold")
+        fig.legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 6), fontsize="small")
+    return fig
+
+
 _HALF_LIFE = "half-life: periods from the peak until the weight is half the peak"
 
 
@@ -896,6 +999,132 @@ def plot_media_inputs(data, *, geos=None, channels=None) -> Figure:
 
 
 # --------------------------------------------------------------------------- bundle
+# --------------------------------------------------------------------------- harder worlds
+def plot_time_variation(data, *, geos=None, channels=None, ax=None) -> Figure:
+    """The true time-varying effectiveness multipliers (and the baseline level's drift), one panel per geo.
+
+    Parameters
+    ----------
+    data : MMMResult or xarray.Dataset
+        A dataset with ``effectiveness_multiplier`` or ``baseline_drift``.
+    geos, channels : str or list of str, optional
+        Default all geos and the channels whose effect varies.
+    ax : matplotlib.axes.Axes, optional
+        Draw into this axes (one geo only).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import xmmm
+    >>> fig = plot_time_variation(xmmm.generate_mmm_dataset(xmmm.get_preset_config("time_varying")))
+    """
+    ds = as_dataset(data)
+    if "effectiveness_multiplier" not in ds and "baseline_drift" not in ds:
+        raise ValueError("plot_time_variation needs a dataset with time-varying effects "
+                         "(effectiveness_multiplier or baseline_drift); this one has none")
+    geo_names = _select(ds, "geo", geos)
+    varying = []
+    if "effectiveness_multiplier" in ds:
+        m = ds["effectiveness_multiplier"]
+        varying = [str(c) for c in ds["channel"].values if not bool((m.sel(channel=c) == 1).all())]
+    chans = _select(ds, "channel", channels) if channels is not None else varying
+    colors = _channel_colors(ds)
+    fig, axes = _facets(len(geo_names), ax, what="geo", sharey=True)
+    for a, g in zip(axes, geo_names):
+        dates = ds["date"].values
+        for c in chans:
+            a.plot(dates, ds["effectiveness_multiplier"].sel(geo=g, channel=c).values, color=colors[c], lw=1.6,
+                   label=f"{c} effectiveness")
+        if "baseline_drift" in ds:
+            level = ds["baseline_level"].sel(geo=g).values
+            a.plot(dates, 1.0 + ds["baseline_drift"].sel(geo=g).values / level, color="0.35", lw=1.3, ls="--",
+                   label="baseline level")
+        a.axhline(1.0, color="0.6", lw=0.8, zorder=0)
+        a.set_ylabel("multiplier (mean 1 over the dates)")
+        a.grid(alpha=0.3)
+        _date_axis(a)
+    _finish_x(axes, "date")
+    _single_title(fig, axes, "True time-varying effects", "True time-varying effects", geo_names)
+    _legend(fig, axes, own_figure=ax is None)
+    return fig
+
+
+def _spans(mask: np.ndarray) -> list[tuple[int, int]]:
+    """Runs of True as (first, last) index pairs."""
+    edges = np.diff(np.concatenate([[0], mask.astype(int), [0]]))
+    return list(zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1))
+
+
+def plot_data_issues(data, *, geos=None, ax=None) -> Figure:
+    """What a modeller receives against the truth: y and reported y, missing rows, outliers, breaks.
+
+    Each geo's panel shows the true ``y`` (line), the reported ``y_observed``
+    (points), missing rows (grey bands), outlier spikes (red, from the truth's
+    ``outlier``) and structural breaks (dashed lines at their dates, with the
+    shift).  Placebo channels are named in the title.
+
+    Parameters
+    ----------
+    data : MMMResult or xarray.Dataset
+        A dataset with data problems (``data_issues``).
+    geos : str or list of str, optional
+    ax : matplotlib.axes.Axes, optional
+        Draw into this axes (one geo only).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import xmmm
+    >>> fig = plot_data_issues(xmmm.generate_mmm_dataset(xmmm.get_preset_config("messy")), geos="north")
+    """
+    ds = as_dataset(data)
+    if "y_observed" not in ds:
+        raise ValueError("plot_data_issues needs a dataset generated with data_issues; this one has none")
+    geo_names = _select(ds, "geo", geos)
+    fig, axes = _facets(len(geo_names), ax, what="geo", panel=(6.0, 3.2), sharey=False)
+    dates = ds["date"].values
+    step = dates[1] - dates[0] if len(dates) > 1 else np.timedelta64(1, "D")
+    for a, g in zip(axes, geo_names):
+        y, seen = ds["y"].sel(geo=g).values, ds["y_observed"].sel(geo=g).values
+        a.plot(dates, y, color="0.3", lw=1.2, label="true y")
+        a.plot(dates, seen, ".", color="tab:blue", ms=3.5, label="reported y")
+        for first, last in _spans(ds["missing"].sel(geo=g).values.astype(bool)):
+            a.axvspan(dates[first] - step / 2, dates[last] + step / 2, color="0.85", zorder=0,
+                      label="missing rows" if first == _spans(ds["missing"].sel(geo=g).values.astype(bool))[0][0]
+                      else None)
+        spikes = ds["outlier"].sel(geo=g).values != 0
+        if spikes.any():
+            a.plot(dates[spikes], np.where(np.isnan(seen), y + ds["outlier"].sel(geo=g).values, seen)[spikes],
+                   "o", mfc="none", mec="tab:red", ms=7, label="outlier (truth)")
+        if "baseline_break" in ds:
+            brk = ds["baseline_break"].sel(geo=g).values
+            for t in np.flatnonzero(np.diff(brk)) + 1:
+                a.axvline(dates[t], color="tab:purple", ls="--", lw=1.2, label="level break (truth)")
+                a.annotate(f"{brk[t] - brk[t - 1]:+.3g}", (dates[t], a.get_ylim()[1]), color="tab:purple",
+                           fontsize="small", ha="left", va="top", xytext=(3, -3), textcoords="offset points")
+        a.set_ylabel("y")
+        a.grid(alpha=0.3)
+        _date_axis(a)
+    _finish_x(axes, "date")
+    placebo = [str(c) for c in ds["channel"].values[ds["placebo"].values.astype(bool)]] if "placebo" in ds else []
+    title = "Data as a modeller receives it" + (f" (placebo: {', '.join(placebo)})" if placebo else "")
+    _single_title(fig, axes, title, title, geo_names)
+    handles, labels = {}, []
+    for a in axes:
+        for h, label in zip(*a.get_legend_handles_labels()):
+            if label not in handles:
+                handles[label] = h
+                labels.append(label)
+    _legend(fig, axes, own_figure=ax is None, handles=[handles[k] for k in labels], labels=labels)
+    return fig
+
+
 class ResultPlotter:
     """Every plot of one dataset as a method: ``result.plot.channel_spend(geos="geo_a")``.
 
@@ -934,6 +1163,10 @@ class ResultPlotter:
         """See :func:`plot_response_curves`."""
         return plot_response_curves(self._data, **kwargs)
 
+    def budget_response(self, **kwargs) -> Figure:
+        """See :func:`plot_budget_response` (the dataset must hold decision truth)."""
+        return plot_budget_response(self._data, **kwargs)
+
     def adstock_kernels(self, **kwargs) -> Figure:
         """See :func:`plot_adstock_kernels`."""
         return plot_adstock_kernels(self._data, **kwargs)
@@ -941,6 +1174,13 @@ class ResultPlotter:
     def media_inputs(self, **kwargs) -> Figure:
         """See :func:`plot_media_inputs`."""
         return plot_media_inputs(self._data, **kwargs)
+    def time_variation(self, **kwargs) -> Figure:
+        """See :func:`plot_time_variation`."""
+        return plot_time_variation(self._data, **kwargs)
+
+    def data_issues(self, **kwargs) -> Figure:
+        """See :func:`plot_data_issues`."""
+        return plot_data_issues(self._data, **kwargs)
 
 
 #: file stem -> (function, keyword arguments) of every figure save_all_plots writes (see PLOT_NAMES)
@@ -955,9 +1195,36 @@ _PLOTS = {
 }
 
 
-_FACETED = {"channel_spend", "channel_contributions", "adstock_kernels"}
-#: the file stems of the figures :func:`save_all_plots` writes, in order
+#: figures drawn only for data that have what they show: stem -> (function, the variables, any of them)
+_OPTIONAL_PLOTS = {
+    "time_variation": (plot_time_variation, ("effectiveness_multiplier", "baseline_drift")),
+    "data_issues": (plot_data_issues, ("y_observed",)),
+    "media_inputs": (plot_media_inputs, ("channel_kind",)),
+}
+
+_FACETED = {"channel_spend", "channel_contributions", "adstock_kernels", "time_variation", "data_issues"}
+#: the file stems of the figures :func:`save_all_plots` writes, in order (then any of ``_OPTIONAL_PLOTS``
+#: the data have)
 PLOT_NAMES = tuple(_PLOTS)
+
+
+def plot_names(dataset: xr.Dataset) -> tuple[str, ...]:
+    """The file stems :func:`save_all_plots` writes for ``dataset``, in order.
+
+    :data:`PLOT_NAMES`, then ``time_variation`` when the data have time-varying
+    effects or a drifting baseline, ``data_issues`` when they have data problems,
+    ``media_inputs`` when they have media inputs (exposures, reach and frequency,
+    organic media, treatments) and ``budget_response`` when they hold decision truth.
+
+    Examples
+    --------
+    >>> import xmmm
+    >>> plot_names(xmmm.generate_dataset(xmmm.get_preset_config("messy")))[-2:]
+    ('adstock_kernels', 'data_issues')
+    """
+    extra = tuple(stem for stem, (_, needs) in _OPTIONAL_PLOTS.items() if any(v in dataset for v in needs))
+    decision = ("budget_response",) if _has_decision_truth(dataset) else ()
+    return PLOT_NAMES + extra + decision
 
 
 def _note_left_out(fig: Figure, shown: int, total: int) -> None:
@@ -995,7 +1262,10 @@ def save_all_plots(data, out_dir: str | PathLike, *, geos=None, dpi: int = 110, 
         The files written: ``channel_spend.png``, ``channel_contributions.png``,
         ``roas_comparison.png``, ``regional_comparison.png``,
         ``data_quality.png``, ``response_curves.png``, ``adstock_kernels.png``,
-        and ``media_inputs.png`` for a dataset with media inputs.
+        and ``budget_response.png`` when the data holds decision truth
+        (:func:`xmmm.with_decision_truth`);
+        ``time_variation.png`` / ``data_issues.png`` / ``media_inputs.png`` for
+        data with time-varying effects / data problems / media inputs.
     """
     # every plot needs the full dataset's truth: check before writing anything
     ds = as_dataset(data, needs=_NEEDED, caller="save_all_plots")
@@ -1007,13 +1277,24 @@ def save_all_plots(data, out_dir: str | PathLike, *, geos=None, dpi: int = 110, 
     written = []
     names = [str(g) for g in ds["geo"].values]
     few = names[:max_geos] if geos is None and max_geos is not None and len(names) > max_geos else geos
-    plots = {**_PLOTS, **({"media_inputs": (plot_media_inputs, {})} if _has_media_inputs(ds) else {})}
-    for stem, (fn, kwargs) in plots.items():
+    plots = {**_PLOTS, **{stem: (fn, {}) for stem, (fn, _) in _OPTIONAL_PLOTS.items()}}
+    for stem in plot_names(ds):
+        if stem not in plots:  # budget_response: written below, for the whole dataset
+            continue
+        fn, kwargs = plots[stem]
         chosen = few if stem in _FACETED or stem == "response_curves" else geos
         fig = fn(ds, geos=chosen, **kwargs)
         _note_left_out(fig, len(_select(ds, "geo", chosen)), len(names))
         try:
             path = out / f"{prefix}{stem}.png"
+            fig.savefig(path, dpi=dpi)
+            written.append(path)
+        finally:
+            plt.close(fig)
+    if _has_decision_truth(ds):
+        fig = plot_budget_response(ds)
+        try:
+            path = out / f"{prefix}budget_response.png"
             fig.savefig(path, dpi=dpi)
             written.append(path)
         finally:

@@ -29,6 +29,12 @@ Presets
     Small and quick, with every spend pattern (including a custom one).
 ``growing_business``, ``medium_business``, ``large_business``
     The reference generator's benchmark scenarios, rebuilt with plausible numbers.
+``time_varying``
+    Two years in one market where TV's effect doubles, beside its saturation-only
+    twin with the same average response; a drifting Search effect and baseline.
+``messy``
+    Three regions with missing weeks, a late-joining region, outliers, a structural
+    break, spend measurement error and a placebo channel.
 
 Every preset meets, with its own seed: media contribution 10-40 % of ``y``
 in every geo, every channel at least 1 % of the media contribution in every
@@ -54,11 +60,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from xmmm.scenarios import CAUSAL_PRESETS
 from xmmm.config import (
     ChannelConfig,
     ControlConfig,
+    DataIssues,
+    LevelBreak,
+    MissingData,
     MMMDataConfig,
+    Placebo,
     RegionConfig,
+    TimeVariation,
     TransformConfig,
     apply_overrides,
 )
@@ -922,6 +934,79 @@ def _meridian_full(seed: int) -> MMMDataConfig:
 
 
 # --------------------------------------------------------------------------- registry and API
+def _time_varying(seed: int) -> MMMDataConfig:
+    # Source: "Your MMM is Broken: Identification of Nonlinear and Time-varying Effects in Marketing Mix
+    # Models" (arXiv 2408.07678): saturation and a time-varying effect are hard to tell apart.  TV's effect
+    # doubles over the two years (a linear multiplier, mean 1); TV-twin has TV's adstock, saturation and
+    # effectiveness and no time variation, so its response to any sustained spend equals TV's response
+    # averaged over the dates ("same average response"; transforms in currency units and one region, so
+    # the two curves are the same function of spend).  Search's effect drifts smoothly (a GP path, as
+    # pymc-marketing's time-varying media HSGP models it); the baseline level drifts too.
+    tv_response = (_geometric(0.5, 8), ("hill_function", {"slope": 1.5, "kappa": 6000.0}))
+    config = _assemble(
+        [
+            _media("TV", "seasonal", 7000, 0.22, *tv_response, seasonal_amplitude=0.5,
+                   seasonal_phase=_phase_peaking_at(0.8), spend_volatility=0.2),
+            _media("TV-twin", "on_off", 7000, 0.22, *tv_response, activation_probability=0.6,
+                   min_active_periods=3, max_active_periods=8, spend_volatility=0.2),
+            _media("Search", "linear_trend", 4000, 0.14, _geometric(0.2, 4),
+                   ("hill_function", {"slope": 1.0, "kappa": 3500.0}), spend_trend=0.004, spend_volatility=0.2),
+            _media("Social", "on_off", 2500, 0.08, _geometric(0.3, 4),
+                   ("hill_function", {"slope": 1.0, "kappa": 2500.0}), activation_probability=0.5,
+                   spend_volatility=0.25),
+        ],
+        n_periods=104,
+        regions=RegionConfig(
+            n_regions=1, region_names=["national"], base_sales_rate=150_000.0, sales_trend=0.0005,
+            sales_volatility=0.02, seasonal_amplitude=0.12,
+            level_variation=TimeVariation(kind="gp", amplitude=0.04, length_scale=20.0),
+        ),
+        controls=[_promotion(0.05, 0.12)],
+        seed=seed,
+    )
+    config.channels[0].effectiveness_variation = TimeVariation(kind="linear", ratio=2.0)
+    config.channels[2].effectiveness_variation = TimeVariation(kind="gp", amplitude=0.25, length_scale=12.0)
+    config.transforms.spend_scaling = "none"
+    return apply_overrides(config, {})
+
+
+def _messy(seed: int) -> MMMDataConfig:
+    # Sources: the data-pathology toggles no peer offers as parameters (missing weeks, outliers, a level
+    # shift as in Robyn issue 898, measurement error) and pymc-marketing's add_placebo_channel (a shifted
+    # copy of a real channel; negative controls after Lipsitch et al. 2010).  TV-placebo is TV's spend four
+    # weeks later: it keeps TV's flighting and much of its correlation, so a model can mistake it for
+    # carry-over, and its true effect is exactly 0.
+    tv = (_geometric(0.55, 8), _hill(0.5, 1.5))
+    config = _assemble(
+        [
+            _media("TV", "seasonal", 9000, 0.24, *tv, seasonal_amplitude=0.5,
+                   seasonal_phase=_phase_peaking_at(0.85), spend_volatility=0.2),
+            _media("Search", "linear_trend", 5000, 0.15, _geometric(0.2, 4), _hill(0.45),
+                   spend_trend=0.003, spend_volatility=0.2),
+            _media("Social", "on_off", 3000, 0.1, _geometric(0.3, 4), _hill(0.4),
+                   activation_probability=0.55, spend_volatility=0.25),
+            _media("TV-placebo", "seasonal", 9000, 0.0, *tv),
+        ],
+        n_periods=130,
+        regions=RegionConfig(
+            n_regions=3, region_names=["north", "south", "west"], base_sales_rate=75_000.0,
+            sales_trend=0.001, sales_volatility=0.025, seasonal_amplitude=0.15, baseline_variation=0.3,
+        ),
+        controls=[_price(12.0, -0.15), _promotion(0.06, 0.12)],
+        seed=seed,
+    )
+    config.data_issues = DataIssues(
+        missing=[MissingData(start="2022-02-06", end="2022-02-20"),           # a three-week reporting outage
+                 MissingData(end="2021-04-04", geos=["west"])],                # a region that joins late
+        missing_share=0.02, missing_run=2,
+        outlier_share=0.015, outlier_size=0.4,
+        breaks=[LevelBreak(date="2022-09-04", size=0.15)],                    # a new collection: +15 % level
+        placebo=[Placebo(channel="TV-placebo", source="TV", method="shift", lag=4)],
+        spend_noise={"Social": 0.15},
+    )
+    return apply_overrides(config, {})
+
+
 _PRESETS: dict[str, tuple[str, Callable[[int], MMMDataConfig]]] = {
     "basic": ("Simple configuration for learning and testing: one national market, three channels, one year",
               _basic),
@@ -946,6 +1031,15 @@ _PRESETS: dict[str, tuple[str, Callable[[int], MMMDataConfig]]] = {
     "medium_business": ("Medium business: an established brand with eight channels in eight regions",
                         _medium_business),
     "large_business": ("Large business: 24 channels in 50 regions over four years", _large_business),
+    "time_varying": ("Time-varying effects: TV's effect doubles over two years beside its saturation-only twin "
+                     "with the same average response", _time_varying),
+    "messy": ("Messy data: missing weeks, a late region, outliers, a structural break and a placebo channel",
+              _messy),
+}
+# the causal scenarios (confounded, target-chasing and demand-capturing spend with lift tests)
+_PRESETS.update(CAUSAL_PRESETS)
+# every kind of media input: exposures and costs, reach and frequency, organic media, treatments, KPI type
+_PRESETS.update({
     "paid_exposures": ("Exposures and costs: budgets buy impressions and clicks at CPMs and CPCs that move, "
                        "with media inflation", _paid_exposures),
     "reach_frequency": ("Reach and frequency: video bought for reach, bounded by each geo's population",
@@ -958,7 +1052,7 @@ _PRESETS: dict[str, tuple[str, Callable[[int], MMMDataConfig]]] = {
                         "conversion by geo and week", _non_revenue_kpi),
     "meridian_full": ("Every Meridian input: paid impressions, reach and frequency, organic media, a promotion, "
                       "population and conversions with revenue per conversion", _meridian_full),
-}
+})
 
 
 def _lookup(name: str) -> Callable[[int], MMMDataConfig]:
@@ -1186,6 +1280,12 @@ _OUTSIDE = (
     ("transforms.spend_scaling", "spend scaling"),
     ("regions.population", "population per geo"),
     ("frequency", "period length"),
+    ("outcome_model", "multiplicative outcome"),
+    ("regions.noise", "non-normal or correlated noise"),
+    ("regions.level_variation", "drifting level"),
+    ("channels' effectiveness_variation", "time-varying effects"),
+    ("demand", "demand"),
+    ("data_issues", "data problems"),
 )
 
 

@@ -21,6 +21,7 @@ import pandas as pd
 import xarray as xr
 
 from xmmm.dataset import channel_activity
+from xmmm.detect import table_findings, truth_findings
 from xmmm.errors import XmmmWarning
 from xmmm.plan import Plan
 from xmmm.schema import validate_output_schema
@@ -226,12 +227,24 @@ class QualityReport:
         ``media_share`` (geo); ``spend_correlation`` (geo, channel,
         other_channel).  From a long table only ``zero_spend_share``,
         ``spend_correlation`` and ``y_mean``, ``y_std``, ``y_min``,
-        ``y_max`` (geo); empty when the table cannot be read.
+        ``y_max`` (geo); empty when the table cannot be read.  A generated
+        dataset with data problems also has ``missing_share``,
+        ``outliers_flagged`` and ``outliers_true`` (geo).
+    seen : list of str
+        Data problems the data show (missing rows, outliers flagged by a
+        robust screen) and, for a generated dataset, each problem the truth
+        records that a modeller could see, with its size.
+    unseen : list of str
+        Problems the data cannot show, and why: from a table, the kinds that
+        cannot be checked (a placebo channel, spend measurement error, level
+        shifts); for a generated dataset, each such problem it has.
     """
 
     issues: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     metrics: xr.Dataset = field(default_factory=xr.Dataset)
+    seen: list[str] = field(default_factory=list)
+    unseen: list[str] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
@@ -253,7 +266,8 @@ class QualityReport:
                 f"{m.sizes.get('geo', 0)} geo(s) x {m.attrs.get('n_dates', '?')} dates, "
                 f"{m.sizes.get('channel', 0)} channel(s)"
             )
-        for title, items in (("Issues", self.issues), ("Warnings", self.warnings)):
+        for title, items in (("Issues", self.issues), ("Warnings", self.warnings),
+                             ("Data problems seen", self.seen), ("Cannot be seen from the data", self.unseen)):
             if items:
                 lines.append(f"{title}:")
                 lines += [f"  - {item}" for item in items]
@@ -375,7 +389,10 @@ def check_data_quality(
     if isinstance(data, pd.DataFrame):
         issues = validate_output_schema(data, config)
         try:
-            table = as_dataset(data, needs=("spend",), caller="check_data_quality")
+            from xmmm.export import from_long_dataframe
+
+            table = as_dataset(from_long_dataframe(data, incomplete="fill"), needs=("spend",),
+                               caller="check_data_quality")
         except ValueError as err:
             return QualityReport(issues=[*issues, f"the table cannot be read: {err}"])
         return _table_report(table, issues, warn, max_correlation, max_zero_share)
@@ -476,6 +493,8 @@ def check_data_quality(
             f"{min_signal_to_noise:g}) in geo(s) {_geo_list(low, '.3g')}; channel effects will be poorly identified"
         )
     spends = zero_share < 1
+    if "placebo" in ds:  # a placebo's zero effect is its truth, not a problem (it is reported as unseen)
+        spends &= ~ds["placebo"].values.astype(bool)[None, :]
     per_channel(spends & media & (attribution < min_attribution), attribution,
                 f"attribution below {min_attribution:g}% of media contribution (negligible, hard to recover)", ".2f")
     lo, hi = roas_range
@@ -492,10 +511,18 @@ def check_data_quality(
     per_channel(zero_share > max_zero_share, zero_share, f"zero spend in more than {max_zero_share:.0%} of periods",
                 ".0%")
 
+    seen: list[str] = []
+    unseen: list[str] = []
+    if any(v in ds.variables for v in _ISSUE_VARIABLES):
+        seen, _, found = table_findings(ds)
+        truth_seen, unseen, truth_found = truth_findings(ds, found["_flagged"])
+        seen += truth_seen
+        _add_findings(metrics, {**found, **truth_found})
+
     if warn:
         for message in messages:
             warnings.warn(message, XmmmWarning, stacklevel=2)
-    return QualityReport(issues=issues, warnings=messages, metrics=metrics)
+    return QualityReport(issues=issues, warnings=messages, metrics=metrics, seen=seen, unseen=unseen)
 
 
 def _schema_issues(ds: xr.Dataset) -> list[str]:
@@ -508,8 +535,10 @@ def _schema_issues(ds: xr.Dataset) -> list[str]:
 
 
 def _zero_share(spend: np.ndarray) -> np.ndarray:
-    """Share of periods (last axis) with zero spend."""
-    return (spend <= 0).mean(axis=-1)
+    """Share of periods (last axis) with zero spend, among the periods with a value."""
+    known = np.isfinite(spend)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(known.any(axis=-1), (known & (spend <= 0)).sum(axis=-1) / known.sum(axis=-1), np.nan)
 
 
 def _spend_correlation(spend: np.ndarray) -> np.ndarray:
@@ -520,7 +549,9 @@ def _spend_correlation(spend: np.ndarray) -> np.ndarray:
     n_geo, n_channel = spend.shape[:2]
     corr = np.full((n_geo, n_channel, n_channel), np.nan)
     for g in range(n_geo):
-        s = spend[g]
+        s = spend[g][:, np.isfinite(spend[g]).all(axis=0)]  # the periods with a row
+        if s.shape[-1] < 2:
+            continue
         ok = s.std(axis=-1) > 0
         if ok.sum() >= 1:
             corr[g][np.ix_(ok, ok)] = np.corrcoef(s[ok]) if ok.sum() > 1 else np.ones((1, 1))
@@ -578,7 +609,22 @@ def _table_report(ds: xr.Dataset, issues: list[str], warn: bool, max_correlation
     messages = _correlation_warnings(corr, geos, channels, max_correlation)
     messages += _per_channel(geos, channels, zero_share > max_zero_share, zero_share,
                              f"zero spend in more than {max_zero_share:.0%} of periods", ".0%")
+    seen, unseen = [], []
+    if "y" in ds:
+        seen, unseen, _ = table_findings(ds)  # sentences only: a table's metrics stay what it supports
     if warn:
         for message in messages:
             warnings.warn(message, XmmmWarning, stacklevel=3)
-    return QualityReport(issues=issues, warnings=messages, metrics=metrics)
+    return QualityReport(issues=issues, warnings=messages, metrics=metrics, seen=seen, unseen=unseen)
+
+
+def _add_findings(metrics: xr.Dataset, found: Mapping[str, np.ndarray]) -> None:
+    longs = {"missing_share": "Share of (date) rows missing from the table",
+             "outliers_flagged": "Values of y flagged by the robust outlier screen",
+             "outliers_true": "Outlier spikes in the reported y (truth)"}
+    for name, values in found.items():
+        if not name.startswith("_"):
+            metrics[name] = (("geo",), values, {"long_name": longs[name]})
+
+
+_ISSUE_VARIABLES = ("missing", "outlier", "baseline_break", "placebo", "spend_observed", "y_observed")

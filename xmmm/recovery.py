@@ -145,7 +145,11 @@ def _replicate_dataset(config: MMMDataConfig, priors, replicate: int) -> xr.Data
 def _handoff(dataset: xr.Dataset, target: str):
     from xmmm.handoff import to_meridian, to_pymc_marketing
 
-    return to_meridian(dataset) if target == "meridian" else to_pymc_marketing(dataset)
+    # a world with missing rows: as a careful modeller would, fill them in time within each geo
+    # (Meridian takes no NaN; pymc-marketing would read an absent row as 0); no effect on complete data
+    if target == "meridian":
+        return to_meridian(dataset, missing="interpolate")
+    return to_pymc_marketing(dataset, missing="interpolate")
 
 
 def _rows(scores: xr.Dataset) -> pd.DataFrame:

@@ -219,6 +219,10 @@ def _check_against_config(df: pd.DataFrame, columns: list[str], config) -> list[
         if not missing and not extra:
             problems.append(f"columns must be in the order {', '.join(expected)}; got {', '.join(columns)}")
     n_rows = config.n_periods * len(config.region_names)
+    issues = getattr(config, "data_issues", None)
+    if issues is not None and (issues.missing or issues.missing_share):
+        # the config leaves rows out: the table holds some of its rows, on its dates and geos
+        return problems + _subset_of_config(df, columns, config, n_rows)
     if len(df) != n_rows:
         problems.append(
             f"the config makes {n_rows} rows ({config.n_periods} dates x {len(config.region_names)} geos); "
@@ -242,3 +246,21 @@ def _check_against_config(df: pd.DataFrame, columns: list[str], config) -> list[
     return problems
 
 
+
+
+def _subset_of_config(df: pd.DataFrame, columns: list[str], config, n_rows: int) -> list[str]:
+    """For a config with missing rows: at most its rows, only its geos and dates."""
+    problems = []
+    if len(df) > n_rows:
+        problems.append(f"the config makes at most {n_rows} rows ({config.n_periods} dates x "
+                        f"{len(config.region_names)} geos, some left out by data_issues); got {len(df)}")
+    if "geo" in columns:
+        extra = {str(g) for g in df["geo"].dropna().unique()} - set(config.region_names)
+        if extra:
+            problems.append(f"geo values not in the config: {', '.join(sorted(extra))}")
+    if "date" in columns and pd.api.types.is_datetime64_any_dtype(df["date"].dtype):
+        dates = pd.DatetimeIndex(df["date"].dropna().unique())
+        if not dates.as_unit("ns").isin(config.dates.as_unit("ns")).all():
+            problems.append(f"dates not among the config's {config.n_periods} dates "
+                            f"({config.dates[0].date()} to {config.dates[-1].date()}, frequency {config.frequency!r})")
+    return problems

@@ -24,6 +24,10 @@ parameter values.  xmmm knows two:
     function of time in every geo (population proportional to the baseline
     level, ``regions.population`` a total or ``None``).
 
+Neither family holds a multiplicative outcome, noise other than independent
+normal errors, a drifting level, time-varying media effects, a latent demand
+or data problems (the models reproduce the true series, not reported ones).
+
 :func:`family_problems` lists every way a config is outside a family,
 :func:`validate_config` raises them as one :class:`~xmmm.errors.ConfigError`,
 and :func:`to_target` moves a config inside (used by
@@ -253,6 +257,30 @@ def _pymc_marketing_problems(config: MMMDataConfig) -> list[str]:
     return problems
 
 
+def _world_problems(config: MMMDataConfig, library: str) -> list[str]:
+    """What neither library's model holds: the harder worlds' mechanisms (see :mod:`xmmm.world`, :mod:`xmmm.causal`)."""
+    problems: list[str] = []
+    if config.outcome_model != "additive":
+        problems.append(f"outcome_model must be 'additive' ({library}'s outcome is the sum of its terms); "
+                        f"got {config.outcome_model!r}")
+    regions = config.regions
+    if regions.noise != "normal" or regions.noise_ar != 0:
+        problems.append(f"regions.noise must be 'normal' with noise_ar 0 ({library}'s likelihood has independent "
+                        f"normal errors of one standard deviation); got {regions.noise!r}, noise_ar {regions.noise_ar!r}")
+    if regions.level_variation is not None:
+        problems.append(f"regions.level_variation must be None ({library}'s baseline has no drifting level)")
+    varying = [c.name for c in config.channels if c.effectiveness_variation is not None]
+    if varying:
+        problems.append(f"channels' effectiveness_variation must be None ({library}'s media effects are constant "
+                        f"in time); {', '.join(varying)} vary")
+    if config.demand is not None:
+        problems.append(f"demand must be None (its effect on the outcome is in none of {library}'s terms)")
+    if config.data_issues is not None:
+        problems.append(f"data_issues must be None ({library}'s model at the truth reproduces the true series, "
+                        "not reported ones with missing rows, outliers, breaks or measurement error)")
+    return problems
+
+
 def _varies_by_geo(config: MMMDataConfig) -> bool:
     regions = config.regions
     return regions.n_regions > 1 and regions.transform_variation > 0 and regions.region_similarity < 1
@@ -345,10 +373,11 @@ def family_problems(config: MMMDataConfig, target: str) -> list[str]:
     if target is None:
         return []
     media, _ = _without_treatments(config)
+    pymc = target == "pymc-marketing"
     problems = _kind_problems(config, target)
     if media is not None:
-        problems += _pymc_marketing_problems(media) if target == "pymc-marketing" else _meridian_problems(media)
-    return problems
+        problems += _pymc_marketing_problems(media) if pymc else _meridian_problems(media)
+    return problems + _world_problems(config, "pymc-marketing's MMM" if pymc else "Meridian")
 
 
 # --------------------------------------------------------------------------- channel kinds
@@ -536,6 +565,60 @@ def _unified_saturation(
     return names, kwargs, ceilings
 
 
+def _in_plain_world(config: MMMDataConfig) -> MMMDataConfig:
+    """A copy without what no family holds: additive outcome, normal noise, constant effects, no demand, clean data.
+
+    Spend policies that read the demand become exogenous (the demand is gone);
+    experiments and feedback policies stay (spend is spend).
+    """
+    from xmmm.causal import DEMAND_POLICIES
+
+    plain = config.copy()
+    plain.outcome_model = "additive"
+    plain.regions.noise, plain.regions.noise_ar, plain.regions.level_variation = "normal", 0.0, None
+    for channel in plain.channels:
+        channel.effectiveness_variation = None
+        if channel.spend_policy in DEMAND_POLICIES:
+            channel.spend_policy, channel.policy_strength, channel.spend_cap = "exogenous", 0.0, None
+    plain.demand = None
+    plain.data_issues = None
+    return plain
+
+
+#: saturation parameters that scale the curve's input, and how (f(x / s; p) = f(x; p') with p' = p s ** power)
+_INPUT_SCALE = {"hill_function": {"kappa": 1}, "michaelis_menten": {"lam": 1}, "logistic_saturation": {"lam": -1},
+                "tanh_saturation": {"c": 1}}
+
+
+def _max_scaled(config: MMMDataConfig) -> MMMDataConfig:
+    """The same curves with ``spend_scaling="max"`` instead of parameters in currency units.
+
+    Each half-saturation point is divided by the channel's largest natural
+    spend (averaged over geos), so each curve bends as it did over the spend;
+    a linear (``"none"``) or root curve moves that factor into ``base_effectiveness``.
+    """
+    from xmmm.blocks.media import natural_spend
+    from xmmm.plan import Plan
+
+    largest = natural_spend(Plan.build(config, [0])).max(axis=-1).mean(axis=(0, 1))  # (S,)
+    moved = config.copy()
+    names, kwargs = [], []
+    for j, (name, params) in enumerate(_channel_transforms(config, "saturation")):
+        params = dict(params)
+        for pname, power in _INPUT_SCALE.get(name, {}).items():
+            params[pname] = _readable(params[pname] * largest[j] ** -power)
+        if name == "none":
+            moved.channels[j].base_effectiveness = _readable(moved.channels[j].base_effectiveness * largest[j])
+        elif name == "root_saturation":
+            moved.channels[j].base_effectiveness = _readable(
+                moved.channels[j].base_effectiveness * largest[j] ** params["alpha"])
+        names.append(name)
+        kwargs.append(params)
+    moved.transforms.saturation_fun, moved.transforms.saturation_kwargs = names, kwargs
+    moved.transforms.spend_scaling = "max"
+    return apply_overrides(moved, {})
+
+
 def to_target(config: MMMDataConfig, target: str) -> MMMDataConfig:
     """A copy of ``config`` moved inside a library's family, keeping channels, spend patterns and sizes.
 
@@ -544,7 +627,13 @@ def to_target(config: MMMDataConfig, target: str) -> MMMDataConfig:
     the geometric ``alpha`` with the same mean lag) and Hill curves:
     Michaelis-Menten is a Hill curve with slope 1; logistic and tanh curves get
     the Hill curve with the same half-saturation point and elasticity there,
-    their ceiling moving into ``base_effectiveness``.  Then:
+    their ceiling moving into ``base_effectiveness``.  What neither family
+    holds is dropped first: the outcome becomes additive with normal noise,
+    level and effectiveness constant in time, no latent demand (a policy that
+    reads it becomes exogenous) and no data problems; experiments and feedback
+    policies stay.  Parameters in currency units (``spend_scaling="none"``)
+    become parameters of spend over its maximum, each half-saturation point
+    divided by the channel's largest spend.  Then:
 
     * ``"pymc-marketing"``: a config whose channels already share one adstock
       and one saturation function keeps them (only ``l_max`` is unified);
@@ -585,12 +674,14 @@ def to_target(config: MMMDataConfig, target: str) -> MMMDataConfig:
     if check_target(target) is None:
         raise ConfigError("target must be one of 'pymc-marketing', 'meridian' to move a config; got None")
     pymc = target == "pymc-marketing"
-    original = config
+    config = original = _in_plain_world(config)
     if pymc:
         config = _reach_frequency_as_impressions(config)
     config, treatments = _without_treatments(config)
     if config is None:  # treatments only: nothing to move
         return original.copy()
+    if config.transforms.spend_scaling == "none":
+        config = _max_scaled(config)
     adstock_fun, adstock_kwargs = _unified_adstock(config, keep_function=pymc)
     uniform_saturation = len({name for name, _ in _channel_transforms(config, "saturation")}) == 1
     keep = (config.transforms.for_channel(0, "saturation")[0],) if pymc and uniform_saturation else (

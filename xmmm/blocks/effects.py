@@ -24,16 +24,25 @@ channel) series, whatever mix of transforms the channels have;
 share a function and its structural options (and takes reach and
 frequency).  Both give the same bits, unchecked: the plan has validated
 every parameter.
+
+The ``row_*`` functions run the same kernels on any stack of series, each
+named by its (replicate, geo, channel) in the plan (:class:`Rows`): scenarios
+of a counterfactual study (a leading axis of spend paths folded into the
+stack) use them.  A kernel computes each series on its own, so a series gives
+the same bits in any stack.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
 from xmmm.kernels.effects import MAX_PARAMETERS, SATURATION_CODES, adstock_layout, media_effects_stack
 from xmmm.plan import Plan
 
-__all__ = ["contributions", "media_effects", "signal", "transform"]
+__all__ = ["Rows", "contributions", "media_effects", "media_effects_per_period", "row_adstock", "row_groups",
+           "row_saturation", "row_saturation_derivative", "saturate", "signal", "transform"]
 
 
 def _run_groups(plan: Plan, family: str, x: np.ndarray, channels: np.ndarray | None = None,
@@ -93,14 +102,95 @@ def signal(plan: Plan, adstocked: np.ndarray, saturated: np.ndarray) -> np.ndarr
     return out
 
 
-def contributions(plan: Plan, saturated: np.ndarray, adstocked: np.ndarray | None = None) -> np.ndarray:
-    """Channel contributions: the coefficient times the transformed signal, (R, G, S, T).
+def contributions(plan: Plan, saturated: np.ndarray, multiplier: np.ndarray | None = None,
+                  adstocked: np.ndarray | None = None) -> np.ndarray:
+    """Channel effects: the coefficient (times a time-varying multiplier) times the transformed signal, (R, G, S, T).
 
-    ``adstocked`` is needed when the plan has reach-and-frequency channels
-    (their signal is the adstock of the saturated reach).
+    In y units in the additive model (the contributions), shares of the
+    baseline in the multiplicative one.  ``adstocked`` is needed when the
+    plan has reach-and-frequency channels (their signal is the adstock of the
+    saturated reach, :func:`signal`).
     """
     final = saturated if adstocked is None else signal(plan, adstocked, saturated)
-    return plan.coefficient[..., None] * final
+    if multiplier is None:
+        return plan.coefficient[..., None] * final
+    return plan.coefficient[..., None] * multiplier * final
+
+
+@dataclass(frozen=True)
+class Rows:
+    """Which (replicate, geo, channel) of the plan each row of a stack of series belongs to.
+
+    Attributes
+    ----------
+    replicate, geo, channel : numpy.ndarray
+        Integer positions (not labels) into the plan's axes, one per row.
+    """
+
+    replicate: np.ndarray
+    geo: np.ndarray
+    channel: np.ndarray
+
+    @classmethod
+    def of(cls, shape: tuple[int, ...]) -> Rows:
+        """The rows of a (..., R, G, S) stack flattened in C order (leading axes repeat the plan)."""
+        r, g, c = shape[-3:]
+        lead = int(np.prod(shape[:-3], dtype=np.int64))
+        idx = np.indices((r, g, c)).reshape(3, -1)
+        return cls(*(np.tile(i, lead) for i in idx))
+
+    def take(self, picked: np.ndarray) -> Rows:
+        """The rows at positions ``picked``."""
+        return Rows(self.replicate[picked], self.geo[picked], self.channel[picked])
+
+
+def row_groups(plan: Plan, family: str, rows: Rows):
+    """For each group of channels sharing a transform: ``(group, picked, numeric)``.
+
+    ``picked`` are the positions of the rows of those channels, ``numeric``
+    each numeric parameter's value for those rows (C-contiguous, one per row).
+    """
+    for group in plan.groups(family):
+        picked = np.flatnonzero(np.isin(rows.channel, group.channels))
+        if not picked.size:
+            continue
+        r, g, c = rows.replicate[picked], rows.geo[picked], rows.channel[picked]
+        numeric = [np.ascontiguousarray(plan.params[f"{family}_{p.name}"][r, g, c])
+                   for p in group.transform.numeric_parameters]
+        yield group, picked, numeric
+
+
+def _run_rows(plan: Plan, family: str, x: np.ndarray, rows: Rows, derivative: bool = False) -> np.ndarray:
+    out = np.empty_like(x)
+    for group, picked, numeric in row_groups(plan, family, rows):
+        spec = group.transform
+        whole = picked.size == x.shape[0]
+        run = spec.run_derivative if derivative else spec.run
+        result = run(np.ascontiguousarray(x if whole else x[picked]), numeric, group.options)
+        if whole:
+            return result
+        out[picked] = result
+    return out
+
+
+def row_adstock(plan: Plan, scaled: np.ndarray, rows: Rows) -> np.ndarray:
+    """The adstock of each row's channel on a stack of scaled spend series (n_rows, T)."""
+    return _run_rows(plan, "adstock", scaled, rows)
+
+
+def row_saturation(plan: Plan, adstocked: np.ndarray, rows: Rows) -> np.ndarray:
+    """The saturation of each row's channel on a stack of adstocked series (n_rows, T)."""
+    return _run_rows(plan, "saturation", adstocked, rows)
+
+
+def row_saturation_derivative(plan: Plan, adstocked: np.ndarray, rows: Rows) -> np.ndarray:
+    """The derivative df/dx of each row's saturation at a stack of adstocked series (n_rows, T)."""
+    return _run_rows(plan, "saturation", adstocked, rows, derivative=True)
+
+
+def saturate(plan: Plan, adstocked: np.ndarray) -> np.ndarray:
+    """Each channel's saturation of adstocked signals (R, G, S, n)."""
+    return _run_groups(plan, "saturation", adstocked)
 
 
 def media_effects(
@@ -149,3 +239,24 @@ def media_effects(
         fx.contribution.reshape(shape),
         fx.marginal.reshape(shape[:-1]),
     )
+
+
+def media_effects_per_period(
+    plan: Plan, spend: np.ndarray, scale: np.ndarray, factor: float, multiplier: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Adstocked, saturated, effects and the change of each effect per period (all (R, G, S, T)).
+
+    For worlds where :func:`media_effects`' sum over time is not the marginal
+    extra: a time-varying ``multiplier`` scales the effects and their change
+    period by period, and a multiplicative outcome or log-normal noise turns
+    the change into outcome through the period's mean
+    (:func:`xmmm.blocks.outcome.marginal`).  The separate kernels, on ``spend /
+    scale`` and ``spend * factor / scale``.
+    """
+    adstocked, saturated = transform(plan, spend / scale[..., None])
+    media = contributions(plan, saturated, multiplier)
+    _, saturated_up = transform(plan, spend * factor / scale[..., None])
+    step = plan.coefficient[..., None] * (saturated_up - saturated)
+    if multiplier is not None:
+        step = step * multiplier
+    return adstocked, saturated, media, step

@@ -1,17 +1,20 @@
-"""Spend: from the channels' patterns, and the scale that normalises it before the transforms.
+"""Spend: from the channels' patterns or a given plan, and the scale that normalises it before the transforms.
 
 Spend of channel ``c`` in geo ``g`` is its pattern (:mod:`xmmm.patterns`) at
 the plan's spend level, from the streams ``spend_noise`` / ``spend_bursts`` /
-``spend_custom`` of each (replicate, geo, channel).  A channel without spend
-draws its pattern -- the exposures of organic media, the values of a
-treatment -- from streams of its own (roles ``organic`` and ``treatment``).
-The spend scale is a property of the *natural* media (the patterns' spend,
-before any intervention): its maximum over time (``"max"``, as
-pymc-marketing's MMM scales channels), its mean (``"mean"``), 1 (``"none"``)
-or Google Meridian's scale, the geo's population times the channel's median
-non-zero spend per head over geos and periods (``"per_capita_median"``).
-For a channel with exposures or reach the same scale divides the exposures
-or the reach (:mod:`xmmm.blocks.exposures`).
+``spend_custom`` of each (replicate, geo, channel) -- or, when the plan
+carries a spend (``Plan.spend``: a user's media plan), that spend, and no
+pattern is drawn.  A channel without spend draws its pattern -- the
+exposures of organic media, the values of a treatment -- from streams of its
+own (roles ``organic`` and ``treatment``).  The spend scale is a property of
+the *natural* media (the patterns' or the given spend, before any
+intervention): its maximum over time (``"max"``, as pymc-marketing's MMM
+scales channels), its mean (``"mean"``), 1 (``"none"``) or Google Meridian's
+scale, the geo's population times the channel's median non-zero spend per
+head over geos and periods (``"per_capita_median"``); a plan may hold it
+fixed (``Plan.spend_scale``), as a counterfactual holds its original's.  For
+a channel with exposures or reach the same scale divides the exposures or
+the reach (:mod:`xmmm.blocks.exposures`).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import numpy as np
 from xmmm.patterns import pattern_values
 from xmmm.plan import Plan
 
-__all__ = ["natural_spend", "natural_activity", "spend_scale", "per_capita_median_scale"]
+__all__ = ["natural_spend", "natural_activity", "scale_of", "spend_scale", "per_capita_median_scale"]
 
 #: stream role of each channel kind's pattern
 _ROLES = {"paid": "spend", "reach_frequency": "spend", "organic": "organic", "organic_reach_frequency": "organic",
@@ -29,7 +32,10 @@ _ROLES = {"paid": "spend", "reach_frequency": "spend", "organic": "organic", "or
 
 
 def natural_spend(plan: Plan) -> np.ndarray:
-    """Spend of every channel from its pattern, (R, G, S, T) (a spend-only plan; see :func:`natural_activity`)."""
+    """Spend of every channel, (R, G, S, T): the plan's given spend, else from the channels' patterns.
+
+    For a plan with channels without spend this is :func:`natural_activity`.
+    """
     return natural_activity(plan)
 
 
@@ -37,8 +43,11 @@ def natural_activity(plan: Plan) -> np.ndarray:
     """The pattern of every channel, (R, G, S, T): spend (paid kinds), exposures (organic), values (treatments).
 
     Each kind draws from the streams of its own role; a spend-only config
-    makes one call on role ``spend``, as xmmm 0.1 did.
+    makes one call on role ``spend``, as xmmm 0.1 did.  A plan's given spend
+    (``Plan.spend``) is that activity: no pattern is drawn.
     """
+    if plan.spend is not None:
+        return np.array(plan.spend, dtype=float)
     channels = plan.config.channels
     roles = [_ROLES[c.kind] for c in channels]
     out = None
@@ -75,6 +84,13 @@ def spend_scale(spend: np.ndarray, scaling: str, population: np.ndarray | None =
     else:
         scale = np.ones(spend.shape[:-1])
     return np.where(scale > 0.0, scale, 1.0)
+
+
+def scale_of(plan: Plan, natural: np.ndarray) -> np.ndarray:
+    """The spend scale of a run, (R, G, S): the plan's fixed one, else :func:`spend_scale` of the natural spend."""
+    if plan.spend_scale is not None:
+        return np.array(plan.spend_scale, dtype=float)
+    return spend_scale(natural, plan.config.transforms.spend_scaling, plan.population)
 
 
 def per_capita_median_scale(spend: np.ndarray, population: np.ndarray) -> np.ndarray:

@@ -17,7 +17,7 @@ lists in ``mismatches`` what it cannot represent and how far it is from the
 data.  Neither library is imported until it is needed.
 """
 
-from xmmm.handoff._common import Mismatch
+from xmmm.handoff._common import MISSING_OPTIONS, Mismatch
 from xmmm.handoff.meridian import SEASONALITY_CONTROLS, MeridianHandoff, to_meridian
 from xmmm.handoff.pymc_marketing import (
     ADSTOCK_COMPONENTS,
@@ -35,4 +35,9 @@ __all__ = [
     "ADSTOCK_COMPONENTS",
     "SATURATION_COMPONENTS",
     "SEASONALITY_CONTROLS",
+    "MISSING_OPTIONS",
+    "MERIDIAN_MISSING",
 ]
+
+#: the ``missing=`` options of both hand-offs (the older name)
+MERIDIAN_MISSING = MISSING_OPTIONS

@@ -165,3 +165,62 @@ def channel_data(dataset: xr.Dataset, dims: tuple[str, ...] = ("geo", "channel",
     if "treatment_value" in dataset:
         out = dataset["treatment_value"].where(dataset["treatment_value"].notnull(), out)
     return out.transpose(*dims)
+#: ``to_meridian(missing=...)`` and ``to_pymc_marketing(missing=...)``
+MISSING_OPTIONS = ("keep", "interpolate")
+
+
+def check_missing_option(missing) -> None:
+    """Raise ``ValueError`` unless ``missing`` is one of :data:`MISSING_OPTIONS`."""
+    if not isinstance(missing, str) or missing not in MISSING_OPTIONS:
+        raise ValueError(f"missing must be one of {', '.join(map(repr, MISSING_OPTIONS))}; got {missing!r}")
+
+
+def interpolated_in_time(values: np.ndarray, axis: int) -> np.ndarray:
+    """NaN filled linearly between the neighbouring values along ``axis``, the first and last values held.
+
+    Whole-array NumPy (no loop over series); a series with no value at all stays NaN.
+
+    Examples
+    --------
+    >>> interpolated_in_time(np.array([[np.nan, 1.0, np.nan, 3.0, np.nan]]), axis=1)
+    array([[1., 1., 2., 3., 3.]])
+    """
+    a = np.moveaxis(np.asarray(values, dtype=float), axis, -1)
+    n = a.shape[-1]
+    valid = ~np.isnan(a)
+    t = np.broadcast_to(np.arange(n), a.shape)
+    before = np.maximum.accumulate(np.where(valid, t, -1), axis=-1)
+    after = np.flip(np.minimum.accumulate(np.flip(np.where(valid, t, n), axis=-1), axis=-1), axis=-1)
+    lo = np.where(before < 0, after, before).clip(0, n - 1)
+    hi = np.where(after >= n, before, after).clip(0, n - 1)
+    y0, y1 = np.take_along_axis(a, lo, axis=-1), np.take_along_axis(a, hi, axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        w = np.where(hi > lo, (t - lo) / np.maximum(hi - lo, 1), 0.0)
+    return np.moveaxis(np.where(valid, a, y0 + w * (y1 - y0)), -1, axis)
+
+
+def with_rows_filled(dataset: xr.Dataset) -> xr.Dataset:
+    """The dataset with its missing reported rows interpolated in time within each geo, and no ``missing`` mask."""
+    def filled(name: str) -> xr.DataArray:
+        da = dataset[name]
+        return da.copy(data=interpolated_in_time(da.values, da.dims.index("date")))
+
+    absent = int(dataset["missing"].sum())
+    out = dataset.assign(y_observed=filled("y_observed"), spend_observed=filled("spend_observed"))
+    out = out.drop_vars("missing")
+    out.attrs["filled_rows"] = absent
+    return out
+
+
+def noise_kind(dataset: xr.Dataset) -> str:
+    """The configured noise model (``"normal"`` when the dataset does not say)."""
+    return str(config_of(dataset).get("regions", {}).get("noise", "normal"))
+
+
+#: noise models whose standard deviation changes with the level: no constant noise sd holds their truth
+LEVEL_DEPENDENT_NOISE = ("heteroscedastic", "lognormal")
+
+
+def multiplicative(dataset: xr.Dataset) -> bool:
+    """Whether ``y = baseline x prod(1 + effect)`` (``outcome_model="multiplicative"``)."""
+    return config_of(dataset).get("outcome_model", "additive") == "multiplicative"

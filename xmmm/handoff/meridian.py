@@ -36,14 +36,19 @@ import xarray as xr
 from xmmm.errors import XmmmWarning
 from xmmm.ground_truth import MARGINAL_STEP
 from xmmm.handoff._common import (
+    LEVEL_DEPENDENT_NOISE,
     Mismatch,
     baseline_terms,
     channel_data,
     channel_layout,
+    check_missing_option,
     columns,
     dataset_of,
     dates,
+    interpolated_in_time,
     largest_relative,
+    multiplicative,
+    noise_kind,
     per_period_relative,
     source_attrs,
 )
@@ -78,7 +83,7 @@ class MeridianHandoff:
         ==========================  ============================================  ==========================
         array                       dims                                          value
         ==========================  ============================================  ==========================
-        ``kpi``                     (geo, time)                                   ``y``
+        ``kpi``                     (geo, time)                                   reported ``y``
         ``revenue_per_kpi``         (geo, time)                                   1 for revenue, the
                                                                                   dataset's for another KPI
         ``population``              (geo,)                                        the dataset's
@@ -93,7 +98,7 @@ class MeridianHandoff:
                                                                                   is left out: its effect
                                                                                   is in ``tau_g``)
         ``media``                   (geo, media_time, media_channel)              exposures, else spend
-        ``media_spend``             (geo, time, media_channel)                    spend
+        ``media_spend``             (geo, time, media_channel)                    reported spend
         ``reach``, ``frequency``    (geo, media_time, rf_channel)                 reach and frequency
         ``rf_spend``                (geo, time, rf_channel)                       spend
         ``organic_media``           (geo, media_time, organic_media_channel)      exposures
@@ -111,7 +116,10 @@ class MeridianHandoff:
         names (``x1-TV``, ``c1-price``).  Without a ``population`` in the
         dataset, the population is the baseline level
         (``RegionConfig.population=None``): baseline sales per head are then
-        the same in every geo.
+        the same in every geo.  With data problems ``kpi`` and the media are
+        what a modeller receives (NaN in missing rows unless filled:
+        ``to_meridian(missing=...)``; ``attrs["filled_rows"]`` counts the
+        filled rows).
     truth : xarray.Dataset
         Ground truth in Meridian's names and scales.  Parameters of the model
         of :meth:`model_spec` (the nearest member of Meridian's family; exactly
@@ -128,6 +136,8 @@ class MeridianHandoff:
         ``gamma_gc = gamma_c + xi_c gamma_gc_dev`` likewise.  ``roi_m`` and
         ``mroi_m`` are Meridian's ROI and marginal ROI (1 % more spend) at
         these parameters, the values of its ROI and mROI prior parameters.
+        ``sigma`` is NaN for heteroscedastic and log-normal noise (its
+        standard deviation changes with the level).
 
         The other channel groups have the same parameters with Meridian's
         suffixes: ``alpha_rf``, ``ec_rf`` (on frequency), ``slope_rf``,
@@ -142,7 +152,9 @@ class MeridianHandoff:
         Meridian's outcome (revenue: ``y`` times the revenue per KPI) with
         the KPI beside it: ``expected_outcome`` and ``expected_kpi`` (geo,
         time) = ``y - baseline_noise``; ``incremental_outcome`` and
-        ``incremental_kpi`` (geo, time, media_channel) = contributions, and
+        ``incremental_kpi`` (geo, time, media_channel) = contributions (or,
+        where the dataset stores ``incremental_outcome`` -- a multiplicative
+        outcome, log-normal noise -- that, and ROI from it), and
         ``incremental_outcome_rf``, ``_om``, ``_orf``, ``_n`` (a treatment's
         against its baseline value) with their ``incremental_kpi_*``; ``roi``,
         ``mroi`` (media_channel) and ``data_roi_rf``, ``data_mroi_rf`` (the
@@ -155,7 +167,8 @@ class MeridianHandoff:
         model contain the truth: ``max_lag`` (the data's ``l_max - 1``),
         ``knots`` (2, at the first and last period, for a linear trend; 1
         without), ``media_effects_dist`` (``"log_normal"``; ``"normal"`` for
-        one geo, as Meridian sets it), with several geos ``baseline_geo`` (by
+        one geo, as Meridian sets it, and when a channel has no effect in
+        some geo, e.g. a placebo), with several geos ``baseline_geo`` (by
         name: the geo with the largest population, Meridian's default, whose
         ``tau_g`` is 0) and, with treatments, ``non_media_baseline_values``
         (each treatment's baseline value).
@@ -188,7 +201,20 @@ class MeridianHandoff:
         return not self.mismatches
 
     def input_data(self):
-        """Meridian's ``InputData`` via ``XrDatasetDataLoader(...).load()`` (needs google-meridian)."""
+        """Meridian's ``InputData`` via ``XrDatasetDataLoader(...).load()`` (needs google-meridian).
+
+        Raises
+        ------
+        ValueError
+            Missing rows left in the data (Meridian takes no missing values).
+        """
+        absent = int(np.isnan(self.dataset["kpi"].values).sum())
+        if absent:
+            raise ValueError(
+                f"Meridian takes no missing values, and {absent} (geo, time) rows of this hand-off are missing "
+                "(data_issues); hand the data over with to_meridian(data, missing='interpolate') or fill "
+                "handoff.dataset's kpi, media and media_spend yourself"
+            )
         load = _meridian("meridian.data.load")
         return load.XrDatasetDataLoader(self.dataset, kpi_type=self.kpi_type).load()
 
@@ -203,9 +229,12 @@ class MeridianHandoff:
         return prior_distribution.PriorDistribution(**made)
 
     def model_spec(self, **overrides):
-        """``ModelSpec(prior=prior_distribution(), **model_spec_kwargs, **overrides)``."""
+        """``ModelSpec(prior=prior_distribution(), **model_spec_kwargs, **overrides)``; ``overrides`` may set ``prior``."""
         spec = _meridian("meridian.model.spec")
-        return spec.ModelSpec(prior=self.prior_distribution(), **{**self.model_spec_kwargs, **overrides})
+        kwargs = {**self.model_spec_kwargs, **overrides}
+        if "prior" not in kwargs:
+            kwargs["prior"] = self.prior_distribution()
+        return spec.ModelSpec(**kwargs)
 
     def model(self, **spec_overrides):
         """``meridian.model.model.Meridian`` of :meth:`input_data` and :meth:`model_spec` (not fitted)."""
@@ -284,13 +313,21 @@ def _time_labels(when: pd.DatetimeIndex) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- entry point
-def to_meridian(result_or_dataset: MMMResult | xr.Dataset) -> MeridianHandoff:
+def to_meridian(result_or_dataset: MMMResult | xr.Dataset, *, missing: str = "keep") -> MeridianHandoff:
     """Lay a dataset out for Meridian, with the model spec that contains its truth and the truth.
 
     Parameters
     ----------
     result_or_dataset : MMMResult or xarray.Dataset
         One generated dataset (a ``replicate`` of a study must be selected first).
+        With data problems the inputs are what a modeller receives (reported
+        ``y`` and spend, NaN in missing rows); the truth is that of the true series.
+    missing : {"keep", "interpolate"}
+        Missing rows: ``"keep"`` leaves them NaN (Meridian takes none:
+        :meth:`MeridianHandoff.input_data` then says so); ``"interpolate"``
+        fills ``kpi`` and the media linearly in time within each geo (the first
+        and last reported values held), as a modeller might; the filled values
+        are in no truth, and ``dataset.attrs["filled_rows"]`` counts them.
 
     Returns
     -------
@@ -315,6 +352,9 @@ def to_meridian(result_or_dataset: MMMResult | xr.Dataset) -> MeridianHandoff:
     >>> from meridian.analysis import analyzer                              # doctest: +SKIP
     >>> analyzer.Analyzer(handoff.model_at_truth()).roi()                   # doctest: +SKIP
     """
+    from xmmm.export import observed_view
+
+    check_missing_option(missing)
     ds = dataset_of(result_or_dataset)
     when = dates(ds)
     time = _time_labels(when)
@@ -328,7 +368,12 @@ def to_meridian(result_or_dataset: MMMResult | xr.Dataset) -> MeridianHandoff:
     else:
         population = (ds["population"] if "population" in ds else ds["baseline_level"].isel(date=0)).values
         population = population.astype(float)
-    y = ds["y"].transpose("geo", "date").values
+    seen = observed_view(ds)  # what a modeller receives (reported, NaN in missing rows); the truth uses ds
+    y = seen["y"].transpose("geo", "date").values
+    filled = int(np.isnan(y).sum())
+    fill = missing == "interpolate" and filled
+    if fill:
+        y = interpolated_in_time(y, axis=1)
     control_values, control_names, varies = _controls(ds, when, terms)
     kept = [name for name, keep in zip(control_names, varies) if keep]
     kpi_type = str(ds.attrs.get("kpi_type", "revenue"))
@@ -339,13 +384,19 @@ def to_meridian(result_or_dataset: MMMResult | xr.Dataset) -> MeridianHandoff:
     elif "revenue_per_kpi" in ds:
         data_vars["revenue_per_kpi"] = (("geo", "time"), ds["revenue_per_kpi"].transpose("geo", "date").values)
     coords: dict[str, Any] = {"geo": geo, "time": time, "media_time": time.copy()}
-    data_vars.update(_channel_arrays(ds, coords))
+    arrays = _channel_arrays(seen, coords)
+    if fill:
+        arrays = {name: (dims, interpolated_in_time(values, axis=1)) for name, (dims, values) in arrays.items()}
+    data_vars.update(arrays)
     if not national:
         data_vars["population"] = (("geo",), population.copy())
     if kept:
         data_vars["controls"] = (("geo", "time", "control_variable"), control_values[..., varies])
         coords["control_variable"] = np.asarray(kept, dtype=object)
-    dataset = xr.Dataset(data_vars, coords=coords, attrs=source_attrs(ds))
+    attrs = source_attrs(ds)
+    if filled:
+        attrs["filled_rows"] = filled if missing == "interpolate" else 0
+    dataset = xr.Dataset(data_vars, coords=coords, attrs=attrs)
 
     fit = _Truth(ds, population, control_values, varies, terms)
     truth = fit.dataset(geo, time, channels, kept)
@@ -354,7 +405,7 @@ def to_meridian(result_or_dataset: MMMResult | xr.Dataset) -> MeridianHandoff:
         truth.attrs["controls_in_tau_g"] = ", ".join(dropped)
     baseline = int(np.argmax(population))
     spec_kwargs = {"max_lag": fit.max_lag, "knots": fit.n_knots,
-                   "media_effects_dist": "normal" if national else "log_normal"}
+                   "media_effects_dist": fit.media_effects_dist}
     if not national:  # by name: Meridian orders geos by name
         spec_kwargs["baseline_geo"] = str(geo[baseline])
     if fit.mismatches:
@@ -499,7 +550,10 @@ class _Truth:
         self.revenue_per_kpi = (ds["revenue_per_kpi"].transpose("geo", "date").values if "revenue_per_kpi" in ds
                                 else None)
         self.spend = ds["spend"].transpose("geo", "date", "channel").values
-        self.contribution = ds["contribution"].transpose("geo", "date", "channel").values
+        # Meridian's incremental outcome: y minus y with the channel off; stored from paired runs where that is
+        # not the contribution (multiplicative outcome, log-normal noise), and with media inputs
+        self.effect = "incremental_outcome" if "incremental_outcome" in ds else "contribution"
+        self.contribution = ds[self.effect].transpose("geo", "date", "channel").values
         data = channel_data(ds, ("geo", "date", "channel")).values
 
         silent = [self.columns[j] for j in layout.media if np.abs(data[..., j]).sum() <= 0]
@@ -513,6 +567,16 @@ class _Truth:
         l_max = max(lagged) if lagged else 1
         self.max_lag = l_max - 1
         reasons: dict[str, list[str]] = {}
+        outcome_multiplicative = multiplicative(ds)
+        multiplier = (ds["effectiveness_multiplier"].transpose("geo", "date", "channel").values
+                      if "effectiveness_multiplier" in ds else None)
+        for j in layout.media:
+            if outcome_multiplicative:
+                reasons.setdefault(self.columns[j], []).append(
+                    "multiplicative outcome in the data (y = baseline x prod(1 + effect)), additive in Meridian")
+            if multiplier is not None and not np.all(multiplier[..., j] == 1.0):
+                reasons.setdefault(self.columns[j], []).append(
+                    "its effectiveness varies over time in the data; Meridian's media effects are constant")
         self.groups: list[_Group] = []
         for suffix, dim, kinds, rf, paid, betas in _GROUPS:
             idx = layout.of(kinds)
@@ -540,6 +604,10 @@ class _Truth:
                     self.mismatches.append(Mismatch(
                         col, "; ".join(reasons[col]), float(difference),
                         "incremental outcomes differ by up to {} % of the channel's largest"))
+        # log-normal media effects across geos (Meridian's default) are positive: a channel without effect
+        # (a placebo) needs normal ones, as does a national model (Meridian sets them)
+        positive = all((g.beta > 0).all() for g in self.groups)
+        self.media_effects_dist = "log_normal" if n_geo > 1 and positive else "normal"
         self._paid_returns(s, p)
         self._non_media(ds, p, s)
 
@@ -584,8 +652,8 @@ class _Truth:
             self.mu_t = np.full(n_time, time_effect[0])
         self.n_knots = len(self.knot_values)
         noise = per_head_level * terms["volatility"] / s
-        self.sigma = float(noise.mean())
-        if n_geo > 1 and _spread(noise) > _SHARED:
+        self.sigma = float(noise.mean()) if noise_kind(ds) not in LEVEL_DEPENDENT_NOISE else float("nan")
+        if n_geo > 1 and _spread(noise) > _SHARED and np.isfinite(self.sigma):
             self.mismatches.append(Mismatch(
                 "noise", "the noise per head differs by geo; Meridian has one sigma (their mean)",
                 float(np.max(np.abs(noise / noise.mean() - 1.0))), "noise standard deviations differ by up to {} % from sigma"))
@@ -799,7 +867,7 @@ class _Truth:
             coords["control_variable"] = np.asarray(control_names, dtype=object)
         attrs = {**source_attrs(ds), "kpi_type": str(ds.attrs.get("kpi_type", "revenue")),
                  "max_lag": self.max_lag, "exact": int(not self.mismatches),
-                 "media_effects_dist": "log_normal" if n_geo > 1 else "normal"}
+                 "media_effects_dist": self.media_effects_dist}
         if "revenue_per_kpi" not in ds:
             attrs["revenue_per_kpi"] = 1.0
         return xr.Dataset(data_vars, coords=coords, attrs=attrs)
@@ -816,8 +884,8 @@ class _Truth:
         sx, dim = group.suffix, (group.dim,)
         gdim = ("geo", group.dim)
         beta_g, beta, eta = group.betas
-        # log-normal effects across geos; a national model has normal ones (and eta = 0)
-        log_beta = np.log(group.beta) if n_geo > 1 else group.beta
+        # log-normal effects across geos; normal ones (national, or a channel without effect) as they are
+        log_beta = np.log(group.beta) if self.media_effects_dist == "log_normal" else group.beta
         mean, spread = log_beta.mean(axis=0), log_beta.std(axis=0)
         contribution = self.contribution[..., group.channels]
         what = {"m": "media", "rf": "reach and frequency", "om": "organic media", "orf": "organic reach and frequency"}[sx]

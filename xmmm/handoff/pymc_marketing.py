@@ -32,17 +32,22 @@ import xarray as xr
 
 from xmmm.errors import XmmmWarning
 from xmmm.handoff._common import (
+    LEVEL_DEPENDENT_NOISE,
     Mismatch,
     baseline_terms,
     channel_data,
     channel_layout,
+    check_missing_option,
     columns,
     config_of,
     dataset_of,
     dates,
     largest_relative,
+    multiplicative,
+    noise_kind,
     per_period_relative,
     source_attrs,
+    with_rows_filled,
 )
 from xmmm.patterns import season_fraction
 from xmmm.targets import HILL_LIKE, JULIAN_YEAR_DAYS, geometric_alpha_like, hill_like
@@ -109,8 +114,12 @@ class PymcMarketingHandoff:
         its maximum, ``"mean"`` for data generated with
         ``spend_scaling="mean"``; ``y`` by its per-geo maximum); the trend
         column ``t`` among ``control_columns``; and ``yearly_seasonality=1``
-        when the baseline is seasonal.  ``MMM(**model_kwargs)`` built on
-        ``X`` and ``y`` is the whole model.
+        when the baseline is seasonal; ``time_varying_media=True`` when every
+        channel's effectiveness multiplier is the same path (pymc-marketing's
+        latent multiplier is one per geo, shared by the channels; with
+        per-channel paths no pymc-marketing MMM holds the truth, the model is
+        left constant and ``mismatches`` says so).  ``MMM(**model_kwargs)``
+        built on ``X`` and ``y`` is the whole model.
     truth : xarray.Dataset
         The value of every free random variable of that model, named and
         dimensioned as in the model, on the target scale:
@@ -123,21 +132,38 @@ class PymcMarketingHandoff:
           data's channel scale is not pymc-marketing's); ``TanhSaturation``:
           ``b = b k``, ``c = c / k``; ``MichaelisMentenSaturation``:
           ``alpha = alpha k``; ``HillSaturationSigmoid``: ``sigma = sigma k``,
-          with ``k = channel_coefficient / target_scale``.
+          with ``k = channel_coefficient / target_scale``.  With data problems
+          the scales are those of the reported data the model receives; a
+          (geo, channel) whose channel scale they move (spend measurement
+          error, a maximum in a missing row) has NaN parameters where the
+          scale enters (the shape parameters), as no value makes the model's
+          input xmmm's.  With ``outcome_model="multiplicative"``
+          pymc-marketing's additive MMM has no parameters that reproduce
+          ``y``: the saturation parameters are left out (attribute
+          ``saturation_mapped`` = 0) and ``channel_contribution`` is xmmm's
+          log-share decomposition.
         * ``gamma_control`` (geo, control): control coefficient / target scale
           (pymc-marketing does not scale controls); for ``t``,
           ``level * sales_trend * T`` / target scale.
         * ``gamma_fourier`` (geo, fourier_mode): ``level A cos(phi)`` (mode
           ``sin_1``) and ``level A sin(phi)`` (``cos_1``) / target scale, for a
           baseline seasonality ``A sin(2 pi yearfrac + phi)``.
-        * ``y_sigma`` (geo): noise standard deviation / target scale.
+        * ``y_sigma`` (geo): noise standard deviation / target scale (the
+          marginal one for Student-t and AR(1) errors; NaN for heteroscedastic
+          and log-normal noise, whose standard deviation changes with the level).
 
         and the model's deterministics and data at the truth:
         ``channel_contribution`` and ``control_contribution`` (date, geo, ...;
         the control ``t`` is the baseline trend), ``yearly_seasonality_contribution``
         (date, geo), ``mu`` (date, geo) = ``(y - baseline_noise) /
         target_scale``, ``channel_contribution_original_scale``,
-        ``channel_scale`` (geo, channel) and ``target_scale`` (geo).
+        ``channel_scale`` (geo, channel) and ``target_scale`` (geo), the
+        scales pymc-marketing computes from ``X`` and ``y``.  With time-varying
+        effects also ``effectiveness_multiplier`` (date, geo, channel), the true
+        path (``channel_contribution = saturation_beta x
+        saturation(adstock(x)) x effectiveness_multiplier``), and
+        ``media_temporal_latent_multiplier`` (date, geo) when it is the same
+        for every channel -- pymc-marketing's variable of that name.
     mismatches : list of Mismatch
         Empty when the data lie in pymc-marketing's family (then the model at
         ``truth`` reproduces them exactly); otherwise each item the model
@@ -315,13 +341,22 @@ def _by_geo(priors: dict) -> dict:
 
 
 # --------------------------------------------------------------------------- entry point
-def to_pymc_marketing(result_or_dataset: MMMResult | xr.Dataset) -> PymcMarketingHandoff:
+def to_pymc_marketing(result_or_dataset: MMMResult | xr.Dataset, *, missing: str = "keep") -> PymcMarketingHandoff:
     """Data, model arguments and truth for ``pymc_marketing.mmm.multidimensional.MMM``.
 
     Parameters
     ----------
     result_or_dataset : MMMResult or xarray.Dataset
-        One generated dataset.
+        One generated dataset.  With data problems ``X`` and ``y`` are what a
+        modeller receives (reported values, missing rows left out); the truth
+        is that of the true series, on the scales the model computes.
+    missing : {"keep", "interpolate"}
+        Missing rows: ``"keep"`` leaves them out of ``X`` and ``y`` --
+        pymc-marketing then fills a (date, geo) row absent in one geo with 0
+        (its ``fillna(0)``) and leaves a date absent in every geo out of its
+        time axis; ``"interpolate"`` puts every row in, the missing ones filled
+        linearly in time within each geo (the first and last reported values
+        held), so the model sees a whole grid; the filled values are in no truth.
 
     Returns
     -------
@@ -338,7 +373,8 @@ def to_pymc_marketing(result_or_dataset: MMMResult | xr.Dataset) -> PymcMarketin
     Raises
     ------
     ValueError
-        Mixed saturation functions of which one has no Hill equivalent;
+        ``missing`` not one of "keep", "interpolate"; mixed saturation
+        functions of which one has no Hill equivalent;
         ``inverse_scaled_logistic_saturation`` with an ``eps`` other than
         log(3), which pymc-marketing's component fixes.
 
@@ -358,7 +394,10 @@ def to_pymc_marketing(result_or_dataset: MMMResult | xr.Dataset) -> PymcMarketin
     """
     from xmmm.export import to_long_dataframe
 
+    check_missing_option(missing)
     ds = dataset_of(result_or_dataset)
+    if missing == "interpolate" and "missing" in ds and bool(ds["missing"].any()):
+        ds = with_rows_filled(ds)
     layout = channel_layout(ds)
     # media channels hand over what their effect follows; treatments are controls (linear in their value)
     channel_columns = [layout.data_columns[j] for j in layout.media]
@@ -379,7 +418,7 @@ def to_pymc_marketing(result_or_dataset: MMMResult | xr.Dataset) -> PymcMarketin
     adstock_component, saturation_component = _components(adstock, saturation)
 
     frame = to_long_dataframe(ds)
-    X = frame[["date", "geo", *channel_columns, *control_columns]]
+    X = frame[["date", "geo", *channel_columns, *control_columns]].copy()
     y = frame["y"].rename("y")
     terms = baseline_terms(ds)
     if terms["trend"] != 0:
@@ -406,6 +445,8 @@ def to_pymc_marketing(result_or_dataset: MMMResult | xr.Dataset) -> PymcMarketin
     }
     if terms["amplitude"] != 0:
         model_kwargs["yearly_seasonality"] = 1
+    if "effectiveness_multiplier" in ds and _shared_multiplier(ds):
+        model_kwargs["time_varying_media"] = True
     truth, mismatches = _truth(ds, adstock, saturation, scaling_method, reasons, terms, layout)
     if mismatches:
         warnings.warn(
@@ -501,16 +542,43 @@ def _model_contribution(name: str, adstock, x: np.ndarray, adstock_params, satur
     return saturated
 
 
+def _shared_multiplier(ds: xr.Dataset) -> bool:
+    """Whether every channel's effectiveness multiplier is the same path (in each geo).
+
+    pymc-marketing's ``time_varying_media`` multiplies all channels of a geo by
+    one latent path, so only then does one of its models hold the truth.
+    """
+    multiplier = ds["effectiveness_multiplier"].transpose("channel", ...).values
+    return bool(np.array_equal(multiplier, np.broadcast_to(multiplier[:1], multiplier.shape)))
+
+
 def _truth(ds, adstock, saturation, channel_method: str, reasons: dict, terms: dict, layout):
+    from xmmm.export import observed_view
+
     data_method = config_of(ds).get("transforms", {}).get("spend_scaling", "max")
     media, treatments = layout.media, layout.treatments
     channel_columns = [layout.data_columns[j] for j in media]
     control_columns = columns(ds, "control") + [layout.data_columns[j] for j in treatments]
     geo = ds["geo"].values
-    target_scale = ds["y"].max("date").values  # (geo,)
+    # the scales pymc-marketing computes from the X and y it receives (reported values, missing rows
+    # left out); with data problems they can differ from those of the true series
+    seen = observed_view(ds)
+    target_scale = seen["y"].max("date").values  # (geo,)
     # what each media channel's effect follows: its exposures (impressions for reach and frequency) or its spend
     spend = channel_data(ds).values[:, media]
-    channel_scale = getattr(np, channel_method)(spend, axis=-1)
+    channel_scale = getattr(np, channel_method)(spend, axis=-1)  # of the true series: the family's question
+    if "exposure" in ds or "treatment_value" in ds:  # media inputs come without data problems
+        seen_scale, moved = channel_scale, np.zeros(channel_scale.shape, dtype=bool)
+    else:
+        seen_scale = getattr(seen["spend"], channel_method)("date").transpose("geo", "channel").values
+        # shape parameters act on spend over the model's channel scale: none is exact where the reported
+        # data move that scale (spend measurement error, a maximum in a missing row)
+        moved = ~np.isclose(seen_scale, channel_scale, rtol=1e-12, atol=0)
+    outcome_multiplicative = multiplicative(ds)
+    multiplier = None
+    if "effectiveness_multiplier" in ds:
+        multiplier = ds["effectiveness_multiplier"].transpose("geo", "channel", "date").values[:, media]
+        shared_multiplier = _shared_multiplier(ds)
     data_scale = ds["spend_scale"].transpose("geo", "channel").values[:, media]
     coefficient = ds["channel_coefficient"].transpose("geo", "channel").values[:, media]
     contribution = ds["contribution"].transpose("geo", "channel", "date").values[:, media]
@@ -522,6 +590,7 @@ def _truth(ds, adstock, saturation, channel_method: str, reasons: dict, terms: d
     saturation_truth: dict[str, list] = {}
     model_contribution = np.empty_like(contribution)
     mismatches: list[Mismatch] = []
+    level = ds["baseline_level"].isel(date=0).values
     for j, col in enumerate(channel_columns):
         c = media[j]  # the channel's index in the dataset
         a = _adstock_truth(ds, adstock[0], data_adstocks[j], c, int(adstock[1].get("l_max", 1)))
@@ -533,15 +602,27 @@ def _truth(ds, adstock, saturation, channel_method: str, reasons: dict, terms: d
             )
         with np.errstate(divide="ignore", invalid="ignore"):
             x = np.where(channel_scale[:, j, None] > 0, spend[:, j] / channel_scale[:, j, None], 0.0)
+        k = coefficient[:, j] / target_scale
+        if outcome_multiplicative:  # the coefficient is a share of the baseline; additively, that share of its level
+            k = k * level
+            reasons.setdefault(col, []).append(
+                "multiplicative outcome in the data (y = baseline x prod(1 + effect)), additive in the model")
         if col in reach_frequency:
             s = _nearest_hill(saturation[0], adstock, x, a, contribution[:, j] / target_scale[:, None])
         else:
-            s = _saturation_truth(ds, saturation[0], data_saturations[j], c, ratio, coefficient[:, j] / target_scale)
+            s = _saturation_truth(ds, saturation[0], data_saturations[j], c, ratio, k)
         for p, v in a.items():
             adstock_truth.setdefault(p, []).append(v)
         for p, v in s.items():
-            saturation_truth.setdefault(p, []).append(v)
+            scaled = p != "beta" or saturation[0] in _RESCALE_COEFFICIENT
+            saturation_truth.setdefault(p, []).append(np.where(moved[:, j], np.nan, v) if scaled else v)
         model_contribution[:, j] = _model_contribution(saturation[0], adstock, x, a, s) * target_scale[:, None]
+        if multiplier is not None and shared_multiplier:  # the model's latent multiplier holds the path
+            model_contribution[:, j] = model_contribution[:, j] * multiplier[:, j]
+        elif multiplier is not None and not np.all(multiplier[:, j] == 1.0):
+            reasons.setdefault(col, []).append(
+                "its effectiveness varies over time in the data, per channel; pymc-marketing's time-varying media "
+                "multiplier is one path per geo shared by the channels (the model is constant)")
         if col in reasons:
             difference = largest_relative(model_contribution[:, j] - contribution[:, j], contribution[:, j])
             mismatches.append(Mismatch(col, "; ".join(reasons[col]), float(difference),
@@ -551,10 +632,10 @@ def _truth(ds, adstock, saturation, channel_method: str, reasons: dict, terms: d
     out: dict[str, tuple] = {}
     for p, values in adstock_truth.items():
         out[f"adstock_{p}"] = (gc, np.stack(values, axis=1))
-    for p, values in saturation_truth.items():
-        out[f"saturation_{p}"] = (gc, np.stack(values, axis=1))
+    if not outcome_multiplicative:  # no parameters of the additive model reproduce a multiplicative y
+        for p, values in saturation_truth.items():
+            out[f"saturation_{p}"] = (gc, np.stack(values, axis=1))
 
-    level = ds["baseline_level"].isel(date=0).values
     # a treatment is a control: gamma * value, its baseline value's constant effect in the intercept
     gamma_treatment = ds["channel_coefficient"].transpose("geo", "channel").values[:, treatments]
     baseline_value = (ds["treatment_baseline"].values[treatments] if treatments else np.zeros(0))
@@ -574,7 +655,9 @@ def _truth(ds, adstock, saturation, channel_method: str, reasons: dict, terms: d
         control_effect = np.concatenate([control_effect, trend[..., None]], axis=-1)
         control_columns = [*control_columns, TREND_COLUMN]
     out["gamma_control"] = (("geo", "control"), gamma)
-    out["y_sigma"] = (("geo",), level * terms["volatility"] / target_scale)
+    # the marginal sd for Student-t and AR(1) errors; none for noise whose sd changes with the level
+    sigma = level * terms["volatility"] / target_scale
+    out["y_sigma"] = (("geo",), np.full_like(sigma, np.nan) if noise_kind(ds) in LEVEL_DEPENDENT_NOISE else sigma)
 
     when = dates(ds)
     date_geo = ("date", "geo")
@@ -608,8 +691,12 @@ def _truth(ds, adstock, saturation, channel_method: str, reasons: dict, terms: d
     out["channel_contribution"] = (("date", "geo", "channel"), contribution.transpose(2, 0, 1) / target_scale[None, :, None])
     out["channel_contribution_original_scale"] = (("date", "geo", "channel"), contribution.transpose(2, 0, 1))
     out["control_contribution"] = (("date", "geo", "control"), control_effect)
-    out["channel_scale"] = (gc, channel_scale)
+    out["channel_scale"] = (gc, seen_scale)
     out["target_scale"] = (("geo",), target_scale)
+    if multiplier is not None:
+        out["effectiveness_multiplier"] = (("date", "geo", "channel"), multiplier.transpose(2, 0, 1))
+        if shared_multiplier:
+            out["media_temporal_latent_multiplier"] = (date_geo, multiplier[:, 0].T)
 
     names = [str(c) for c in ds["channel"].values]
     coords = {
@@ -630,6 +717,7 @@ def _truth(ds, adstock, saturation, channel_method: str, reasons: dict, terms: d
         "adstock": adstock[0],
         "saturation": saturation[0],
         "exact": int(not mismatches),
+        "saturation_mapped": int(not outcome_multiplicative),
         "note": (
             "every free random variable of the model of PymcMarketingHandoff.model_kwargs, on "
             "pymc-marketing's scales; see xmmm.handoff.PymcMarketingHandoff"

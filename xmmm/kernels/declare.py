@@ -29,6 +29,7 @@ is plain NumPy: kernels stay loops over one series, time last.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import numbers
 from collections.abc import Callable, Mapping
@@ -51,6 +52,8 @@ __all__ = [
 ]
 
 FAMILIES = ("adstock", "saturation")
+#: elements per chunk of the generic response (bounds its memory)
+_CHUNK = 2_000_000
 SCALES = ("unit", "positive", "real")
 
 # family -> name -> Transform, filled by the kernel modules' declare() calls
@@ -316,6 +319,20 @@ class Transform:
         Saturations whose elasticity is the same at every input (``x**alpha``):
         where spend falls on the curve says nothing about the parameters, so
         "the curve barely bends over the spend range" is no warning for them.
+    derivative : callable, optional
+        Saturations: ``derivative(x, *numeric) -> df/dx``, elementwise on a
+        stack like the kernel's, unchecked; at ``x = 0`` the one-sided limit
+        (``inf`` where the curve starts vertically).
+    concave : callable, optional
+        Saturations: ``concave(**numeric) -> bool array``, whether the curve
+        is concave on ``x >= 0`` for those parameters (an S-shaped curve is
+        not); ``None``: not known.
+    response : (callable, callable), optional
+        Saturations: a faster :meth:`run_response`, as ``(prepare,
+        evaluate)``: ``prepare(a, *numeric) -> state`` once per stack,
+        ``evaluate(state, theta, *numeric) -> (values, slopes)`` per set of
+        factors.  Without it the curve and its derivative are evaluated at
+        ``theta * a``.
     """
 
     name: str
@@ -331,6 +348,9 @@ class Transform:
     weights_kernel: Callable | None = field(default=None, repr=False)
     constraints: tuple[Constraint, ...] = field(default=(), repr=False)
     power_law: bool = False
+    derivative: Callable | None = field(default=None, repr=False)
+    concave: Callable | None = field(default=None, repr=False)
+    response: tuple[Callable, Callable] | None = field(default=None, repr=False)
 
     # ---- the parameters
     @property
@@ -554,6 +574,97 @@ class Transform:
         ]
         out = self.run(stack, per_series, structural).reshape(moved)
         return out.transpose(np.argsort(order))
+
+    def run_derivative(self, stack: np.ndarray, numeric, options: Mapping) -> np.ndarray:
+        """The derivative kernel on a stack, as :meth:`run`: unchecked.
+
+        Raises
+        ------
+        TransformError
+            The transform declares no derivative (adstocks: they are linear).
+        """
+        if self.derivative is None:
+            raise TransformError(f"{self.name}: no derivative is declared")
+        return self.derivative(stack, *numeric, **options)
+
+    def prepare_response(self, a: np.ndarray, numeric, options: Mapping):
+        """What :meth:`run_response` reuses for a stack ``a`` (n_series, n_time): unchecked."""
+        if self.response is not None:
+            return self.response[0](a, *numeric, **options)
+        return a
+
+    def run_response(self, state, theta: np.ndarray, numeric, options: Mapping):
+        r"""Sums over time of the curve and of its slope at scaled inputs: unchecked.
+
+        .. math:: V_{j,i} = \sum_t f(\theta_{j,i} a_{i,t}), \qquad
+                  D_{j,i} = \sum_t f'(\theta_{j,i} a_{i,t}) \, a_{i,t}
+
+        (terms with :math:`a_{i,t} = 0` add 0 to ``D``), i.e. the value and
+        the derivative with respect to :math:`\theta` of a series' summed
+        response when its input is scaled by :math:`\theta`.
+
+        Parameters
+        ----------
+        state
+            From :meth:`prepare_response` of a stack ``a`` (n, T).
+        theta : numpy.ndarray
+            (m, n) factors, >= 0.
+        numeric : sequence of numpy.ndarray
+            One value per series (n,) for each numeric parameter.
+        options : mapping
+
+        Returns
+        -------
+        (numpy.ndarray, numpy.ndarray)
+            ``V`` and ``D``, each (m, n).
+        """
+        if self.response is not None:
+            return self.response[1](state, theta, *numeric, **options)
+        a = state
+        m, n = theta.shape
+        t = a.shape[-1]
+        values, slopes = np.empty((m, n)), np.empty((m, n))
+        positive = a > 0.0
+        step = max(1, _CHUNK // max(n * t, 1))
+        for lo in range(0, m, step):
+            hi = min(m, lo + step)
+            k = hi - lo
+            x = np.ascontiguousarray((theta[lo:hi, :, None] * a).reshape(k * n, t))
+            tiled = [np.tile(v, k) for v in numeric]
+            values[lo:hi] = self.run(x, tiled, options).reshape(k, n, t).sum(axis=-1)
+            d = self.run_derivative(x, tiled, options).reshape(k, n, t)
+            with np.errstate(invalid="ignore"):
+                slopes[lo:hi] = np.where(positive, d * a, 0.0).sum(axis=-1)
+        return values, slopes
+
+    def derivative_of(self, x, **params) -> np.ndarray:
+        """The derivative ``df/dx`` of a saturation at ``x``, with checked parameters (as :meth:`apply`).
+
+        Examples
+        --------
+        >>> from xmmm.transforms import get_transform
+        >>> get_transform("saturation", "michaelis_menten").derivative_of(np.array([0.0, 1.0]), alpha=2.0, lam=1.0)
+        array([2. , 0.5])
+        """
+        if self.derivative is None:
+            raise TransformError(f"{self.name}: no derivative is declared")
+        # the derivative broadcasts like the curve: the same plumbing with the other kernel
+        return dataclasses.replace(self, kernel=self.derivative).apply_resolved(x, self.resolve(params))
+
+    def is_concave(self, **numeric) -> np.ndarray:
+        """Whether the curve is concave on ``x >= 0`` for these parameter values (False where unknown).
+
+        Examples
+        --------
+        >>> from xmmm.transforms import get_transform
+        >>> get_transform("saturation", "hill_function").is_concave(slope=np.array([0.8, 1.0, 1.5]), kappa=0.5)
+        array([ True,  True, False])
+        """
+        values = {k: np.asarray(v, dtype=np.float64) for k, v in numeric.items()}
+        shape = np.broadcast_shapes(*(v.shape for v in values.values())) if values else ()
+        if self.concave is None:
+            return np.zeros(shape, dtype=bool)
+        return np.broadcast_to(np.asarray(self.concave(**values), dtype=bool), shape).copy()
 
     def weights(self, **params) -> np.ndarray:
         """Carry-over weights of an adstock (normalised if ``normalize=True``).
