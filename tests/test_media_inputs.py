@@ -9,6 +9,7 @@ import xarray as xr
 
 import xmmm
 from xmmm import ChannelConfig, ConfigError, ControlConfig, MMMDataConfig, RegionConfig, TransformConfig
+from xmmm.config import apply_overrides
 from xmmm.engine import Interventions, run
 from xmmm.plan import Plan
 
@@ -460,3 +461,42 @@ def test_a_prior_on_the_level_of_an_organic_channel():
         np.testing.assert_array_equal(study["exposure"].sel(replicate=r).values, one["exposure"].values)
     level = study["spend_level"].sel(channel="Newsletter").isel(geo=0)
     assert level[0] != level[1] and float(level[0]) != 200_000.0
+
+
+# --------------------------------------------------------------------------- counterfactuals and harder worlds
+def test_counterfactual_functions_take_every_kind(ds):
+    """Each channel off on the same random numbers (a treatment at its baseline value) removes its contribution."""
+    from xmmm.counterfactuals import counterfactual, incremental_outcome, response_curves
+
+    lift = incremental_outcome(ds)
+    assert lift.dims == ("date", "geo", "channel")
+    contribution = ds.contribution.transpose(*lift.dims)
+    top = float(np.abs(contribution).max())
+    np.testing.assert_allclose(lift, contribution, rtol=0, atol=1e-12 * top)
+    # paired runs, not a restatement: the treatments' lift is against their baseline values
+    assert (np.abs(lift.sel(channel=["Promo", "Price"])).sum("date") > 0).all()
+    same = counterfactual(ds, scale=1.0)
+    assert all(ds[v].equals(same[v]) for v in ds.data_vars)  # the generation's bits, drawn again
+    promo = [str(c) for c in ds.channel_column.sel(channel=["Promo"]).values][0]
+    off = counterfactual(ds, scale={promo: 0.0})
+    np.testing.assert_allclose(off.treatment_value.sel(channel="Promo"), 0.0)  # its baseline value
+    np.testing.assert_allclose(ds.y - off.y, ds.contribution.sel(channel="Promo"), rtol=0, atol=1e-12 * top)
+    with pytest.raises(ValueError, match="spend-only data"):
+        response_curves(ds)
+
+
+@pytest.mark.parametrize(("overrides", "message"), [
+    ({"outcome_model": "multiplicative"}, "outcome_model must be 'additive' for a config with media inputs"),
+    ({"regions.noise": "lognormal"}, "regions.noise must not be 'lognormal'"),
+    ({"channels.TV.spend_policy": "target_chasing", "channels.TV.policy_strength": 0.5},
+     r"channels\[0\] \('TV'\).spend_policy must be 'exogenous'"),
+    ({"channels.Newsletter.effectiveness_variation": 0.2}, r"channels\[4\] \('Newsletter'\).effectiveness_variation"),
+    ({"data_issues": {"outlier_share": 0.02}}, "data_issues must be None"),
+])
+def test_media_inputs_refuse_the_options_that_couple_channels(overrides, message):
+    with pytest.raises(ConfigError, match=message):
+        apply_overrides(every_kind(), overrides)
+    # the same options stay allowed for spend-only channels
+    spend_only = MMMDataConfig(channels=[ChannelConfig(name="TV"), ChannelConfig(name="Newsletter")], seed=1)
+    spend_only_overrides = {k: v for k, v in overrides.items() if not k.startswith("channels.")}
+    apply_overrides(spend_only, spend_only_overrides)

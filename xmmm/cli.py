@@ -306,10 +306,11 @@ def describe(dataset, name: str = "dataset") -> str:
         lines.append("Causal graph (cause -> effect):")
         lines.extend(graph_lines(json.loads(dataset.attrs["causal_graph"])))
 
-    from xmmm.counterfactuals import budget_summary
+    if "channel_kind" not in dataset.coords:  # the optimal budget is a spend-only question
+        from xmmm.counterfactuals import budget_summary
 
-    lines.append("")
-    lines.append(budget_summary(dataset))
+        lines.append("")
+        lines.append(budget_summary(dataset))
     return "\n".join(lines)
 
 

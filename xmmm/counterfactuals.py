@@ -91,7 +91,50 @@ def _dataset(result, caller: str) -> xr.Dataset:
     missing = [v for v in ("spend", "spend_scale", "channel_coefficient", "adstock_function") if v not in ds]
     if missing:
         raise ValueError(f"{caller}: not a generated xmmm dataset (no {missing[0]!r}); a long table has no truth")
+    if caller not in _EVERY_KIND and "channel_kind" in ds.coords:
+        raise ValueError(
+            f"{caller} works on spend-only data (every channel paid media acting on spend); this dataset has media "
+            "inputs (exposures, reach and frequency, organic media, treatments or a non-revenue KPI), whose "
+            "response is not a curve of spend: use counterfactual() and incremental_outcome(), which take every kind"
+        )
     return ds
+
+
+#: the functions that take data with media inputs (exposures, reach and frequency, organic media, treatments)
+_EVERY_KIND = ("counterfactual", "incremental_outcome")
+
+
+def _recorded_as(ds: xr.Dataset, channel) -> str:
+    """``"spend"``, or ``"value"`` for a channel without spend (organic media, a treatment)."""
+    if "channel_kind" not in ds.coords:
+        return "spend"
+    kind = str(ds["channel_kind"].sel(channel=channel).values)
+    return "value" if kind in ("organic", "organic_reach_frequency", "treatment") else "spend"
+
+
+def _activity(ds: xr.Dataset) -> xr.DataArray:
+    """What each channel's pattern gave (see :func:`_activity_of`), labelled like ``spend``."""
+    out = ds["spend"]
+    if "channel_kind" in ds.coords:
+        kind = ds["channel_kind"]
+        if "exposure" in ds:
+            out = xr.where(kind.isin(["organic", "organic_reach_frequency"]), ds["exposure"], out)
+        if "treatment_value" in ds:
+            out = xr.where(kind == "treatment", ds["treatment_value"], out)
+    return out
+
+
+def _activity_of(ds: xr.Dataset) -> np.ndarray:
+    """What each channel's pattern gave, in the engine's layout (R, G, S, T): the plan's given "spend".
+
+    Spend for paid channels, exposures for organic media (impressions for
+    organic reach and frequency), values for treatments; a spend-only
+    dataset's spend.
+    """
+    out = _activity(ds)
+    lead = _lead(ds)
+    values = np.asarray(out.transpose(*lead, "geo", "channel", "date").values, dtype=float)
+    return values if lead else values[None]
 
 
 def _same_kind(result, ds: xr.Dataset):
@@ -122,7 +165,10 @@ def _build_plan(ds: xr.Dataset) -> Plan:
     else:
         replicates, base = [int(ds.attrs.get("replicate", 0))], {}
     scale = np.asarray(ds["spend_scale"].transpose(*lead, "geo", "channel").values, dtype=float)
-    return Plan.build(config, replicates, base or None, spend=spend_of(ds),
+    # with media inputs the patterns are drawn again (the same bits: spend -> exposures -> spend would round)
+    # unless the dataset's spend was a given plan
+    given = "channel_kind" not in ds.coords or "xmmm_spend" in ds.attrs
+    return Plan.build(config, replicates, base or None, spend=_activity_of(ds) if given else None,
                       spend_scale=scale if lead else scale[None])
 
 
@@ -263,8 +309,12 @@ def _block(values: np.ndarray | None, block: xr.Dataset, axes: Axes) -> np.ndarr
 
 
 def _record(before: xr.Dataset, after: xr.Dataset) -> dict | None:
-    """What an intervention changed: the channels whose spend differs, with totals before and after."""
-    old, new = before["spend"], after["spend"]
+    """What an intervention changed: the channels whose spend differs, with totals before and after.
+
+    With media inputs a channel without spend is compared on what its pattern
+    gives (organic exposures, a treatment's values), recorded as ``value``.
+    """
+    old, new = _activity(before), _activity(after)
     reduce = [d for d in old.dims if d != "channel"]
     parts = ((old != new).any(reduce), old.sum(reduce), new.sum(reduce))
     if _is_lazy(before) or _is_lazy(after):
@@ -277,8 +327,9 @@ def _record(before: xr.Dataset, after: xr.Dataset) -> dict | None:
     return {
         "intervention": "media changed on the same random numbers (counterfactual)",
         "channels": {
-            str(c): {"original_spend": _rounded(total_old.sel(channel=c)), "spend": _rounded(total_new.sel(channel=c))}
+            str(c): {f"original_{what}": _rounded(total_old.sel(channel=c)), what: _rounded(total_new.sel(channel=c))}
             for c in changed["channel"].values[changed.values]
+            for what in [_recorded_as(before, c)]
         },
     }
 
