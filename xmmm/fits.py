@@ -22,7 +22,10 @@ Examples
 >>> fit = xmmm.fits.pymc_marketing(draws=200, sampler="pymc")
 >>> fit.name, fit.target
 ('pymc-marketing(sampler=pymc, draws=200, tune=200, chains=2)', 'pymc-marketing')
->>> handoff = xmmm.to_pymc_marketing(xmmm.generate_mmm_dataset(n_periods=52))
+>>> config = xmmm.get_preset_config("basic", target="pymc-marketing")
+>>> handoff = xmmm.to_pymc_marketing(xmmm.generate_dataset(config))
+>>> handoff.exact
+True
 >>> idata = fit(handoff)                      # doctest: +SKIP
 """
 
