@@ -304,8 +304,7 @@ def media(plan: Plan, interventions: Interventions | None = None) -> tuple[np.nd
         raise ValueError("this plan's spend reacts to sales (a feedback policy): its media come from the "
                          "whole run -- use xmmm.engine.run")
     if not plan.inputs.spend_only:
-        natural = natural_activity(plan)
-        scale = input_scale(plan, media_series(plan, natural, cost_per_exposure(plan), reachable_share(plan))["input"])
+        natural, _, _, _, scale = _natural_media(plan)
         return natural if interventions is None else interventions.apply(natural, partial(stepped, plan)), scale
     _, _, _, scale, spend, _ = _media(plan, controls(plan), interventions)
     return spend, scale
@@ -366,10 +365,7 @@ def _run_media_inputs(plan: Plan, base: dict, control: dict, interventions: Inte
     effects, spend policies, experiments and placebos).
     """
     latent = demand(plan, control["control_value"])
-    natural = natural_activity(plan)
-    cost, share = cost_per_exposure(plan), reachable_share(plan)
-    natural_media = media_series(plan, natural, cost, share)
-    scale = input_scale(plan, natural_media["input"])
+    natural, cost, share, natural_media, scale = _natural_media(plan)
     step = partial(stepped, plan)
     activity = natural if interventions is None or interventions.empty else interventions.apply(natural, step)
     series = natural_media if activity is natural else media_series(plan, activity, cost, share)
@@ -414,6 +410,14 @@ def _run_media_inputs(plan: Plan, base: dict, control: dict, interventions: Inte
     }
     arrays.update(observed(plan, arrays))
     return _ordered(arrays)
+
+
+def _natural_media(plan: Plan):
+    """``(activity, cost, share, series, scale)`` of the natural media of a plan with media inputs."""
+    natural = natural_activity(plan)
+    cost, share = cost_per_exposure(plan), reachable_share(plan)
+    series = media_series(plan, natural, cost, share)
+    return natural, cost, share, series, input_scale(plan, series["input"])
 
 
 def input_scale(plan: Plan, natural_input: np.ndarray) -> np.ndarray:

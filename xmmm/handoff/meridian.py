@@ -959,13 +959,13 @@ class _Truth:
 
 
 def _per_capita_median(media: np.ndarray, population: np.ndarray) -> np.ndarray:
-    """Meridian's media scale (geo, channel): population x the median non-zero media per head."""
-    per_head = np.where(media == 0.0, np.nan, media / population[:, None, None])
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        median = np.nanmedian(per_head, axis=(0, 1))
-    median = np.where(np.isfinite(median), median, 1.0)
-    return population[:, None] * median[None, :]
+    """Meridian's media scale (geo, channel) of (geo, time, channel) media: the generator's own
+    :func:`~xmmm.blocks.media.per_capita_median_scale` (population x the median non-zero media per head), 1 per
+    head for a channel that never has any."""
+    from xmmm.blocks.media import per_capita_median_scale
+
+    scale = per_capita_median_scale(np.moveaxis(media, 1, -1)[None], population[None])[0]
+    return np.where(np.isfinite(scale), scale, population[:, None])
 
 
 def _standardised(values: np.ndarray, mean: np.ndarray, spread: np.ndarray) -> np.ndarray:
