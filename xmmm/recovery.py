@@ -505,26 +505,9 @@ class _Runner:
 
     @classmethod
     def of(cls, scheduler) -> _Runner:
-        from xmmm.study import SCHEDULER_ENV
+        from xmmm.study import resolve_scheduler
 
-        if scheduler is None:
-            scheduler = os.environ.get(SCHEDULER_ENV) or None
-        if scheduler is None or scheduler in ("synchronous", "sync", "single-threaded"):
-            return cls("serial")
-        if scheduler == "threads":
-            return cls("threads")
-        if isinstance(scheduler, str):
-            try:
-                from distributed import Client
-            except ImportError:  # pragma: no cover
-                raise ImportError("a scheduler address needs dask.distributed: pip install 'xmmm[dask]'") from None
-            return cls("distributed", Client(scheduler), owned=True)
-        if hasattr(scheduler, "submit") and hasattr(scheduler, "gather"):
-            return cls("distributed", scheduler)
-        raise ConfigError(
-            "scheduler must be a distributed.Client, a scheduler address, 'threads', 'synchronous' or None; "
-            f"got {scheduler!r}"
-        )
+        return cls(*resolve_scheduler(scheduler))
 
     def map(self, task: _Task, replicates: Sequence[int]) -> Iterator[tuple[int, pd.DataFrame | None, BaseException | None]]:
         """``(replicate, rows, error)`` as fits finish (in order when serial)."""

@@ -370,6 +370,42 @@ def _variable_of(name: str) -> str:
 
 
 # --------------------------------------------------------------------------- where blocks run
+def resolve_scheduler(scheduler, *, keep_client_open: bool = False) -> tuple[str, object, bool]:
+    """``(kind, client, owned)`` for a ``scheduler=`` argument (shared by studies and recovery studies).
+
+    ``kind`` is ``"serial"``, ``"threads"`` or ``"distributed"``; ``owned``
+    says that the client was opened here (from an address) and is to be closed
+    when the work is done.  ``None`` reads :data:`SCHEDULER_ENV`.
+
+    Examples
+    --------
+    >>> resolve_scheduler(None)[0], resolve_scheduler("threads")[0]
+    ('serial', 'threads')
+    >>> resolve_scheduler(3)
+    Traceback (most recent call last):
+    ...
+    xmmm.errors.ConfigError: scheduler must be a distributed.Client, a scheduler address, 'threads', 'synchronous' or None; got 3
+    """
+    if scheduler is None:
+        scheduler = os.environ.get(SCHEDULER_ENV) or None
+    if scheduler is None or scheduler in ("synchronous", "sync", "single-threaded"):
+        return "serial", None, False
+    if scheduler == "threads":
+        return "threads", None, False
+    if isinstance(scheduler, str):
+        try:
+            from distributed import Client
+        except ImportError:  # pragma: no cover
+            raise ImportError("a scheduler address needs dask.distributed: pip install 'xmmm[dask]'") from None
+        return "distributed", Client(scheduler), not keep_client_open
+    if hasattr(scheduler, "submit") and hasattr(scheduler, "gather"):
+        return "distributed", scheduler, False
+    raise ConfigError(
+        "scheduler must be a distributed.Client, a scheduler address, 'threads', 'synchronous' or None; "
+        f"got {scheduler!r}"
+    )
+
+
 class _Runner:
     """Runs blocks in order: in the calling thread, a thread pool or a dask cluster."""
 
@@ -387,25 +423,8 @@ class _Runner:
 
     @classmethod
     def of(cls, scheduler, lazy: bool) -> _Runner:
-        if scheduler is None:
-            scheduler = os.environ.get(SCHEDULER_ENV) or None
-        if scheduler is None or scheduler in ("synchronous", "sync", "single-threaded"):
-            return cls("serial")
-        if scheduler == "threads":
-            return cls("threads")
-        if isinstance(scheduler, str):
-            try:
-                from distributed import Client
-            except ImportError:  # pragma: no cover
-                raise ImportError("a scheduler address needs dask.distributed: pip install 'xmmm[dask]'") from None
-            # a lazy result is computed later by dask's default scheduler: keep the client open
-            return cls("distributed", Client(scheduler), owned=not lazy)
-        if hasattr(scheduler, "submit") and hasattr(scheduler, "gather"):
-            return cls("distributed", scheduler)
-        raise ConfigError(
-            "scheduler must be a distributed.Client, a scheduler address, 'threads', 'synchronous' or None; "
-            f"got {scheduler!r}"
-        )
+        # a lazy result is computed later by dask's default scheduler: keep the client open
+        return cls(*resolve_scheduler(scheduler, keep_client_open=lazy))
 
     def map(self, job: _Job, blocks: Sequence[np.ndarray]) -> Iterator[tuple[np.ndarray, dict]]:
         """``(replicates, arrays)`` of each block, in order, with a bounded number in flight."""
