@@ -482,7 +482,36 @@ def test_counterfactual_functions_take_every_kind(ds):
     np.testing.assert_allclose(off.treatment_value.sel(channel="Promo"), 0.0)  # its baseline value
     np.testing.assert_allclose(ds.y - off.y, ds.contribution.sel(channel="Promo"), rtol=0, atol=1e-12 * top)
     with pytest.raises(ValueError, match="spend-only data"):
-        response_curves(ds)
+        xmmm.optimal_budget(ds)
+
+
+def test_response_curves_take_every_kind(ds):
+    """Each kind's curve, from runs that scale every channel at once, equals a run that scales it alone."""
+    from xmmm.counterfactuals import counterfactual, response_curves
+
+    curves = response_curves(ds, scales=[0.0, 0.5, 1.0, 1.5])
+    top = float(np.abs(ds.contribution).sum("date").max())
+    np.testing.assert_allclose(curves.incremental_outcome.sel(scale=1.0), ds.contribution.sum(["date", "geo"]),
+                               rtol=0, atol=1e-12 * top)
+    np.testing.assert_array_equal(curves.incremental_outcome.sel(scale=0.0), 0.0)
+    for name in ("TV", "Newsletter", "Promo"):  # a paid channel, organic media, a treatment
+        column = str(ds.channel_column.sel(channel=name).values)
+        alone = counterfactual(ds, scale={column: 1.5}).contribution.sel(channel=name).sum()
+        np.testing.assert_allclose(curves.incremental_outcome.sel(scale=1.5, channel=name), alone,
+                                   rtol=0, atol=1e-12 * top)
+    # no spend, but a response: organic media and treatments have an outcome and no ROAS
+    unpaid = curves.sel(channel=["Newsletter", "Promo", "Price"])
+    assert unpaid.incremental_outcome.sel(scale=1.5).notnull().all() and unpaid.roas.isnull().all()
+    # the non-revenue KPI: ROAS and marginal ROAS in revenue, as the dataset's truth at today's spend
+    assert curves.roas.attrs["units"] == "revenue per currency" and "incremental_revenue" in curves
+    by_geo = response_curves(ds, scales=[1.0], by=("geo", "channel"))
+    paid = [str(c) for c in ds.channel.values if str(ds.channel_kind.sel(channel=c).values) not in
+            ("organic", "organic_reach_frequency", "treatment")]
+    for name in ("roas", "mroas"):
+        np.testing.assert_allclose(by_geo[name].sel(scale=1.0, channel=paid),
+                                   ds[name].sel(channel=paid).transpose("geo", "channel"), rtol=1e-9)
+    with pytest.raises(ConfigError, match="carryover must be 'window' for data with media inputs"):
+        response_curves(ds, carryover="full")
 
 
 @pytest.mark.parametrize(("overrides", "message"), [
