@@ -24,8 +24,7 @@ __all__ = ["content_hash", "HASH_ATTR"]
 HASH_ATTR = "xmmm_content_hash"
 #: Attributes written with the hash: the versions of the libraries that made the numbers.
 _VERSION_ATTRS = {"xmmm_numpy_version": "numpy", "xmmm_numba_version": "numba"}
-
-
+#: The first line hashed: the version of the definition of the hash.
 _HASH_VERSION = b"xmmm-content-hash-v1\n"
 
 

@@ -14,6 +14,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["replicate_dataset", "with_base_values"]
 
+#: Attributes of a study that one replicate of it does not carry.
 _STUDY_ATTRS = ("n_replicates", "first_replicate", "xmmm_priors")
 
 
