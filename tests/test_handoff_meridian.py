@@ -60,6 +60,25 @@ def _in_meridian_order(truth, model):
     return truth.sel(geo=[str(g) for g in model.input_data.geo.values])
 
 
+#: the truth's variables of each channel group, in Meridian's channel order (media, reach and frequency,
+#: organic media, organic reach and frequency, non-media treatments; paid ones for ROI)
+GROUPS = {
+    "incremental_outcome": ("incremental_outcome", "incremental_outcome_rf", "incremental_outcome_om",
+                            "incremental_outcome_orf", "incremental_outcome_n"),
+    "roi": ("roi", "data_roi_rf"),
+    # Meridian's marginal ROI of reach and frequency holds the frequency (the data's buys reach along its curve)
+    "mroi": ("mroi", "mroi_rf"),
+    "roi_m": ("roi_m", "roi_rf"),
+    "mroi_m": ("mroi_m", "mroi_rf"),
+}
+
+
+def _channels(truth, stem):
+    """A truth variable of every channel group the data have, concatenated in Meridian's channel order."""
+    parts = [truth[name].values for name in GROUPS[stem] if name in truth]
+    return np.concatenate(parts, axis=-1)
+
+
 def _relative(actual, expected, axis=None) -> np.ndarray:
     top = np.max(np.abs(expected), axis=axis)
     # a channel without effect (a placebo): relative to the largest of all
@@ -80,14 +99,14 @@ def test_meridian_analyzer_at_the_truth_reproduces_every_target_preset(name):
     # expected outcome per geo and time: relative per period (the outcome is positive)
     assert np.max(np.abs(expected - truth["expected_outcome"].values) / truth["expected_outcome"].values) < RTOL
     # incremental outcome per geo, time and channel: relative to each channel's largest (0 before it spends)
-    assert (_relative(incremental, truth["incremental_outcome"].values, axis=(0, 1)) < RTOL).all()
+    assert (_relative(incremental, _channels(truth, "incremental_outcome"), axis=(0, 1)) < RTOL).all()
     # (absolute tolerance for a channel without effect, a placebo, whose ROI is 0)
-    roi_atol, mroi_atol = (RTOL * float(np.abs(truth[name].values).max()) for name in ("roi", "mroi"))
-    np.testing.assert_allclose(roi, truth["roi"].values, rtol=RTOL, atol=roi_atol)
-    np.testing.assert_allclose(mroi, truth["mroi"].values, rtol=RTOL, atol=mroi_atol)
+    roi_atol, mroi_atol = (RTOL * float(np.abs(_channels(truth, name)).max()) for name in ("roi", "mroi"))
+    np.testing.assert_allclose(roi, _channels(truth, "roi"), rtol=RTOL, atol=roi_atol)
+    np.testing.assert_allclose(mroi, _channels(truth, "mroi"), rtol=RTOL, atol=mroi_atol)
     # Meridian's ROI and mROI prior parameters at the truth are these
-    np.testing.assert_allclose(roi, truth["roi_m"].values, rtol=RTOL, atol=roi_atol)
-    np.testing.assert_allclose(mroi, truth["mroi_m"].values, rtol=RTOL, atol=mroi_atol)
+    np.testing.assert_allclose(roi, _channels(truth, "roi_m"), rtol=RTOL, atol=roi_atol)
+    np.testing.assert_allclose(mroi, _channels(truth, "mroi_m"), rtol=RTOL, atol=mroi_atol)
 
 
 @SLOPE_PRIOR

@@ -380,3 +380,57 @@ def test_gallery_script_writes_every_plot_of_the_demo_preset(tmp_path):
     written = gallery.main([str(tmp_path / "gallery"), "--dpi", "20"])
     assert sorted(p.name for p in written) == sorted(f"{name}.png" for name in PLOTS)
     assert all(p.stat().st_size > 0 for p in written)
+
+
+# --------------------------------------------------------------------------- media inputs
+@pytest.fixture(scope="module")
+def kinds():
+    return xmmm.generate_dataset(xmmm.get_preset_config("meridian_full"))
+
+
+def test_media_inputs_has_a_panel_per_input_and_population_and_revenue_per_kpi(kinds, tmp_path):
+    fig = plot.plot_media_inputs(kinds)
+    titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
+    assert titles == ["TV (paid)", "Display (paid)", "YouTube (paid reach & frequency)", "Newsletter (organic)",
+                      "Promotion (non-media treatment)", "Population", "Revenue per KPI (y is not revenue)"]
+    by_title = {ax.get_title(): ax for ax in fig.axes if ax.get_title()}
+    # reach as a share of the population, within 0-100 %, frequency on the twin axis at least 1
+    rf = by_title["YouTube (paid reach & frequency)"]
+    share = _plotted_lines(rf)[0].get_ydata()
+    expected = 100 * kinds.reach.sel(channel="YouTube").sum("geo") / kinds.population.sum()
+    assert share == pytest.approx(expected.values, rel=1e-12)
+    assert ((share > 0) & (share < 100)).all() and rf.get_ylabel() == "reach, % of population"
+    twin = next(ax for ax in fig.axes if ax is not rf and ax.get_ylabel() == "average frequency")
+    assert (twin.get_lines()[0].get_ydata() >= 1).all()
+    # the CPM of a paid impressions channel: 1000 x spend / impressions
+    tv = next(ax for ax in fig.axes if ax.get_ylabel() == "CPM (currency)")
+    cpm = 1000 * kinds.spend.sel(channel="TV").sum("geo") / kinds.exposure.sel(channel="TV").sum("geo")
+    assert tv.get_lines()[0].get_ydata() == pytest.approx(cpm.values, rel=1e-12)
+    # the treatment's baseline value is drawn
+    promo = by_title["Promotion (non-media treatment)"]
+    assert "baseline value" in [line.get_label() for line in promo.get_lines()]
+    path = tmp_path / "inputs.png"
+    fig.savefig(path, dpi=20)
+    assert path.read_bytes()[:8] == PNG_MAGIC
+
+
+def test_media_inputs_needs_media_inputs(multi):
+    with pytest.raises(ValueError, match="spend only"):
+        plot.plot_media_inputs(multi)
+
+
+def test_response_curves_follow_each_kind(kinds):
+    fig = plot.plot_response_curves(kinds)
+    labels = [ax.get_xlabel() for ax in fig.axes]
+    assert labels == ["impressions (per week, sustained)"] * 2 + [
+        "reach (people per week, sustained, at the mean frequency)", "impressions (per week, sustained)",
+        "value - baseline value (sustained)"]
+    # a treatment's response is linear: coefficient x deviation
+    promo = fig.axes[4].get_lines()[0]
+    gamma = float(kinds.channel_coefficient.sel(channel="Promotion").isel(geo=0))
+    assert promo.get_ydata() == pytest.approx(gamma * promo.get_xdata(), rel=1e-12)
+
+
+def test_save_all_plots_adds_media_inputs(kinds, tmp_path):
+    paths = plot.save_all_plots(kinds, tmp_path, dpi=20)
+    assert [p.name for p in paths] == [f"{name}.png" for name in PLOTS] + ["media_inputs.png"]

@@ -45,7 +45,15 @@ NAMES = [
     "target_chasing",
     "search_capture",
     "endogenous_market",
+    "paid_exposures",
+    "reach_frequency",
+    "organic_media",
+    "non_media_treatments",
+    "non_revenue_kpi",
+    "meridian_full",
 ]
+#: presets with channels other than paid spend, or a KPI that is not revenue
+MEDIA_INPUTS = NAMES[-6:]
 
 _GENERATED: dict[str, tuple[xr.Dataset, list]] = {}
 
@@ -80,6 +88,13 @@ def flatten(obj, prefix: str = "") -> dict:
             out.update(flatten(value, f"{prefix}[{i}]"))
         return out or {prefix: []}
     return {prefix: obj}
+
+
+def _kinds(ds: xr.Dataset, *kinds: str) -> list[str]:
+    """The channels of the given kinds (every channel is paid media in a spend-only dataset)."""
+    if "channel_kind" not in ds.coords:
+        return [str(c) for c in ds["channel"].values] if "paid" in kinds else []
+    return [str(c) for c, k in zip(ds["channel"].values, ds["channel_kind"].values) if k in kinds]
 
 
 def changed_keys(a: MMMDataConfig, b: MMMDataConfig) -> set[str]:
@@ -173,10 +188,12 @@ def test_long_table_follows_the_schema(name):
     # observed demand is one more control column, after the controls
     n_ch, n_ctl = len(config.channels), len(config.control_variables) + (config.demand_column is not None)
     columns = list(data.columns)
+    n_in = len(config.media_input_columns)
     assert columns[:3] == ["date", "geo", "y"]
     assert all(re.fullmatch(rf"x{i + 1}-\S+", c) for i, c in enumerate(columns[3:3 + n_ch])), columns
-    assert all(re.fullmatch(rf"c{i + 1}-\S+", c) for i, c in enumerate(columns[3 + n_ch:])), columns
-    assert len(columns) == 3 + n_ch + n_ctl
+    assert columns[3 + n_ch:3 + n_ch + n_in] == config.media_input_columns
+    assert all(re.fullmatch(rf"c{i + 1}-\S+", c) for i, c in enumerate(columns[3 + n_ch + n_in:])), columns
+    assert len(columns) == 3 + n_ch + n_in + n_ctl
     rows = config.n_periods * config.regions.n_regions
     assert len(data) == (int((~ds["missing"]).sum()) if "missing" in ds else rows)  # rows a modeller receives
     assert pd.api.types.is_datetime64_any_dtype(data["date"])
@@ -201,6 +218,8 @@ def test_media_share_and_attribution_are_in_range(name):
     share = ds["media_share"].values
     assert ((share >= 10) & (share <= 40)).all(), share
     attribution = real(ds, "attribution")
+    media = _kinds(ds, "paid", "reach_frequency", "organic", "organic_reach_frequency")
+    attribution = attribution.sel(channel=[c for c in media if c in attribution["channel"].values])
     low = attribution.where(attribution < 1, drop=True)
     assert (attribution.values >= 1).all(), low.to_series().to_dict()
 
@@ -214,14 +233,22 @@ def test_magnitudes_are_plausible(name):
     ds, _ = generated(name)
     config = get_preset_config(name)
     per_week = {"W": 1.0, "D": 7.0}[config.frequency]
-    weekly_level = ds["baseline_level"].mean("date") * per_week
+    # in revenue: a KPI that is not revenue is valued at its revenue per KPI
+    revenue_per_kpi = ds["revenue_per_kpi"] if "revenue_per_kpi" in ds else 1.0
+    weekly_level = (ds["baseline_level"] * revenue_per_kpi).mean("date") * per_week
     assert (weekly_level >= 5e3).all() and (weekly_level <= 1e7).all()
-    roas = real(ds, "roas").values
+    paid = _kinds(ds, "paid", "reach_frequency")
+    roas = real(ds, "roas")
+    roas = roas.sel(channel=[c for c in paid if c in roas["channel"].values]).values
     assert ((roas >= 0.2) & (roas <= 10)).all(), (roas.min(), roas.max())
     assert (ds["y"].values > 0).all()
-    # every channel spends in every geo, and total media spend is a sane share of sales
-    assert (ds["spend"].sum("date") > 0).all()
-    spend_ratio = (ds["spend"].sum(("date", "channel")) / ds["y"].sum("date")).values
+    # every paid channel spends in every geo, every other channel is active in every geo, and total media
+    # spend is a sane share of sales
+    assert (ds["spend"].sel(channel=paid).sum("date") > 0).all()
+    from xmmm.dataset import channel_activity
+
+    assert (abs(channel_activity(ds)).sum("date") > 0).all()
+    spend_ratio = (ds["spend"].sum(("date", "channel")) / (ds["y"] * revenue_per_kpi).sum("date")).values
     assert ((spend_ratio > 0.01) & (spend_ratio < 0.4)).all(), spend_ratio
 
 

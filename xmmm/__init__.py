@@ -49,6 +49,7 @@ _LAZY = {
     "plot_data_quality": "xmmm.plot",
     "plot_response_curves": "xmmm.plot",
     "plot_adstock_kernels": "xmmm.plot",
+    "plot_media_inputs": "xmmm.plot",
     "plot_budget_response": "xmmm.plot",
     "save_all_plots": "xmmm.plot",
     "open_dataset": "xmmm.io",

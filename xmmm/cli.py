@@ -263,12 +263,17 @@ def describe(dataset, name: str = "dataset") -> str:
 
     table = channel_summary(dataset)
     lines.append("")
-    lines.append("Ground truth, all regions (ROAS = contribution / spend; mROAS for +1% spend):")
+    if "revenue" in table:
+        lines.append(f"  y is a KPI ({dataset.attrs.get('kpi_type', 'non_revenue')}); ROAS is in revenue "
+                     "(revenue = contribution x revenue per KPI)")
+    ratio = "revenue / spend" if "revenue" in table else "contribution / spend"
+    lines.append(f"Ground truth, all regions (ROAS = {ratio}; mROAS for +1% spend):")
     lines.append(
         table.to_string(
             formatters={
                 "spend": "{:,.0f}".format,
                 "contribution": "{:,.0f}".format,
+                "revenue": "{:,.0f}".format,
                 "ROAS": "{:.3f}".format,
                 "mROAS": "{:.3f}".format,
                 "attribution %": "{:.1f}".format,
@@ -301,10 +306,11 @@ def describe(dataset, name: str = "dataset") -> str:
         lines.append("Causal graph (cause -> effect):")
         lines.extend(graph_lines(json.loads(dataset.attrs["causal_graph"])))
 
-    from xmmm.counterfactuals import budget_summary
+    if "channel_kind" not in dataset.coords:  # the optimal budget is a spend-only question
+        from xmmm.counterfactuals import budget_summary
 
-    lines.append("")
-    lines.append(budget_summary(dataset))
+        lines.append("")
+        lines.append(budget_summary(dataset))
     return "\n".join(lines)
 
 

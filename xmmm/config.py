@@ -47,6 +47,9 @@ from xmmm.world import (
 
 __all__ = [
     "PATTERNS",
+    "KINDS",
+    "UNITS",
+    "KPI_TYPES",
     "ChannelConfig",
     "ControlConfig",
     "DemandConfig",
@@ -69,6 +72,18 @@ __all__ = [
 #: Spend / control-value patterns understood by the generator.
 PATTERNS = ("linear_trend", "seasonal", "delayed_start", "on_off", "custom")
 SPEND_SCALINGS = ("max", "mean", "none", "per_capita_median")
+#: What a channel is (:class:`ChannelConfig`.kind): paid media, paid reach and frequency, organic media
+#: (exposures, or reach and frequency, without spend) and non-media treatments.
+KINDS = ("paid", "reach_frequency", "organic", "organic_reach_frequency", "treatment")
+#: What a channel's exposures count (:class:`ChannelConfig`.unit); ``"spend"``: no exposures.
+UNITS = ("spend", "impressions", "clicks")
+#: Exposures per unit of ``cost_per_unit``: a CPM prices a thousand impressions, a CPC one click.
+COST_BASIS = {"impressions": 1000.0, "clicks": 1.0}
+#: What the outcome ``y`` measures (:class:`MMMDataConfig`.kpi_type).
+KPI_TYPES = ("revenue", "non_revenue")
+REACH_FREQUENCY_KINDS = ("reach_frequency", "organic_reach_frequency")
+#: kinds without spend
+UNPAID_KINDS = ("organic", "organic_reach_frequency", "treatment")
 
 #: Plausibility limits (see the module docs).
 MAX_LEVEL = 1e12
@@ -189,7 +204,11 @@ def _check_levels(p: Problems, level: str, level_value, trend: str, trend_value,
 # --------------------------------------------------------------------------- channels
 @dataclass
 class ChannelConfig:
-    """One paid media channel: its spend pattern and its effectiveness.
+    """One media channel (paid, reach and frequency, organic) or non-media treatment.
+
+    The default is today's paid channel whose transforms act on spend
+    (``kind="paid"``, ``unit="spend"``); the other kinds are described under
+    ``kind`` below and in the README ("Media inputs").
 
     Spend of channel ``c`` in geo ``g`` at period ``t`` is
 
@@ -232,6 +251,53 @@ class ChannelConfig:
     base_effectiveness : float
         Effect of a fully saturated channel as a share of the geo's baseline
         level (>= 0): ``contribution = base_effectiveness * level * saturated``.
+        For a treatment, the effect of a value ``base_value`` above the
+        baseline value as a share of the baseline level; any sign (a price).
+    kind : {"paid", "reach_frequency", "organic", "organic_reach_frequency", "treatment"}
+        ``"paid"`` (default): spend, with exposures when ``unit`` is not
+        ``"spend"``.  ``"reach_frequency"``: paid impressions split into reach
+        (people, at most the geo's population) and average frequency (>= 1);
+        the effect is Meridian's, the saturation (Hill) of frequency times the
+        scaled reach, then the adstock.  ``"organic"`` and
+        ``"organic_reach_frequency"``: the same without spend (the pattern
+        gives the exposures, level ``base_value``).  ``"treatment"``: a
+        non-media treatment (a promotion, a price) whose pattern gives its
+        values; its effect is linear, ``gamma * (value - baseline_value)``,
+        and is its true incremental outcome against the baseline value.
+    unit : {"spend", "impressions", "clicks"}
+        What the exposures count.  ``"spend"`` (default): no exposures, the
+        transforms act on spend.  Otherwise the pattern gives the spend
+        (paid kinds) or the exposures (organic kinds), spend = exposures x
+        cost per exposure, and the transforms act on the exposures.
+        Reach-and-frequency and organic channels always have exposures: a
+        unit left at ``"spend"`` becomes ``"impressions"``.
+    cost_per_unit : float, optional
+        Paid channels with exposures: the cost of 1000 impressions (CPM) or
+        of one click (CPC) in currency, > 0, before regional variation
+        (``channel_param_variation``).  Required for them, not allowed for
+        channels without spend.
+    cost_trend : float
+        Media inflation: the cost grows as ``1 + cost_trend * t``.
+    cost_volatility : float
+        Coefficient of variation of the multiplicative noise of the cost, >= 0.
+    base_value : float, optional
+        Level of the pattern of a channel without spend: exposures per period
+        (organic kinds) or the treatment's value.  ``None``: the number
+        ``base_spend`` is used as that level.
+    reachable_share : float
+        Reach-and-frequency kinds: the share of the geo's population the
+        channel can reach in one period, in (0, 1].  Reach follows the
+        Poisson (random duplication) curve
+        ``reach = s P (1 - exp(-impressions / (s P)))`` (``P`` the geo's
+        population, ``s`` this share), so reach stays below ``s P`` and the
+        average frequency ``impressions / reach`` is at least 1.
+    reach_volatility : float
+        Coefficient of variation of the period's reachable share (mean-one
+        log-normal noise, capped so the share never exceeds 1), >= 0.
+    baseline_value : float
+        Treatments: the value their counterfactual refers to (e.g. 0 for no
+        promotion, the regular price for a price).  A treatment's level is
+        not varied by region, so every geo shares its baseline value.
     effectiveness_variation : TimeVariation, dict or float, optional
         Time-varying effectiveness (a number is the ``amplitude`` of a ``"gp"``
         path with the default length scale): the contribution is multiplied by a path
@@ -264,6 +330,15 @@ class ChannelConfig:
     max_active_periods: int = 8
     custom_pattern_func: Callable | None = None
     base_effectiveness: float = 0.5
+    kind: str = "paid"
+    unit: str = "spend"
+    cost_per_unit: float | None = None
+    cost_trend: float = 0.0
+    cost_volatility: float = 0.1
+    base_value: float | None = None
+    reachable_share: float = 0.6
+    reach_volatility: float = 0.05
+    baseline_value: float = 0.0
     effectiveness_variation: TimeVariation | None = None
     spend_policy: str = "exogenous"
     policy_strength: float = 0.0
@@ -271,6 +346,8 @@ class ChannelConfig:
 
     def __post_init__(self) -> None:
         self.effectiveness_variation = as_dataclass(TimeVariation, self.effectiveness_variation)
+        if self.unit == "spend" and self.kind in (*REACH_FREQUENCY_KINDS, "organic"):
+            self.unit = "impressions"  # these kinds always have exposures
         problems = Problems(f"{type(self).__name__}({self.name!r}).")
         self._collect(problems)
         problems.raise_if_any()
@@ -279,19 +356,78 @@ class ChannelConfig:
         _check_pattern(p, self)
         _check_levels(p, "base_spend", self.base_spend, "spend_trend", self.spend_trend,
                       "spend_volatility", self.spend_volatility)
-        p.number("base_effectiveness", self.base_effectiveness, lower=0, limit=MAX_EFFECTIVENESS,
-                 why=_LIMIT_WHY["effectiveness"])
+        treatment = self.kind == "treatment"
+        p.number("base_effectiveness", self.base_effectiveness, lower=None if treatment else 0,
+                 limit=MAX_EFFECTIVENESS, why=_LIMIT_WHY["effectiveness"])
         _nested(p, "effectiveness_variation", self.effectiveness_variation, TimeVariation, self)
         if self.spend_policy not in SPEND_POLICIES:
             p.add("spend_policy", self.spend_policy, "one of " + ", ".join(map(repr, SPEND_POLICIES)))
         p.number("policy_strength", self.policy_strength, limit=1e6, why="a plausibility limit")
         p.number("spend_cap", self.spend_cap, lower=0, lower_open=True, limit=MAX_LEVEL, why=_LIMIT_WHY["level"],
                  optional=True)
+        if self.kind not in KINDS:
+            p.add("kind", self.kind, "one of " + ", ".join(map(repr, KINDS)))
+            return
+        if self.unit not in UNITS:
+            p.add("unit", self.unit, "one of " + ", ".join(map(repr, UNITS)))
+        elif self.kind in REACH_FREQUENCY_KINDS and self.unit != "impressions":
+            p.add("unit", self.unit, f"'impressions' for kind={self.kind!r} (reach x frequency counts impressions)")
+        elif self.kind == "organic" and self.unit == "spend":
+            p.add("unit", self.unit, "'impressions' or 'clicks' for kind='organic' (organic media has no spend)")
+        elif treatment and self.unit != "spend":
+            p.add("unit", self.unit, "'spend' (the default) for kind='treatment': a treatment has values, "
+                  "not exposures")
+        if self.has_cost and self.cost_per_unit is None:
+            per = "1000 impressions (a CPM)" if self.unit == "impressions" else "one click (a CPC)"
+            p.add("cost_per_unit", None, f"a number > 0 for kind={self.kind!r}, unit={self.unit!r}: the cost of {per}")
+        elif self.has_cost:
+            p.number("cost_per_unit", self.cost_per_unit, lower=0, lower_open=True, limit=MAX_LEVEL,
+                     why=_LIMIT_WHY["level"])
+        elif self.cost_per_unit is not None:
+            why = "it has no spend" if self.kind in UNPAID_KINDS else "its transforms act on spend (unit='spend')"
+            p.add("cost_per_unit", self.cost_per_unit, f"None for kind={self.kind!r}, unit={self.unit!r}: {why}")
+        p.number("cost_trend", self.cost_trend, limit=MAX_TREND, why=_LIMIT_WHY["trend"])
+        p.number("cost_volatility", self.cost_volatility, lower=0, limit=MAX_VOLATILITY,
+                 why=_LIMIT_WHY["volatility"])
+        if self.base_value is not None:
+            p.number("base_value", self.base_value, lower=0, limit=MAX_LEVEL, why=_LIMIT_WHY["level"])
+        p.number("reachable_share", self.reachable_share, lower=0, upper=1, lower_open=True)
+        p.number("reach_volatility", self.reach_volatility, lower=0, limit=MAX_VOLATILITY,
+                 why=_LIMIT_WHY["volatility"])
+        p.number("baseline_value", self.baseline_value, limit=MAX_LEVEL, why=_LIMIT_WHY["level"])
+
+    # ---- what the channel is made of
+    @property
+    def has_spend(self) -> bool:
+        """Paid media (``kind`` ``"paid"`` or ``"reach_frequency"``)."""
+        return self.kind not in UNPAID_KINDS
+
+    @property
+    def has_exposures(self) -> bool:
+        """Exposures (impressions or clicks) beside or instead of spend."""
+        return self.kind != "treatment" and self.unit != "spend"
+
+    @property
+    def has_cost(self) -> bool:
+        """Spend = exposures x cost per exposure."""
+        return self.has_spend and self.has_exposures
+
+    @property
+    def is_reach_frequency(self) -> bool:
+        """Reach and frequency (paid or organic)."""
+        return self.kind in REACH_FREQUENCY_KINDS
+
+    @property
+    def level(self) -> float:
+        """Level of the pattern: ``base_spend`` (paid kinds), else ``base_value`` (``base_spend`` when None)."""
+        if self.has_spend or self.base_value is None:
+            return self.base_spend
+        return self.base_value
 
     @property
     def pattern_spec(self) -> PatternSpec:
-        """The spend pattern as the generator reads it."""
-        return _pattern_spec(self, self.base_spend, self.spend_trend, self.spend_volatility)
+        """The pattern as the generator reads it: spend (paid kinds), exposures (organic) or values (treatment)."""
+        return _pattern_spec(self, self.level, self.spend_trend, self.spend_volatility)
 
     @property
     def column_label(self) -> str:
@@ -677,6 +813,15 @@ class MMMDataConfig:
     frequency : str
         pandas offset alias of the period, e.g. ``"W"`` (weekly, default),
         ``"D"``, ``"W-MON"``, ``"MS"``.
+    kpi_type : {"revenue", "non_revenue"}
+        What ``y`` measures: revenue (default) or another KPI (conversions,
+        units sold).  Contributions and baseline are in KPI units.
+    revenue_per_kpi : float or list, optional
+        ``kpi_type="non_revenue"``: revenue of one unit of KPI, > 0, as one
+        number, a list with one per geo, or a list per geo of one per period.
+        ROAS and marginal ROAS are then revenue per unit of spend; the
+        incremental KPI is ``incremental_outcome``.  ``None``: ROAS is KPI
+        per unit of spend (Meridian's reading without a revenue per KPI).
     outcome_model : {"additive", "multiplicative"}
         ``"additive"`` (default): ``y = baseline + control effects +
         contributions``.  ``"multiplicative"``: the mean is ``baseline x
@@ -699,6 +844,8 @@ class MMMDataConfig:
     seed: int | None = None
     control_variables: list[ControlConfig] = field(default_factory=list)
     frequency: str = "W"
+    kpi_type: str = "revenue"
+    revenue_per_kpi: float | list | None = None
     outcome_model: str = "additive"
     data_issues: DataIssues | None = None
     demand: DemandConfig | None = None
@@ -712,6 +859,8 @@ class MMMDataConfig:
             self.experiments = list(self.experiments)
         if isinstance(self.control_variables, tuple):
             self.control_variables = list(self.control_variables)
+        if isinstance(self.revenue_per_kpi, tuple):
+            self.revenue_per_kpi = [list(v) if isinstance(v, tuple) else v for v in self.revenue_per_kpi]
         problems = collect_problems(self)
         if problems:
             raise ConfigError(join(problems))
@@ -744,6 +893,51 @@ class MMMDataConfig:
         """Export column names of the controls: ``c1-<label>``, ..."""
         return [f"c{i + 1}-{c.column_label}" for i, c in enumerate(self.control_variables)]
 
+    def _columns(self, letter: str, has) -> list[str]:
+        return [f"{letter}{i + 1}-{c.column_label}" for i, c in enumerate(self.channels) if has(c)]
+
+    @property
+    def exposure_columns(self) -> list[str]:
+        """Export columns of exposures (impressions, clicks), ``e<i>-<label>``, for channels that have them.
+
+        ``i`` is the channel's number, as in its spend column ``x<i>-<label>``.
+        """
+        return self._columns("e", lambda c: c.has_exposures)
+
+    @property
+    def reach_columns(self) -> list[str]:
+        """Export columns of reach, ``r<i>-<label>``, for reach-and-frequency channels."""
+        return self._columns("r", lambda c: c.is_reach_frequency)
+
+    @property
+    def frequency_columns(self) -> list[str]:
+        """Export columns of average frequency, ``f<i>-<label>``, for reach-and-frequency channels."""
+        return self._columns("f", lambda c: c.is_reach_frequency)
+
+    @property
+    def treatment_columns(self) -> list[str]:
+        """Export columns of treatment values, ``t<i>-<label>``, for non-media treatments."""
+        return self._columns("t", lambda c: c.kind == "treatment")
+
+    @property
+    def media_input_columns(self) -> list[str]:
+        """Every exposure, reach, frequency and treatment column, in that order (empty for spend-only configs)."""
+        return self.exposure_columns + self.reach_columns + self.frequency_columns + self.treatment_columns
+
+    @property
+    def channel_kinds(self) -> list[str]:
+        """The ``kind`` of every channel."""
+        return [c.kind for c in self.channels]
+
+    @property
+    def has_media_inputs(self) -> bool:
+        """Whether any channel is other than paid media acting on spend, or the KPI is not revenue.
+
+        Such a dataset carries the variables of those inputs (``channel_kind``,
+        ``incremental_outcome``, ...); a spend-only config has exactly xmmm
+        0.1's variables.
+        """
+        return self.kpi_type != "revenue" or any(c.kind != "paid" or c.unit != "spend" for c in self.channels)
     @property
     def demand_column(self) -> str | None:
         """Export column of observed demand, ``c<K+1>-demand`` after the controls; ``None`` when unobserved."""
@@ -838,6 +1032,7 @@ def collect_problems(config: MMMDataConfig) -> list[str]:
         _check_start_on_frequency(top, config)
     if not top.items:
         _check_last_date(top, config)
+    _check_kpi(top, config)
     # another spelling of a name ("Multiplicative") is that name, on every path a config is checked on
     config.outcome_model = canonical_name(config.outcome_model, OUTCOME_MODELS)
     if config.outcome_model not in OUTCOME_MODELS:
@@ -874,6 +1069,13 @@ def collect_problems(config: MMMDataConfig) -> list[str]:
                 f"appears twice once a leading '{label[0]}-' is dropped"
             )
 
+    if isinstance(config.channels, list) and is_int(config.n_periods):
+        for i, c in enumerate(config.channels):
+            if (isinstance(c, ChannelConfig) and c.has_cost and isinstance(c.cost_trend, (int, float))
+                    and 1 + c.cost_trend * (config.n_periods - 1) <= 0):
+                items.append(f"channels[{i}] ({c.name!r}).cost_trend must keep the cost above zero over the "
+                             f"{config.n_periods} periods (> {-1 / max(config.n_periods - 1, 1):.4g}); "
+                             f"got {c.cost_trend!r}")
     if isinstance(config.regions, RegionConfig):
         p = Problems("regions.")
         config.regions._collect(p)
@@ -891,9 +1093,75 @@ def collect_problems(config: MMMDataConfig) -> list[str]:
         items += _world_problems(config)
     if not items:
         check_scenario(config, items)
+    if not items and config.has_media_inputs:
+        items += _media_input_problems(config)
     return items
 
 
+def _media_input_problems(config: MMMDataConfig) -> list[str]:
+    """The options a generation with media inputs does not combine with (each coupling channels or series).
+
+    Channel kinds other than paid spend, and a KPI that is not revenue, run
+    the additive effects of :mod:`xmmm.blocks.exposures`; the harder worlds'
+    multiplicative outcome, log-normal noise and time-varying effects, the
+    spend policies and experiments of the causal scenarios, and data
+    problems are made for spend-only channels.
+    """
+    why = ("for a config with media inputs (a channel kind other than 'paid' on spend, or kpi_type "
+           "'non_revenue')")
+    items = []
+    if config.outcome_model != "additive":
+        items.append(f"outcome_model must be 'additive' {why}; got {config.outcome_model!r}")
+    if config.regions.noise == "lognormal":
+        items.append(f"regions.noise must not be 'lognormal' {why} (its noise scales the media); got 'lognormal'")
+    for i, c in enumerate(config.channels):
+        if c.effectiveness_variation is not None:
+            items.append(f"channels[{i}] ({c.name!r}).effectiveness_variation must be None {why}; got "
+                         f"{c.effectiveness_variation!r}")
+        if c.spend_policy != "exogenous":
+            items.append(f"channels[{i}] ({c.name!r}).spend_policy must be 'exogenous' {why}; got {c.spend_policy!r}")
+    if config.experiments:
+        items.append(f"experiments must be [] {why}; got {len(config.experiments)} experiment(s)")
+    if config.data_issues is not None and config.data_issues.any:
+        items.append(f"data_issues must be None {why}; got {config.data_issues!r}")
+    return items
+
+
+def _check_kpi(top: Problems, config: MMMDataConfig) -> None:
+    """``kpi_type`` and ``revenue_per_kpi``: a number, one per geo, or one per geo and period."""
+    if config.kpi_type not in KPI_TYPES:
+        top.add("kpi_type", config.kpi_type, "one of " + ", ".join(map(repr, KPI_TYPES)))
+        return
+    rpk = config.revenue_per_kpi
+    if rpk is None:
+        return
+    if config.kpi_type == "revenue":
+        top.add("revenue_per_kpi", rpk, "None when kpi_type='revenue' (y is revenue already)")
+        return
+    n_geo = config.regions.n_regions if isinstance(config.regions, RegionConfig) else None
+    allowed = (f"a number > 0, a list of n_regions ({n_geo}) numbers or a list of n_regions lists of "
+               f"n_periods ({config.n_periods}) numbers")
+    if not isinstance(rpk, list):
+        top.number("revenue_per_kpi", rpk, lower=0, lower_open=True, limit=MAX_LEVEL, why=_LIMIT_WHY["level"])
+        return
+    if not is_int(n_geo) or len(rpk) != n_geo:
+        top.items.append(f"revenue_per_kpi must be {allowed}; got a list of {len(rpk)}")
+        return
+    for g, row in enumerate(rpk):
+        if isinstance(row, list):
+            if len(row) != config.n_periods:
+                top.items.append(f"revenue_per_kpi[{g}] must be a list of n_periods ({config.n_periods}) numbers; "
+                                 f"got a list of {len(row)}")
+                return
+            for t, value in enumerate(row):
+                before = len(top.items)
+                top.number(f"revenue_per_kpi[{g}][{t}]", value, lower=0, lower_open=True, limit=MAX_LEVEL,
+                           why=_LIMIT_WHY["level"])
+                if len(top.items) > before:
+                    break  # one problem per geo is enough
+        else:
+            top.number(f"revenue_per_kpi[{g}]", row, lower=0, lower_open=True, limit=MAX_LEVEL,
+                       why=_LIMIT_WHY["level"])
 def _world_problems(config: MMMDataConfig) -> list[str]:
     """Checks of the harder-world options against the whole config (dates, names)."""
     p = Problems("")
@@ -965,7 +1233,11 @@ def apply_overrides(config: MMMDataConfig, overrides: Mapping[str, Any]) -> MMMD
     (``regions={"n_regions": 3}``).  When ``n_regions`` changes and
     ``region_names`` is not given, the first region names are kept and new
     regions get default names (``geo_7`` for a seventh); a single region's
-    name (``"national"``) is dropped and all regions get default names.
+    name (``"national"``) is dropped and all regions get default names.  A
+    population per geo then keeps its total (split in proportion to the
+    baseline level) and a revenue per KPI per geo becomes its mean over the
+    geos.  When ``n_periods`` shrinks, a revenue per KPI per period keeps its
+    first periods.
 
     Raises
     ------
@@ -973,8 +1245,10 @@ def apply_overrides(config: MMMDataConfig, overrides: Mapping[str, Any]) -> MMMD
         An unknown key (naming the valid ones) or a bad value.
     """
     result = config.copy()
+    sizes = (config.regions.n_regions, config.n_periods)
     for key, value in overrides.items():
         set_path(result, key.split("."), value, key, on_set=_on_override)
+    _resized(result, overrides, *sizes)
     # re-run every check on the new whole
     problems = collect_problems(result)
     if problems:
@@ -982,6 +1256,24 @@ def apply_overrides(config: MMMDataConfig, overrides: Mapping[str, Any]) -> MMMD
     return _rebuilt(result)
 
 
+def _resized(config: MMMDataConfig, overrides: Mapping[str, Any], n_regions: int, n_periods: int) -> None:
+    """Per-geo and per-period inputs follow a change of the number of regions or periods (see apply_overrides)."""
+    given = {key.split(".")[-1] for key in overrides} | {
+        k for value in overrides.values() if isinstance(value, Mapping) for k in value}
+    regions = config.regions
+    if regions.n_regions != n_regions and "population" not in given and isinstance(regions.population, list):
+        regions.population = float(sum(regions.population))
+    rpk = config.revenue_per_kpi
+    if "revenue_per_kpi" in given or not isinstance(rpk, list):
+        return
+    if regions.n_regions != n_regions and len(rpk) == n_regions:
+        rows = [r if isinstance(r, list) else [r] * n_periods for r in rpk]
+        mean = [sum(column) / len(column) for column in zip(*rows)]
+        rpk = mean if any(isinstance(r, list) for r in config.revenue_per_kpi) else mean[0]
+        config.revenue_per_kpi = [rpk] * regions.n_regions
+        rpk = config.revenue_per_kpi
+    if config.n_periods < n_periods:
+        config.revenue_per_kpi = [r[: config.n_periods] if isinstance(r, list) else r for r in rpk]
 def with_placebo(config: MMMDataConfig, source: str, *, method: str = "shift", lag: int | None = None,
                  correlation: float = 0.7, name: str | None = None) -> MMMDataConfig:
     """A copy of ``config`` with a placebo channel made from ``source``'s spend (its true effect exactly 0).

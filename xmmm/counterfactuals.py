@@ -55,6 +55,7 @@ from xmmm.budget import allocate
 from xmmm.config import MMMDataConfig
 from xmmm.dataset import to_dataset
 from xmmm.engine import Interventions, increments, run
+from xmmm.ground_truth import MARGINAL_STEP
 from xmmm.errors import ConfigError
 from xmmm.plan import Plan
 from xmmm.response import CARRYOVER, Paths, spend_of
@@ -91,7 +92,50 @@ def _dataset(result, caller: str) -> xr.Dataset:
     missing = [v for v in ("spend", "spend_scale", "channel_coefficient", "adstock_function") if v not in ds]
     if missing:
         raise ValueError(f"{caller}: not a generated xmmm dataset (no {missing[0]!r}); a long table has no truth")
+    if caller not in _EVERY_KIND and "channel_kind" in ds.coords:
+        raise ValueError(
+            f"{caller} works on spend-only data (every channel paid media acting on spend); this dataset has media "
+            "inputs (exposures, reach and frequency, organic media, treatments or a non-revenue KPI), whose "
+            "response is not a curve of spend: use counterfactual() and incremental_outcome(), which take every kind"
+        )
     return ds
+
+
+#: the functions that take data with media inputs (exposures, reach and frequency, organic media, treatments)
+_EVERY_KIND = ("counterfactual", "incremental_outcome", "response_curves")
+
+
+def _recorded_as(ds: xr.Dataset, channel) -> str:
+    """``"spend"``, or ``"value"`` for a channel without spend (organic media, a treatment)."""
+    if "channel_kind" not in ds.coords:
+        return "spend"
+    kind = str(ds["channel_kind"].sel(channel=channel).values)
+    return "value" if kind in ("organic", "organic_reach_frequency", "treatment") else "spend"
+
+
+def _activity(ds: xr.Dataset) -> xr.DataArray:
+    """What each channel's pattern gave (see :func:`_activity_of`), labelled like ``spend``."""
+    out = ds["spend"]
+    if "channel_kind" in ds.coords:
+        kind = ds["channel_kind"]
+        if "exposure" in ds:
+            out = xr.where(kind.isin(["organic", "organic_reach_frequency"]), ds["exposure"], out)
+        if "treatment_value" in ds:
+            out = xr.where(kind == "treatment", ds["treatment_value"], out)
+    return out
+
+
+def _activity_of(ds: xr.Dataset) -> np.ndarray:
+    """What each channel's pattern gave, in the engine's layout (R, G, S, T): the plan's given "spend".
+
+    Spend for paid channels, exposures for organic media (impressions for
+    organic reach and frequency), values for treatments; a spend-only
+    dataset's spend.
+    """
+    out = _activity(ds)
+    lead = _lead(ds)
+    values = np.asarray(out.transpose(*lead, "geo", "channel", "date").values, dtype=float)
+    return values if lead else values[None]
 
 
 def _same_kind(result, ds: xr.Dataset):
@@ -122,7 +166,10 @@ def _build_plan(ds: xr.Dataset) -> Plan:
     else:
         replicates, base = [int(ds.attrs.get("replicate", 0))], {}
     scale = np.asarray(ds["spend_scale"].transpose(*lead, "geo", "channel").values, dtype=float)
-    return Plan.build(config, replicates, base or None, spend=spend_of(ds),
+    # with media inputs the patterns are drawn again (the same bits: spend -> exposures -> spend would round)
+    # unless the dataset's spend was a given plan
+    given = "channel_kind" not in ds.coords or "xmmm_spend" in ds.attrs
+    return Plan.build(config, replicates, base or None, spend=_activity_of(ds) if given else None,
                       spend_scale=scale if lead else scale[None])
 
 
@@ -263,8 +310,12 @@ def _block(values: np.ndarray | None, block: xr.Dataset, axes: Axes) -> np.ndarr
 
 
 def _record(before: xr.Dataset, after: xr.Dataset) -> dict | None:
-    """What an intervention changed: the channels whose spend differs, with totals before and after."""
-    old, new = before["spend"], after["spend"]
+    """What an intervention changed: the channels whose spend differs, with totals before and after.
+
+    With media inputs a channel without spend is compared on what its pattern
+    gives (organic exposures, a treatment's values), recorded as ``value``.
+    """
+    old, new = _activity(before), _activity(after)
     reduce = [d for d in old.dims if d != "channel"]
     parts = ((old != new).any(reduce), old.sum(reduce), new.sum(reduce))
     if _is_lazy(before) or _is_lazy(after):
@@ -277,8 +328,9 @@ def _record(before: xr.Dataset, after: xr.Dataset) -> dict | None:
     return {
         "intervention": "media changed on the same random numbers (counterfactual)",
         "channels": {
-            str(c): {"original_spend": _rounded(total_old.sel(channel=c)), "spend": _rounded(total_new.sel(channel=c))}
+            str(c): {f"original_{what}": _rounded(total_old.sel(channel=c)), what: _rounded(total_new.sel(channel=c))}
             for c in changed["channel"].values[changed.values]
+            for what in [_recorded_as(before, c)]
         },
     }
 
@@ -402,6 +454,37 @@ def _ratio(num: np.ndarray, den: np.ndarray, where_zero: np.ndarray | float = np
         return np.where(den > 0, num / np.where(den > 0, den, 1.0), where_zero)
 
 
+def _curves_by_runs(block: xr.Dataset, scales: np.ndarray) -> dict[str, np.ndarray]:
+    """Response curves of data with media inputs, from whole runs on the same random numbers.
+
+    Every channel and geo is scaled by the same factor in one run: with media
+    inputs the effects add up and do not interact (the config check refuses
+    what would couple them), so each series' contribution at a factor is its
+    own response.  Returns ``value``, the window's total contribution
+    (n_scales + 1, R, G, S; the last row at today's media), ``slope``, its
+    forward difference with respect to the factor (over
+    :data:`MARGINAL_STEP`), today's ``spend`` (R, G, S), and for a KPI that
+    is not revenue the same two in revenue (``revenue``, ``revenue_slope``).
+    """
+    plan = _build_plan(block)
+    in_revenue = plan.inputs.revenue_per_kpi is not None
+
+    def totals(theta: float) -> tuple[np.ndarray, np.ndarray | None]:
+        arrays = run(plan, Interventions(scale=np.asarray(theta)))
+        return arrays["contribution"].sum(axis=-1), arrays["incremental_revenue"].sum(axis=-1) if in_revenue else None
+
+    thetas = np.concatenate([scales, [1.0]])
+    at, ahead = zip(*(totals(t) for t in thetas)), zip(*(totals(t + MARGINAL_STEP) for t in thetas))
+    (value, revenue), (value_up, revenue_up) = ([np.stack(v) if v[0] is not None else None for v in pair]
+                                                for pair in (at, ahead))
+    spend = np.asarray(block["spend"].transpose(*_lead(block), "geo", "channel", "date").values, dtype=float)
+    out = {"value": value, "slope": (value_up - value) / MARGINAL_STEP,
+           "spend": spend.sum(axis=-1) if _lead(block) else spend.sum(axis=-1)[None]}
+    if in_revenue:
+        out.update(revenue=revenue, revenue_slope=(revenue_up - revenue) / MARGINAL_STEP)
+    return out
+
+
 def response_curves(result, scales=DEFAULT_SCALES, by="channel", carryover: str = "window") -> xr.Dataset:
     r"""The true response of each channel to scaling its whole spend path: outcome, ROAS, marginal ROAS.
 
@@ -437,7 +520,17 @@ def response_curves(result, scales=DEFAULT_SCALES, by="channel", carryover: str 
         * ``mroas`` -- the exact derivative ``d incremental_outcome / d spend``;
         * ``current_spend``, ``current_incremental_outcome`` -- today's (scale 1).
 
-        NaN where a channel never spends.
+        NaN where a channel never spends.  Data with media inputs (exposures,
+        reach and frequency, organic media, treatments; ``carryover="window"``
+        only) get their curves from whole runs on the same random numbers: the
+        factor scales spend (and the exposures or reach it buys), the
+        exposures of organic media and a treatment's deviation from its
+        baseline value, whose ``incremental_outcome`` is given without
+        ``spend`` (ROAS NaN); ``mroas`` is then a forward difference over
+        :data:`~xmmm.ground_truth.MARGINAL_STEP` of today's spend (as the
+        dataset's ``mroas``).  With a KPI that is not revenue,
+        ``incremental_revenue`` and ``current_incremental_revenue`` come
+        beside, and ``roas``, ``mroas`` are in revenue per currency.
 
     Examples
     --------
@@ -457,15 +550,36 @@ def response_curves(result, scales=DEFAULT_SCALES, by="channel", carryover: str 
     if not scales.size or not np.isfinite(scales).all() or (scales < 0).any():
         raise ConfigError(f"scales must be finite numbers >= 0; got {scales!r}")
 
+    media_inputs = "channel_kind" in ds.coords
+    if media_inputs and carryover != "window":
+        raise ConfigError(
+            "carryover must be 'window' for data with media inputs (their curves come from runs over the dates); "
+            f"got {carryover!r}"
+        )
+
     def one(block: xr.Dataset) -> xr.Dataset:
-        paths = _paths(block, carryover)
-        theta = np.concatenate([scales, [1.0]])[:, None, None, None] * np.ones(paths.shape)
-        value, slope = paths.evaluate(theta)
-        value, slope = _units(value, geo), _units(slope, geo)
-        spend = _units(paths.spend, geo)  # (R, K)
-        mroas = _ratio(slope, spend)
+        revenue = None
+        if media_inputs:
+            runs = {k: _units(v, geo) for k, v in _curves_by_runs(block, scales).items()}
+            value, slope, spend = runs["value"], runs["slope"], runs["spend"]
+            revenue, revenue_slope = runs.get("revenue"), runs.get("revenue_slope")
+            # organic media and treatments have no spend but a response to their exposures or values
+            kinds = np.asarray(block["channel_kind"].values).astype(str)
+            unpaid = np.isin(kinds, ("organic", "organic_reach_frequency", "treatment"))
+            measured = (spend > 0) | np.broadcast_to(np.tile(unpaid, block.sizes["geo"]) if geo else unpaid,
+                                                      spend.shape)
+        else:
+            paths = _paths(block, carryover)
+            theta = np.concatenate([scales, [1.0]])[:, None, None, None] * np.ones(paths.shape)
+            value, slope = paths.evaluate(theta)
+            value, slope = _units(value, geo), _units(slope, geo)
+            spend = _units(paths.spend, geo)  # (R, K)
+            measured = spend > 0
+        # return on spend in revenue: for a KPI that is not revenue, its amounts times the revenue per KPI
+        returned, returned_slope = (value, slope) if revenue is None else (revenue, revenue_slope)
+        mroas = _ratio(returned_slope, spend)
         curve_spend = scales[:, None, None] * spend
-        roas = np.where(scales[:, None, None] > 0, _ratio(value[:-1], curve_spend), mroas[:-1])
+        roas = np.where(scales[:, None, None] > 0, _ratio(returned[:-1], curve_spend), mroas[:-1])
         roas = np.where(spend > 0, roas, np.nan)
         scale_coord = {"scale": ("scale", scales, {"long_name": "Factor of today's spend path", "units": "1"})}
 
@@ -476,7 +590,7 @@ def response_curves(result, scales=DEFAULT_SCALES, by="channel", carryover: str 
             {
                 "spend": lab(curve_spend, "scale", long_name="Total spend over the window at this scale",
                              units="currency"),
-                "incremental_outcome": lab(np.where(spend > 0, value[:-1], np.nan), "scale",
+                "incremental_outcome": lab(np.where(measured, value[:-1], np.nan), "scale",
                                            long_name="Total incremental outcome against the channel switched off",
                                            units="y"),
                 "roas": lab(roas, "scale", long_name="Incremental outcome / spend (at scale 0: its limit)",
@@ -485,12 +599,22 @@ def response_curves(result, scales=DEFAULT_SCALES, by="channel", carryover: str 
                              long_name="Marginal ROAS: exact derivative of the outcome with respect to spend",
                              units="y per currency"),
                 "current_spend": lab(spend, long_name="Today's total spend over the window", units="currency"),
-                "current_incremental_outcome": lab(np.where(spend > 0, value[-1], np.nan),
+                "current_incremental_outcome": lab(np.where(measured, value[-1], np.nan),
                                                    long_name="Today's total incremental outcome", units="y"),
             },
             attrs={"by": "geo, channel" if geo else "channel", "carryover": carryover,
-                   "description": "True response to scaling each spend path (xmmm.response_curves)"},
+                   "description": "True response to scaling each spend path (xmmm.response_curves)",
+                   "mroas": (f"forward difference over {MARGINAL_STEP:g} of today's spend (media inputs)"
+                             if media_inputs else "exact derivative")},
         )
+        if revenue is not None:
+            for name in ("roas", "mroas"):
+                out[name].attrs.update(units="revenue per currency",
+                                       long_name=out[name].attrs["long_name"].replace("outcome", "revenue"))
+            out["incremental_revenue"] = lab(np.where(measured, revenue[:-1], np.nan), "scale", units="revenue",
+                                             long_name="Total incremental outcome in revenue (x revenue_per_kpi)")
+            out["current_incremental_revenue"] = lab(np.where(measured, revenue[-1], np.nan), units="revenue",
+                                                     long_name="Today's total incremental outcome in revenue")
         return out.assign_coords(channel_column=block["channel_column"])
 
     return _blockwise(ds, one)

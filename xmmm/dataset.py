@@ -16,9 +16,10 @@ import xarray as xr
 from xmmm._version import __version__
 from xmmm.config import MMMDataConfig
 from xmmm.ground_truth import MARGINAL_STEP
+from xmmm.inputs import effect_follows
 from xmmm.plan import Plan, Stage, channel_stages, parameter_names
 
-__all__ = ["to_dataset"]
+__all__ = ["channel_activity", "to_dataset"]
 
 
 _SERIES = {
@@ -28,6 +29,17 @@ _SERIES = {
     "contribution": ("channel", "Channel contribution to y", "y"),
     "control_value": ("control", "Control variable value", "control units"),
     "control_effect": ("control", "Control effect on y", "y"),
+}
+#: series of channel kinds other than paid spend: present only when a channel has them (NaN for the others)
+_MEDIA_SERIES = {
+    "exposure": ("channel", "Exposures (impressions or clicks; impressions = reach x frequency); NaN without",
+                 "exposures per period"),
+    "cost_per_exposure": ("channel", "Cost of one exposure (spend = exposure x cost_per_exposure); NaN without",
+                          "currency per exposure"),
+    "reach": ("channel", "People reached in the period (at most the population); NaN without", "people"),
+    "frequency": ("channel", "Average frequency, exposures per person reached (>= 1); NaN without",
+                  "exposures per person"),
+    "treatment_value": ("channel", "Value of a non-media treatment; NaN for media channels", "treatment units"),
 }
 _BASELINE = {
     "baseline": "Baseline sales (level + trend + seasonality + noise)",
@@ -113,6 +125,7 @@ def to_dataset(
         placebos = {p.channel for p in issues.placebo}
         data_vars["placebo"] = (("channel",), np.array([c in placebos for c in config.channel_names]),
                                 {"long_name": "Placebo channel: spend copied from a real channel, no effect"})
+    data_vars.update(_media_variables(arrays, config, take, dated, lead))
 
     stages = {family: plan.stages(family) if plan is not None else channel_stages(config, family)
               for family in ("adstock", "saturation")}
@@ -134,6 +147,9 @@ def to_dataset(
         "channel_column": ("channel", np.array(config.channel_columns, dtype=str)),
         "control_column": ("control", np.array(config.control_columns, dtype=str)),
     }
+    if config.has_media_inputs:
+        coords["channel_kind"] = ("channel", np.array(config.channel_kinds, dtype=str))
+        coords["exposure_unit"] = ("channel", np.array([c.unit for c in config.channels], dtype=str))
     data_vars.update(_causal_variables(arrays, take, dated, lead))
     if "demand_observed" in data_vars:
         data_vars["demand_observed"][2]["column"] = config.demand_column
@@ -149,6 +165,8 @@ def to_dataset(
         "frequency": config.frequency,
         "Conventions": "CF-1.8",
     }
+    if config.kpi_type != "revenue":
+        attrs["kpi_type"] = config.kpi_type
     if _is_causal(config):
         from xmmm.graph import causal_graph
 
@@ -237,3 +255,60 @@ def _structural_columns(stages: Sequence[Stage]) -> dict[str, np.ndarray]:
         else:
             out[pname] = np.array([str(getattr(v, "value", v)) if v is not None else "" for v in column], dtype=str)
     return out
+
+
+def _media_variables(arrays, config: MMMDataConfig, take, dated, lead) -> dict:
+    """The variables of channel kinds other than paid spend and of a KPI that is not revenue (when present)."""
+    out = {}
+    for name, (kind, long_name, units) in _MEDIA_SERIES.items():
+        if name in arrays:
+            out[name] = (lead + ("date", "geo", kind), dated(take(name)), {"long_name": long_name, "units": units})
+    if "revenue_per_kpi" in arrays:
+        out["revenue_per_kpi"] = (lead + ("date", "geo"), dated(take("revenue_per_kpi")),
+                                  {"long_name": "Revenue of one unit of KPI (y)", "units": "currency per KPI"})
+    if "incremental_outcome" in arrays and config.has_media_inputs:  # labelled with the harder worlds' variables
+        out["incremental_outcome"] = (lead + ("date", "geo", "channel"), dated(take("incremental_outcome")), {
+            "long_name": "Incremental outcome: y minus y with the channel off (a treatment at its baseline value), "
+                         "on the same random numbers", "units": "y"})
+    if "incremental_revenue" in arrays:
+        out["incremental_revenue"] = (lead + ("date", "geo", "channel"), dated(take("incremental_revenue")), {
+            "long_name": "Incremental outcome in revenue (incremental_outcome x revenue_per_kpi)",
+            "units": "currency"})
+    if config.has_media_inputs:
+        out["effect_follows"] = (("channel",), np.array(_effect_follows(config), dtype=str), {
+            "long_name": "What the channel's effect follows: spend, impressions, clicks, reach_frequency "
+                         "(Hill on frequency times scaled reach, then adstock) or value (a treatment)"})
+    if any(c.kind == "treatment" for c in config.channels):
+        out["treatment_baseline"] = (("channel",), np.array(
+            [c.baseline_value if c.kind == "treatment" else np.nan for c in config.channels], dtype=float), {
+            "long_name": "Baseline value of a treatment (its counterfactual); NaN for media channels",
+            "units": "treatment units"})
+    return out
+
+
+def _effect_follows(config: MMMDataConfig) -> list[str]:
+    return [effect_follows(c.kind, c.unit) for c in config.channels]
+
+
+def channel_activity(ds: xr.Dataset) -> xr.DataArray:
+    """Each channel's media in the units its effect follows, ``(..., date, geo, channel)``.
+
+    Spend for paid channels acting on spend, exposures for channels that
+    have them (impressions for reach and frequency), a treatment's deviation
+    from its baseline value.  A Dataset without those variables gives its
+    spend.
+
+    Examples
+    --------
+    >>> import xmmm
+    >>> ds = xmmm.generate_dataset(n_periods=30)
+    >>> bool((channel_activity(ds) == ds["spend"]).all())
+    True
+    """
+    out = ds["spend"]
+    if "exposure" in ds:
+        out = ds["exposure"].where(ds["exposure"].notnull(), out)
+    if "treatment_value" in ds and "treatment_baseline" in ds:
+        deviation = ds["treatment_value"] - ds["treatment_baseline"]
+        out = deviation.where(ds["treatment_value"].notnull(), out)
+    return out.transpose(*ds["spend"].dims)

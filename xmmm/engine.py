@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
@@ -36,16 +37,18 @@ from xmmm.blocks.effects import (
     row_saturation,
     transform,
 )
+from xmmm.blocks.exposures import cost_per_exposure, media_series, stepped
 from xmmm.blocks.issues import observed, with_placebos
-from xmmm.blocks.media import natural_spend, scale_of
+from xmmm.blocks.media import natural_activity, natural_spend, scale_of, spend_scale
 from xmmm.blocks.noise import noise
 from xmmm.blocks.outcome import expected_baseline, increment, marginal, outcome
 from xmmm.blocks.policy import chase_target, feedback_channels, policy_spend, sales_target
+from xmmm.blocks.reach import reachable_share
 from xmmm.blocks.variation import effectiveness_multiplier
 from xmmm.ground_truth import MARGINAL_STEP, media_metrics
 from xmmm.plan import Plan
 
-__all__ = ["Interventions", "increments", "media", "needs_paired_runs", "run"]
+__all__ = ["Interventions", "increments", "input_scale", "media", "needs_paired_runs", "run", "stores_population"]
 
 
 @dataclass(frozen=True)
@@ -62,20 +65,28 @@ class Interventions:
     Attributes
     ----------
     spend : numpy.ndarray, optional
-        Replaces the spend.
+        Replaces the spend.  For a channel without spend it replaces what its
+        pattern gives: the exposures of organic media, the values of a
+        treatment.
     scale : numpy.ndarray, optional
-        Multiplies the spend, broadcast to (R, G, S, T).
+        Multiplies the spend (and so the exposures and impressions it buys),
+        broadcast to (R, G, S, T); multiplies the exposures of organic media
+        and a treatment's deviation from its baseline value, so that 0
+        switches any channel off (a treatment to its baseline value).
     shift : numpy.ndarray, optional
         Added to the spend (after ``scale``), broadcast to (R, G, S, T); the
         result is floored at 0.
     where : numpy.ndarray of bool, optional
         Where the intervention applies (default: everywhere).
 
-    The spend scale (what divides spend before the transforms) is that of
-    the natural, un-intervened spend: an intervention changes the media, not
-    the model.  An intervention acts after a spend policy has decided the
-    spend (and after the config's experiments), so a policy with feedback
-    reacts to what the intervention does to sales.
+    The spend scale (what divides spend, exposures or reach before the
+    transforms) is that of the natural, un-intervened media: an intervention
+    changes the media, not the model.  An intervention acts after a spend
+    policy has decided the spend (and after the config's experiments), so a
+    policy with feedback reacts to what the intervention does to sales.  A
+    changed spend of a reach-and-frequency channel buys impressions at the
+    same cost, which split into reach and frequency by the same curve as the
+    data (:mod:`xmmm.blocks.reach`).
 
     Examples
     --------
@@ -113,13 +124,18 @@ class Interventions:
             a, b = np.where(where, a, 1.0), np.where(where, b, 0.0)
         return np.broadcast_to(a, shape), np.broadcast_to(b, shape)
 
-    def apply(self, spend: np.ndarray) -> np.ndarray:
-        """The intervened spend (a new array shaped like ``spend``)."""
+    def apply(self, spend: np.ndarray, step=None) -> np.ndarray:
+        """The intervened spend or activity (a new array shaped like ``spend``).
+
+        ``step(activity, factor)`` applies ``scale`` (default: a product;
+        :func:`xmmm.blocks.exposures.stepped` scales treatments' deviations).
+        """
         out = spend
         if self.spend is not None:
             out = np.broadcast_to(np.asarray(self.spend, dtype=float), spend.shape).copy()
         if self.scale is not None:
-            out = out * np.asarray(self.scale, dtype=float)
+            factor = np.asarray(self.scale, dtype=float)
+            out = out * factor if step is None else step(out, factor)
         if self.shift is not None:
             out = np.maximum(out + np.asarray(self.shift, dtype=float), 0.0)
         if self.where is not None:
@@ -157,6 +173,8 @@ def run(plan: Plan, interventions: Interventions | None = None, *, paired: bool 
     """
     base = baseline(plan)
     control = controls(plan)
+    if not plan.inputs.spend_only:
+        return _run_media_inputs(plan, base, control, interventions)
     latent, planned, natural, scale, spend, change = _media(plan, control, interventions)
     feedback = feedback_channels(plan)
     if len(feedback):
@@ -275,12 +293,19 @@ def _media(plan: Plan, control: dict, interventions: Interventions | None):
 def media(plan: Plan, interventions: Interventions | None = None) -> tuple[np.ndarray, np.ndarray]:
     """``(spend, spend_scale)`` of a run: the intervened spend (R, G, S, T) and the natural spend's scale (R, G, S).
 
+    With media inputs (:attr:`xmmm.inputs.MediaInputs.spend_only` false) the
+    first is the channels' activity (spend, organic exposures, treatment
+    values) and the second the scale of their transforms' inputs.
+
     A plan with a spend policy that chases a sales target (a feedback loop)
     has no spend before the loop has run: use :func:`run`.
     """
     if len(feedback_channels(plan)):
         raise ValueError("this plan's spend reacts to sales (a feedback policy): its media come from the "
                          "whole run -- use xmmm.engine.run")
+    if not plan.inputs.spend_only:
+        natural, _, _, _, scale = _natural_media(plan)
+        return natural if interventions is None else interventions.apply(natural, partial(stepped, plan)), scale
     _, _, _, scale, spend, _ = _media(plan, controls(plan), interventions)
     return spend, scale
 
@@ -309,10 +334,12 @@ def increments(
     True
     """
     spend, scale = media(plan, interventions)
-    if needs_paired_runs(plan.config) or effectiveness_multiplier(plan) is not None:
-        # the outcome model or a time-varying effect couples channels or periods: whole paired runs
+    if needs_paired_runs(plan.config) or effectiveness_multiplier(plan) is not None or not plan.inputs.spend_only:
+        # the outcome model or a time-varying effect couples channels or periods, or a channel's input is not
+        # its spend (exposures, reach, a treatment's value): whole paired runs
+        step = None if plan.inputs.spend_only else partial(stepped, plan)
         y = run(plan, interventions, paired=False)["y"]
-        lifts = [y - run(plan, Interventions(spend=s.apply(spend)), paired=False)["y"] for s in scenarios]
+        lifts = [y - run(plan, Interventions(spend=s.apply(spend, step)), paired=False)["y"] for s in scenarios]
         return np.stack(lifts) if lifts else np.empty((0,) + y.shape)
     on = contributions(plan, transform(plan, spend / scale[..., None])[1])
     n_time = spend.shape[-1]
@@ -328,9 +355,108 @@ def increments(
     return lift.reshape(paired.shape[:3] + (n_time,))
 
 
+def _run_media_inputs(plan: Plan, base: dict, control: dict, interventions: Interventions | None) -> dict:
+    """:func:`run` of a plan with channel kinds other than paid spend, or a KPI that is not revenue.
+
+    Each channel's activity (its pattern, or the intervention's) becomes its
+    series and the input of its transforms (:mod:`xmmm.blocks.exposures`);
+    the effects add up (the config check refuses the options that would
+    couple them: a multiplicative outcome, log-normal noise, time-varying
+    effects, spend policies, experiments and placebos).
+    """
+    latent = demand(plan, control["control_value"])
+    natural, cost, share, natural_media, scale = _natural_media(plan)
+    step = partial(stepped, plan)
+    activity = natural if interventions is None or interventions.empty else interventions.apply(natural, step)
+    series = natural_media if activity is natural else media_series(plan, activity, cost, share)
+
+    adstocked, saturated = transform(plan, series["input"] / scale[..., None], series.get("frequency"))
+    contribution = contributions(plan, saturated, adstocked=adstocked)
+    # marginal ROAS: the same media with the activity raised by MARGINAL_STEP, scale held fixed
+    up = media_series(plan, stepped(plan, activity, 1.0 + MARGINAL_STEP), cost, share)
+    adstocked_up, saturated_up = transform(plan, up["input"] / scale[..., None], up.get("frequency"))
+    contribution_up = contributions(plan, saturated_up, adstocked=adstocked_up)
+    if plan.inputs.revenue_per_kpi is None and plan.inputs.reach_frequency.size == 0:
+        extra = (plan.coefficient[..., None] * (saturated_up - saturated)).sum(axis=-1)
+    else:
+        extra = _in_revenue(plan, contribution_up - contribution).sum(axis=-1)
+
+    out = outcome(plan, base, control["control_effect"], contribution, latent.get("demand_effect"))
+    spend = series["spend"]
+    metrics = media_metrics(spend, out["contribution"], extra, out["y"], revenue_per_kpi=plan.inputs.revenue_per_kpi,
+                            is_media=plan.inputs.is_media)
+    arrays = {
+        "spend": spend,
+        "adstocked": adstocked,
+        "saturated": saturated,
+        "contribution": out["contribution"],
+        "control_value": control["control_value"],
+        "control_effect": out["control_effect"],
+        "baseline": out["baseline"],
+        **base,
+        "baseline_noise": out["baseline_noise"],
+        "y": out["y"],
+        "spend_level": plan.spend_level,
+        "spend_scale": scale,
+        "effectiveness": plan.effectiveness,
+        "channel_coefficient": plan.coefficient,
+        "control_level": plan.control_level,
+        "control_coefficient": plan.control_coefficient,
+        **metrics,
+        **plan.params,
+        **_media_inputs(plan, series, out["contribution"]),
+        **{k: v for k, v in latent.items() if k != "demand_predictable"},
+        **({"population": plan.population} if stores_population(plan.config) else {}),
+    }
+    arrays.update(observed(plan, arrays))
+    return _ordered(arrays)
+
+
+def _natural_media(plan: Plan):
+    """``(activity, cost, share, series, scale)`` of the natural media of a plan with media inputs."""
+    natural = natural_activity(plan)
+    cost, share = cost_per_exposure(plan), reachable_share(plan)
+    series = media_series(plan, natural, cost, share)
+    return natural, cost, share, series, input_scale(plan, series["input"])
+
+
+def input_scale(plan: Plan, natural_input: np.ndarray) -> np.ndarray:
+    """The scale (R, G, S) dividing each channel's input before the transforms; 1 for treatments.
+
+    The plan's fixed scale (``Plan.spend_scale``) when it holds one.
+    """
+    if plan.spend_scale is not None:
+        return np.array(plan.spend_scale, dtype=float)
+    scale = spend_scale(natural_input, plan.config.transforms.spend_scaling, plan.population)
+    treatments = plan.inputs.treatments
+    if treatments.size:
+        scale[:, :, treatments] = 1.0
+    return scale
+
+
+def _in_revenue(plan: Plan, kpi: np.ndarray) -> np.ndarray:
+    """KPI amounts (R, G, S, T) in revenue (times the revenue per KPI; unchanged without one)."""
+    rpk = plan.inputs.revenue_per_kpi
+    return kpi if rpk is None else kpi * rpk[:, :, None, :]
+
+
+def _media_inputs(plan: Plan, media, contribution: np.ndarray) -> dict[str, np.ndarray]:
+    """The series and truth of channel kinds other than paid spend, and of a KPI that is not revenue."""
+    out = {k: v for k, v in media.items() if k not in ("spend", "input")}
+    out["incremental_outcome"] = contribution  # the effects add up: y minus y with the channel off, period by period
+    if plan.inputs.revenue_per_kpi is not None:
+        out["revenue_per_kpi"] = plan.inputs.revenue_per_kpi
+        out["incremental_revenue"] = _in_revenue(plan, contribution)
+    return out
+
+
 def stores_population(config) -> bool:
-    """Whether a dataset holds ``population``: configured, or used by the spend scaling."""
-    return config.regions.population is not None or config.transforms.spend_scaling == "per_capita_median"
+    """Whether a dataset holds ``population``: configured, used by the spend scaling or bounding reach."""
+    return (
+        config.regions.population is not None
+        or config.transforms.spend_scaling == "per_capita_median"
+        or any(c.is_reach_frequency for c in config.channels)
+    )
 
 
 _ORDER = (

@@ -1,13 +1,17 @@
 """The long table: one row per (date, geo), made from the Dataset only on demand, and back.
 
 Columns: ``date``, ``geo``, ``y``, then the spend of each channel as
-``x1-<label>``, ``x2-<label>``, ... and the value of each control as
-``c1-<label>``, ...; rows sorted by date, then geo.  Ground truth (contributions,
-signed control effects, parameters) never enters this table.  It is what a
-modeller receives: with data problems configured (``data_issues``), ``y`` is
-the reported ``y_observed`` (outliers included), spend the reported
-``spend_observed`` (measurement error included), and missing rows are left
-out (the ``missing`` mask of the Dataset says which).
+``x1-<label>``, ``x2-<label>``, ... (0 for organic media and treatments, which
+have no spend), then -- only for the channels that have them -- exposures
+``e<i>-<label>`` (impressions or clicks), reach ``r<i>-<label>``, average
+frequency ``f<i>-<label>`` and treatment values ``t<i>-<label>``, where ``i``
+is the channel's number in its ``x<i>-`` column, and the value of each
+control as ``c1-<label>``, ...; rows sorted by date, then geo.  Ground truth
+(contributions, signed control effects, parameters) never enters this table.
+It is what a modeller receives: with data problems configured
+(``data_issues``), ``y`` is the reported ``y_observed`` (outliers included),
+spend the reported ``spend_observed`` (measurement error included), and
+missing rows are left out (the ``missing`` mask of the Dataset says which).
 
 :func:`from_long_dataframe` reads such a table (or the frame of channel
 contributions ``result["ground_truth"]["transformed_spend"].reset_index()``)
@@ -25,6 +29,9 @@ import xarray as xr
 __all__ = ["to_long_dataframe", "from_long_dataframe", "observed_view"]
 
 _CHANNEL = re.compile(r"^x(\d+)-(.+)$")
+#: the letter of each media input column and the Dataset variable it holds
+MEDIA_COLUMNS = {"e": "exposure", "r": "reach", "f": "frequency", "t": "treatment_value"}
+_MEDIA = re.compile(r"^([erft])(\d+)-(.+)$")
 _CONTROL = re.compile(r"^c(\d+)-(.+)$")
 _CONTRIBUTION = re.compile(r"^contribution_(x\d+-.+)$")
 #: value of ``attrs["xmmm_source"]`` on a Dataset read from a table
@@ -61,9 +68,10 @@ def to_long_dataframe(dataset: xr.Dataset) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        Columns ``date, geo, y, x1-..., c1-...`` (and ``c<K+1>-demand`` when demand is observed,
-        :attr:`xmmm.config.MMMDataConfig.demand_column`: ``demand_observed`` shifted by a constant so its
-        smallest value is 0 when it has negative ones); one row per (date, geo) the modeller receives (every one, unless ``missing`` says otherwise),
+        Columns ``date, geo, y, x1-..., [e1-..., r1-..., f1-..., t1-...,] c1-...`` (and ``c<K+1>-demand``
+        when demand is observed, :attr:`xmmm.config.MMMDataConfig.demand_column`: ``demand_observed`` shifted
+        by a constant so its smallest value is 0 when it has negative ones); one row per (date, geo) the
+        modeller receives (every one, unless ``missing`` says otherwise),
         sorted by date then geo, with a fresh RangeIndex.
 
     Examples
@@ -89,8 +97,15 @@ def to_long_dataframe(dataset: xr.Dataset) -> pd.DataFrame:
         return values[..., order].reshape(-1, n_dates * n_geos)
 
     reported = "y_observed" in dataset  # data problems: the table holds what a modeller receives
-    names = ["y"] + [str(c) for c in dataset.variables["channel_column"].values]
+    channel_names = [str(c) for c in dataset.variables["channel_column"].values]
+    names = ["y"] + channel_names
     parts = [block("y_observed" if reported else "y", None), block("spend_observed" if reported else "spend", "channel")]
+    for letter, var in MEDIA_COLUMNS.items():
+        if var in dataset.variables:
+            values = block(var, "channel")
+            has = ~np.isnan(values).all(axis=1)  # only the channels that have this input
+            names += [letter + name[1:] for name, keep in zip(channel_names, has) if keep]
+            parts.append(values[has])
     if dataset.sizes.get("control", 0):
         names += [str(c) for c in dataset.variables["control_column"].values]
         parts.append(block("control_value", "control"))
@@ -142,7 +157,8 @@ def from_long_dataframe(df: pd.DataFrame, *, incomplete: str = "raise") -> xr.Da
     ----------
     df : pandas.DataFrame
         One row per (date, geo), in any order, with columns ``date`` and
-        ``geo`` and any of: ``y``; channel spend ``x<i>-<label>``; control
+        ``geo`` and any of: ``y``; channel spend ``x<i>-<label>``; media
+        inputs ``e<i>-``, ``r<i>-``, ``f<i>-``, ``t<i>-<label>``; control
         values ``c<j>-<label>``; channel contributions
         ``contribution_x<i>-<label>`` (as in
         ``result["ground_truth"]["transformed_spend"].reset_index()``).
@@ -159,9 +175,11 @@ def from_long_dataframe(df: pd.DataFrame, *, incomplete: str = "raise") -> xr.Da
     xarray.Dataset
         Dims ``date`` (sorted), ``geo`` (sorted by name), ``channel`` and
         ``control``; variables ``spend`` (date, geo, channel),
-        ``control_value`` (date, geo, control), ``y`` (date, geo) and
-        ``contribution`` (date, geo, channel), each only when the table has
-        its columns; coords ``channel`` (the labels, e.g. ``"TV"`` for
+        ``control_value`` (date, geo, control), ``y`` (date, geo),
+        ``contribution`` (date, geo, channel) and ``exposure``, ``reach``,
+        ``frequency``, ``treatment_value`` (date, geo, channel; NaN for the
+        channels without such a column), each only when the table has its
+        columns; coords ``channel`` (the labels, e.g. ``"TV"`` for
         ``x1-TV``), ``channel_column`` (the column names), ``control`` and
         ``control_column`` likewise.  ``attrs["xmmm_source"]`` is
         ``"long table"``; ``attrs["frequency"]`` is set when the dates have
@@ -197,6 +215,7 @@ def from_long_dataframe(df: pd.DataFrame, *, incomplete: str = "raise") -> xr.Da
         if df[c].isna().any():
             raise ValueError(f"column {c!r} has {int(df[c].isna().sum())} missing value(s)")
     channel_cols = [c for c in columns if _CHANNEL.match(c)]
+    media_cols = [c for c in columns if _MEDIA.match(c)]
     control_cols = [c for c in columns if _CONTROL.match(c)]
     contribution_cols = [c for c in columns if _CONTRIBUTION.match(c)]
     if not channel_cols and not contribution_cols:
@@ -255,6 +274,14 @@ def from_long_dataframe(df: pd.DataFrame, *, incomplete: str = "raise") -> xr.Da
                                   if control_cols else np.empty((n_dates, n_geos, 0)))
     if contribution_cols:
         data_vars["contribution"] = (("date", "geo", "channel"), _values(rows, contribution_cols, grid))
+    for letter, var in MEDIA_COLUMNS.items():
+        given = {c[1:]: c for c in media_cols if c[0] == letter}
+        if given:
+            wanted = [given.get(name[1:]) for name in channel_names]
+            values = np.full((n_dates, n_geos, len(channel_names)), np.nan)
+            found = [j for j, c in enumerate(wanted) if c is not None]
+            values[:, :, found] = _values(rows, [wanted[j] for j in found], grid)
+            data_vars[var] = (("date", "geo", "channel"), values)
     if absent is not None:
         data_vars["missing"] = (("date", "geo"), ~present.reshape(n_dates, n_geos))
     date_values = grid.levels[0].to_numpy()

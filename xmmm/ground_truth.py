@@ -25,7 +25,8 @@ MARGINAL_STEP = 0.01
 
 def media_metrics(
     spend: np.ndarray, contribution: np.ndarray, extra: np.ndarray, y: np.ndarray,
-    incremental: np.ndarray | None = None,
+    incremental: np.ndarray | None = None, *,
+    revenue_per_kpi: np.ndarray | None = None, is_media: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     r"""ROAS, marginal ROAS, attribution and media share of a generation.
 
@@ -36,7 +37,7 @@ def media_metrics(
     extra : numpy.ndarray
         (..., G, S): the extra outcome over the window when the channel's spend
         is raised by :data:`MARGINAL_STEP` in every period (the spend scale
-        held fixed).
+        held fixed), in revenue.
     y : numpy.ndarray
         (..., G, T) the outcome.
     incremental : numpy.ndarray, optional
@@ -46,11 +47,17 @@ def media_metrics(
         then ``sum_t incremental / sum_t spend``, the causal return;
         attribution and media share stay those of the contributions (which add
         up to the media's part of ``y``).
+    revenue_per_kpi : numpy.ndarray, optional
+        (..., G, T) revenue of one unit of ``y`` when ``y`` is not revenue:
+        ROAS is then in revenue (``contribution * revenue_per_kpi``).
+    is_media : numpy.ndarray, optional
+        (S,) bool: the channels that attribution and media share count
+        (non-media treatments are not media); default all.
 
     Returns
     -------
     dict
-        ``roas`` and ``mroas`` (..., G, S) in y per unit of spend,
+        ``roas`` and ``mroas`` (..., G, S) in revenue per unit of spend,
         ``attribution`` (..., G, S) in percent of the geo's media contribution,
         ``media_share`` (..., G) in percent of y; 0 where undefined.
 
@@ -70,11 +77,15 @@ def media_metrics(
     total_spend = spend.sum(axis=-1)
     total_contribution = contribution.sum(axis=-1)
     returned = total_contribution if incremental is None else incremental.sum(axis=-1)
+    total_return = (returned if revenue_per_kpi is None
+                    else ((contribution if incremental is None else incremental)
+                          * revenue_per_kpi[..., None, :]).sum(axis=-1))
+    counted = total_contribution if is_media is None else np.where(is_media, total_contribution, 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        roas = np.where(total_spend > 0, returned / total_spend, 0.0)
+        roas = np.where(total_spend > 0, total_return / total_spend, 0.0)
         mroas = np.where(total_spend > 0, extra / (MARGINAL_STEP * total_spend), 0.0)
-        media = total_contribution.sum(axis=-1, keepdims=True)
-        attribution = np.where(media > 0, 100.0 * total_contribution / media, 0.0)
+        media = counted.sum(axis=-1, keepdims=True)
+        attribution = np.where(media > 0, 100.0 * counted / media, 0.0)
         media_share = np.where(y.sum(axis=-1) > 0, 100.0 * media[..., 0] / y.sum(axis=-1), 0.0)
     return {"roas": roas, "mroas": mroas, "attribution": attribution, "media_share": media_share}
 
@@ -89,7 +100,11 @@ def channel_summary(dataset: xr.Dataset) -> pd.DataFrame:
         (totals), ``ROAS`` (total contribution / total spend), ``mROAS`` (the
         extra outcome of +1 % spend in every geo and period per extra unit of
         spend, from the per-geo ``mroas``), ``attribution %`` (share of the
-        total media contribution); NaN where a channel never spends.
+        total media contribution); NaN where a channel never spends.  With
+        media inputs the first column is the channel's ``kind`` and
+        treatments have no attribution; for a KPI that is not revenue a
+        ``revenue`` column (the incremental revenue) comes after
+        ``contribution`` and ROAS is in revenue.
 
     Examples
     --------
@@ -100,18 +115,26 @@ def channel_summary(dataset: xr.Dataset) -> pd.DataFrame:
     """
     spend = dataset["spend"].sum(["date", "geo"]).values
     contribution = dataset["contribution"].sum(["date", "geo"]).values
+    # a KPI that is not revenue: ROAS in revenue
+    revenue = (dataset["incremental_revenue"].sum(["date", "geo"]).values if "incremental_revenue" in dataset
+               else contribution)
+    media = (np.asarray(dataset["channel_kind"].values != "treatment") if "channel_kind" in dataset.coords
+             else np.ones(contribution.shape, dtype=bool))
     geo_spend = dataset["spend"].sum("date").transpose("geo", "channel").values
     # the per-geo marginal ROAS is extra / (step * geo spend): summing the extras gives the national figure
     extra = (dataset["mroas"].transpose("geo", "channel").values * MARGINAL_STEP * geo_spend).sum(axis=0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        roas = np.where(spend > 0, contribution / spend, np.nan)
+        roas = np.where(spend > 0, revenue / spend, np.nan)
         mroas = np.where(spend > 0, extra / (MARGINAL_STEP * spend), np.nan)
-        total = contribution.sum()
-        attribution = 100.0 * contribution / total if total > 0 else contribution * np.nan
-    return pd.DataFrame(
-        {"spend": spend, "contribution": contribution, "ROAS": roas, "mROAS": mroas, "attribution %": attribution},
-        index=pd.Index([str(c) for c in dataset["channel_column"].values], name="channel"),
-    )
+        total = contribution[media].sum()
+        attribution = np.where(media, 100.0 * contribution / total, np.nan) if total > 0 else contribution * np.nan
+    columns = {"spend": spend, "contribution": contribution, "ROAS": roas, "mROAS": mroas,
+               "attribution %": attribution}
+    if "channel_kind" in dataset.coords:
+        columns = {"kind": [str(k) for k in dataset["channel_kind"].values], **columns}
+    if "incremental_revenue" in dataset:
+        columns = {**dict(list(columns.items())[:-3]), "revenue": revenue, **dict(list(columns.items())[-3:])}
+    return pd.DataFrame(columns, index=pd.Index([str(c) for c in dataset["channel_column"].values], name="channel"))
 
 
 def _values(dataset: xr.Dataset, name: str, *dims: str) -> np.ndarray:
@@ -129,8 +152,11 @@ def _labels(dataset: xr.Dataset, dim: str) -> list[str]:
 
 
 def _per_geo_channel(dataset: xr.Dataset, name: str, geos: list[str], channels: list[str]) -> dict:
-    """``{geo: {channel: value}}`` of a (geo, channel) variable."""
-    rows = _values(dataset, name, "geo", "channel").tolist()
+    """``{geo: {channel: value}}`` of a (geo, channel) variable (a (date, geo, channel) one summed over dates)."""
+    if "date" in dataset.variables[name].dims:
+        rows = _values(dataset, name, "date", "geo", "channel").sum(axis=0).tolist()
+    else:
+        rows = _values(dataset, name, "geo", "channel").tolist()
     return {geo: dict(zip(channels, row)) for geo, row in zip(geos, rows)}
 
 
@@ -265,6 +291,8 @@ def ground_truth_dict(dataset: xr.Dataset) -> dict:
         ``contribution_<x column>``;
         ``control_effects``: DataFrame of signed control effects, columns ``effect_<c column>``;
         ``control_coefficients``: ``{geo: {control: value}}``; ``media_share``: ``{geo: percent}``;
+        with media inputs also ``incremental_outcomes`` (and for a KPI that is not
+        revenue ``incremental_revenues``): ``{geo: {channel: value}}``.
         and ``world_series`` (:func:`world_series`) for a dataset with harder-world options.
 
     Examples
@@ -299,6 +327,11 @@ def ground_truth_dict(dataset: xr.Dataset) -> dict:
         geo: dict(zip(controls, row))
         for geo, row in zip(geos, _values(dataset, "control_coefficient", "geo", "control").tolist())
     }
+    extra = {}
+    if "incremental_outcome" in dataset:  # media inputs or a KPI that is not revenue
+        extra["incremental_outcomes"] = _per_geo_channel(dataset, "incremental_outcome", geos, channels)
+    if "incremental_revenue" in dataset:
+        extra["incremental_revenues"] = _per_geo_channel(dataset, "incremental_revenue", geos, channels)
     out = {
         "transformation_parameters": _transformation_parameters(dataset, geos, channels),
         "baseline_components": baseline,
@@ -309,6 +342,7 @@ def ground_truth_dict(dataset: xr.Dataset) -> dict:
         "control_effects": effects,
         "control_coefficients": control_coefficients,
         "media_share": dict(zip(geos, dataset.variables["media_share"].values.tolist())),
+        **extra,
     }
     world = world_series(dataset)
     if world is not None:

@@ -37,6 +37,7 @@ import numpy as np
 
 from xmmm.config import MMMDataConfig
 from xmmm.errors import ConfigError
+from xmmm.inputs import MediaInputs
 from xmmm.kernels.declare import Transform
 from xmmm.random import stream_keys, uniforms
 from xmmm.transforms import get_transform
@@ -81,9 +82,16 @@ class StageGroup:
 
 
 def channel_stages(config: MMMDataConfig, family: str) -> tuple[Stage, ...]:
-    """The configured adstock or saturation of every channel, resolved (defaults filled)."""
+    """The configured adstock or saturation of every channel, resolved (defaults filled).
+
+    A non-media treatment enters linearly: its stages are ``"none"`` whatever
+    the transforms say.
+    """
     stages = []
-    for i in range(len(config.channels)):
+    for i, channel in enumerate(config.channels):
+        if channel.kind == "treatment":
+            stages.append(Stage(get_transform(family, "none"), {}))
+            continue
         name, resolved = config.transforms.for_channel(i, family)
         spec = get_transform(family, name)
         numeric, options = spec.split(resolved)
@@ -139,8 +147,9 @@ def base_values(config: MMMDataConfig, n_replicates: int) -> dict[str, np.ndarra
         f"regions.{f}": rep(getattr(reg, f))
         for f in ("base_sales_rate", "sales_trend", "sales_volatility", "seasonal_amplitude")
     }
-    # a custom pattern returns spend in currency: its level is the regional factor alone
-    out["channels.base_spend"] = rep([1.0 if c.pattern == "custom" else c.base_spend for c in config.channels])
+    # a custom pattern returns spend in currency: its level is the regional factor alone;
+    # the level of a channel without spend is its base_value (exposures, a treatment's value)
+    out["channels.base_spend"] = rep([1.0 if c.pattern == "custom" else c.level for c in config.channels])
     out["channels.base_effectiveness"] = rep([c.base_effectiveness for c in config.channels])
     out["controls.base_value"] = rep(
         [1.0 if c.pattern == "custom" else c.base_value for c in config.control_variables]
@@ -248,6 +257,12 @@ class Plan:
         (R, G) people per geo (``RegionConfig.population``; proportional to
         the level when not configured).  ``None`` in a plan rebuilt from a
         Dataset without a ``population`` variable.
+    inputs : MediaInputs, optional
+        What each channel's data are made of (kinds, units, costs, reach,
+        treatments' baselines, revenue per KPI); ``None``: paid spend only.
+    cost_level : numpy.ndarray, optional
+        (R, G, S) cost per exposure before its trend and noise (the configured
+        cost times the regional factor); NaN for channels without a cost.
     spend : numpy.ndarray, optional
         (R, G, S, T): the natural spend, given (a user's media plan, or the
         stored spend of a dataset) instead of drawn from the channels'
@@ -275,6 +290,8 @@ class Plan:
     control_coefficient: np.ndarray
     spend_scale: np.ndarray | None = None
     population: np.ndarray | None = None
+    inputs: MediaInputs | None = None
+    cost_level: np.ndarray | None = None
     spend: np.ndarray | None = None
     experiments: tuple = ()
 
@@ -367,6 +384,16 @@ class Plan:
         # additive: effects in units of y (per unit of level); multiplicative: shares of the baseline
         additive = config.outcome_model == "additive"
         coefficient = effectiveness * level[..., None] if additive else effectiveness.copy()
+        treatments = [i for i, c in enumerate(config.channels) if c.kind == "treatment"]
+        if treatments:
+            # a treatment's level is not varied by region: its baseline value is shared by every geo
+            spend_level[..., treatments] = np.broadcast_to(
+                values["channels.base_spend"][:, None, treatments], spend_level[..., treatments].shape)
+            # a treatment's effect is linear in its value: effectiveness * level per base_value of change
+            base_level = values["channels.base_spend"][:, None, treatments]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                coefficient[..., treatments] = np.where(
+                    base_level > 0, coefficient[..., treatments] / base_level, 0.0)
 
         value_factor = regional_factors(seed, "control_value", geo, controls, 1.0, sim, reps)
         value_spread = np.array([c.regional_value_variation for c in config.control_variables])
@@ -379,6 +406,12 @@ class Plan:
         with np.errstate(divide="ignore", invalid="ignore"):
             per_unit = np.where(base_value > 0, values["controls.base_effectiveness"][:, None, :] / base_value, 0.0)
         control_coefficient = per_unit * control_factor * level[..., None] if additive else per_unit * control_factor
+
+        inputs = MediaInputs.of(config, len(reps))
+        cost_level = None
+        if inputs.has_cost.any():
+            cost_factor = regional_factors(seed, "cost", geo, channels, regions.channel_param_variation, sim, reps)
+            cost_level = inputs.cost_per_exposure[None, None, :] * cost_factor
 
         plan = cls(
             config=config,
@@ -398,6 +431,8 @@ class Plan:
             control_level=control_level,
             control_coefficient=control_coefficient,
             population=population_of(regions.population, level),
+            inputs=inputs,
+            cost_level=cost_level,
             spend_scale=None if spend_scale is None else _per_replicate(spend_scale, (len(reps),) + coefficient.shape[1:]),
             spend=None if spend is None else _per_replicate(spend, coefficient.shape + (len(config.dates),)),
             experiments=tuple(getattr(config, "experiments", ()) or ()),
@@ -508,6 +543,7 @@ class Plan:
             ),
             spend_scale=optional("spend_scale", "channel"),
             population=values("population", "geo") if "population" in has else None,
+            inputs=MediaInputs.from_dataset(ds, len(reps)),
         )
 
     # ---- the true curves of one channel (quality checks, plots, hand-offs)
@@ -545,11 +581,18 @@ class Plan:
         numeric = self.numeric("saturation", channel, geos, replicate)
         return stage.transform.apply(np.asarray(x, dtype=float), **numeric, **stage.options)
 
-    def steady_state_contribution(self, channel, spend: np.ndarray, geos=None, replicate: int = 0) -> np.ndarray:
+    def steady_state_contribution(self, channel, spend: np.ndarray, geos=None, replicate: int = 0,
+                                  frequency: np.ndarray | None = None) -> np.ndarray:
         """Contribution per period of spending ``spend`` every period (the long-run response).
 
         ``coefficient * saturation(gain * spend / spend_scale)`` with ``gain``
-        the sum of the adstock weights (1 when they are normalised).
+        the sum of the adstock weights (1 when they are normalised).  For a
+        channel with exposures ``spend`` is the sustained exposures; for a
+        reach-and-frequency channel it is the sustained reach at a
+        ``frequency`` held fixed, ``coefficient * gain * reach / spend_scale *
+        saturation(frequency)`` (linear in reach, as Meridian's response
+        curves of such channels); for a treatment it is the deviation from
+        the baseline value, ``coefficient * deviation``.
 
         Parameters
         ----------
@@ -558,14 +601,25 @@ class Plan:
             Shape (geo, n): sustained spend levels per selected geo.
         geos : list of str, optional
             The geos (rows of ``spend``); default all.
+        frequency : numpy.ndarray, optional
+            Shape (geo,): the frequency of a reach-and-frequency channel.
         """
         j = self._channel(channel)
         rows = self._rows(geos)
+        kind = self.inputs.kinds[j] if self.inputs is not None else "paid"
+        coefficient = self.coefficient[replicate, rows, j]
+        x = np.asarray(spend, dtype=float)
+        if kind == "treatment":
+            return coefficient[:, None] * x
         gain = self.weights(channel, replicate).sum(axis=-1)[rows]
         scale = self.spend_scale[replicate, rows, j]
-        coefficient = self.coefficient[replicate, rows, j]
-        x = gain[:, None] * np.asarray(spend, dtype=float) / scale[:, None]
-        return coefficient[:, None] * self.saturation_curve(channel, x, geos, replicate)
+        if kind.endswith("reach_frequency"):
+            if frequency is None:
+                raise ValueError(f"channel {channel!r} has reach and frequency: give the frequency to hold fixed")
+            effective = self.saturation_curve(channel, np.asarray(frequency, dtype=float)[:, None], geos, replicate)
+            return coefficient[:, None] * gain[:, None] * x / scale[:, None] * effective
+        return coefficient[:, None] * self.saturation_curve(channel, gain[:, None] * x / scale[:, None], geos,
+                                                            replicate)
 
     def ceiling(self, channel, replicate: int = 0) -> np.ndarray:
         """Supremum of one channel's saturation curve per geo; ``inf`` where it is unbounded."""

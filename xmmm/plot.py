@@ -38,6 +38,7 @@ import xarray as xr
 from matplotlib.figure import Figure
 from matplotlib.ticker import EngFormatter
 
+from xmmm.dataset import channel_activity
 from xmmm.plan import Plan
 from xmmm.quality import _NEEDED, adstock_weights, as_dataset, check_data_quality, half_life
 
@@ -51,6 +52,7 @@ __all__ = [
     "plot_channel_spend",
     "plot_data_issues",
     "plot_data_quality",
+    "plot_media_inputs",
     "plot_regional_comparison",
     "plot_response_curves",
     "plot_roas_comparison",
@@ -621,6 +623,15 @@ def _wrap_report(report, width: int = 110, max_lines: int = 22) -> str:
 
 
 # --------------------------------------------------------------------------- true curves
+_RESPONSE_AXIS = {
+    "spend": "spend (currency per {period}, sustained)",
+    "impressions": "impressions (per {period}, sustained)",
+    "clicks": "clicks (per {period}, sustained)",
+    "reach_frequency": "reach (people per {period}, sustained, at the mean frequency)",
+    "value": "value - baseline value (sustained)",
+}
+
+
 def plot_response_curves(data, *, geos=None, channels=None, ax=None, points: int = 200) -> Figure:
     """The true response curve of each channel in currency units, one panel per channel.
 
@@ -654,15 +665,26 @@ def plot_response_curves(data, *, geos=None, channels=None, ax=None, points: int
     ccolors = _channel_colors(ds)
     fig, axes = _facets(len(chans), ax, what="channel", panel=(5.0, 3.6), sharex=False)
     period = _period(ds)
+    follows = ({str(c): str(f) for c, f in zip(ds["channel"].values, ds["effect_follows"].values)}
+               if "effect_follows" in ds else {})
+    activity = channel_activity(ds)
     for a, c in zip(axes, chans):
-        spend = ds["spend"].sel(channel=c, geo=geo_names).transpose("geo", "date").values
+        unit = follows.get(c, "spend")
+        frequency = None
+        if unit == "reach_frequency":  # reach at the channel's mean frequency while active
+            spend = ds["reach"].sel(channel=c, geo=geo_names).transpose("geo", "date").values
+            frequency = ds["frequency"].sel(channel=c, geo=geo_names).where(
+                ds["reach"].sel(channel=c, geo=geo_names) > 0).mean("date").transpose("geo").values
+        else:
+            spend = activity.sel(channel=c, geo=geo_names).transpose("geo", "date").values
         top = max(float(spend.max()) * 1.6, 1e-9)
-        s = np.linspace(0.0, top, points)
-        active = [row[row > 0] for row in spend]
+        low = min(float(spend.min()) * 1.6, 0.0)
+        s = np.linspace(low, top, points)
+        active = [row[row != 0] for row in spend]
         means = np.array([v.mean() if v.size else 0.0 for v in active])
         # the curves and the mean-spend points in one call: the last column is the mean
         grid = np.concatenate([np.broadcast_to(s, (len(geo_names), points)), means[:, None]], axis=1)
-        curve = plan.steady_state_contribution(c, grid, geo_names)
+        curve = plan.steady_state_contribution(c, grid, geo_names, frequency=frequency)
         for k, g in enumerate(geo_names):
             col = ccolors[c] if len(geo_names) == 1 else gcolors[g]
             a.plot(s, curve[k, :points], color=col, lw=1.0, ls="--", alpha=0.7)
@@ -671,10 +693,11 @@ def plot_response_curves(data, *, geos=None, channels=None, ax=None, points: int
                 a.plot(s[inside], curve[k, :points][inside], color=col, lw=3.0, label=g)
                 a.plot([means[k]], [curve[k, -1]], "o", color=col, ms=6, mec="black", mew=0.6)
         a.set_title(f"{c} ({ds['saturation_function'].sel(channel=c).item()})")
-        a.set_xlabel(f"spend (currency per {period}, sustained)")
+        a.set_xlabel(_RESPONSE_AXIS.get(unit, "{unit}").format(unit=unit, period=period))
         a.set_ylabel(f"contribution (y per {period})")
-        a.set_xlim(0, top)
-        a.set_ylim(bottom=0)
+        a.set_xlim(low, top)
+        if unit != "value":
+            a.set_ylim(bottom=0)
         a.grid(alpha=0.3)
     handles = [plt.Line2D([], [], color="0.3", lw=3.0, label="observed spend range"),
                plt.Line2D([], [], color="0.3", lw=1.0, ls="--", label="outside observed range"),
@@ -859,6 +882,122 @@ def plot_adstock_kernels(data, *, geos=None, channels=None, ax=None) -> Figure:
     return fig
 
 
+# --------------------------------------------------------------------------- media inputs
+_COST_NAME = {"impressions": ("CPM", 1000.0), "clicks": ("CPC", 1.0)}
+
+
+def _has_media_inputs(ds: xr.Dataset) -> bool:
+    return "channel_kind" in ds.coords
+
+
+def plot_media_inputs(data, *, geos=None, channels=None) -> Figure:
+    """The inputs beside spend, one panel per channel that has them, totals over the selected geos.
+
+    * paid exposures: impressions or clicks per period and the cost of a
+      thousand impressions (CPM) or a click (CPC), ``spend / exposures``;
+    * reach and frequency (paid or organic): reach as a share of the
+      population (``sum reach / sum population``, never above 100 %) and the
+      average frequency ``sum impressions / sum reach`` (at least 1);
+    * organic exposures: exposures per period (no spend);
+    * treatments: the value (mean over geos) and its baseline value, dashed;
+    * the population of each geo and, for a KPI that is not revenue, the
+      revenue per unit of KPI over time.
+
+    Parameters
+    ----------
+    data : MMMResult or xarray.Dataset
+        Generated with media inputs (``config.has_media_inputs``).
+    geos, channels : str or list of str, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    ds = as_dataset(data, needs=("spend",), caller="plot_media_inputs")
+    if not _has_media_inputs(ds):
+        raise ValueError("plot_media_inputs needs a dataset with media inputs (exposures, reach and frequency, "
+                         "organic media or treatments); this one has spend only")
+    geo_names = _select(ds, "geo", geos)
+    sub = ds.sel(geo=geo_names)
+    kinds = {str(c): str(k) for c, k in zip(ds["channel"].values, ds["channel_kind"].values)}
+    units = {str(c): str(u) for c, u in zip(ds["channel"].values, ds["exposure_unit"].values)}
+    chans = [c for c in _select(ds, "channel", channels) if kinds[c] != "paid" or units[c] != "spend"]
+    extra = int("population" in ds) + int("revenue_per_kpi" in ds)
+    colors = _channel_colors(ds)
+    period = _period(ds)
+    dates = ds["date"].values
+    fig, axes = _facets(len(chans) + extra, None, what="panel", panel=(5.6, 3.0), sharex=False)
+    for a, c in zip(axes, chans):
+        one = sub.sel(channel=c)
+        kind, unit = kinds[c], units[c]
+        right = a.twinx()
+        if kind.endswith("reach_frequency"):
+            reach = one["reach"].sum("geo")
+            share = 100.0 * reach / sub["population"].sum("geo")
+            frequency = (one["exposure"].sum("geo") / reach).where(reach > 0)
+            a.plot(dates, share, color=colors[c], lw=1.4, label="reach (% of population)")
+            a.set_ylim(0, 100)
+            a.set_ylabel("reach, % of population")
+            right.plot(dates, frequency, color="0.25", lw=1.0, ls="--", label="average frequency")
+            right.set_ylabel("average frequency")
+            right.set_ylim(bottom=1.0)
+        elif kind == "treatment":
+            values = one["treatment_value"].transpose("geo", "date")
+            if len(geo_names) <= 4:
+                for k, g in enumerate(geo_names):
+                    a.plot(dates, values.sel(geo=g), color=colors[c], lw=1.2, alpha=1.0 - 0.2 * k,
+                           ls=("-", "--", "-.", ":")[k], label=f"value ({g})")
+            else:
+                a.plot(dates, values.mean("geo"), color=colors[c], lw=1.4, label="value (mean over geos)")
+            a.axhline(float(one["treatment_baseline"]), color="0.25", lw=1.0, ls="--", label="baseline value")
+            a.set_ylabel("treatment value")
+            right.set_visible(False)
+        else:
+            exposure = one["exposure"].sum("geo")
+            a.plot(dates, exposure, color=colors[c], lw=1.4, label=f"{unit}")
+            a.set_ylabel(f"{unit} per {period}")
+            a.set_ylim(bottom=0)
+            if kind == "paid":
+                name, basis = _COST_NAME[unit]
+                cost = basis * one["spend"].sum("geo") / exposure.where(exposure > 0)
+                right.plot(dates, cost, color="0.25", lw=1.0, ls="--", label=f"{name} (spend / {unit})")
+                right.set_ylabel(f"{name} (currency)")
+            else:
+                right.set_visible(False)
+        label = {"paid": "paid", "reach_frequency": "paid reach & frequency", "organic": "organic",
+                 "organic_reach_frequency": "organic reach & frequency", "treatment": "non-media treatment"}[kind]
+        a.set_title(f"{c} ({label})")
+        handles = a.get_legend_handles_labels()[0] + (right.get_legend_handles_labels()[0]
+                                                       if right.get_visible() else [])
+        a.legend(handles=handles, fontsize="x-small", loc="upper left")
+        _date_axis(a)
+        a.grid(alpha=0.3)
+    k = len(chans)
+    if "population" in ds:
+        a = axes[k]
+        k += 1
+        pop = ds["population"].sel(geo=geo_names)
+        a.bar(range(len(geo_names)), pop.values, color=_BASE_COLOR)
+        a.set_xticks(range(len(geo_names)), geo_names, rotation=45 if len(geo_names) > 4 else 0, fontsize="small")
+        a.set_ylabel("people")
+        a.set_title("Population")
+        a.grid(axis="y", alpha=0.3)
+    if "revenue_per_kpi" in ds:
+        a = axes[k]
+        rpk = ds["revenue_per_kpi"].sel(geo=geo_names)
+        gcolors = _geo_colors(geo_names)
+        for g in geo_names[:6]:
+            a.plot(dates, rpk.sel(geo=g), color=gcolors[g], lw=1.2, label=g)
+        a.set_ylim(bottom=0)
+        a.set_ylabel("revenue per unit of KPI")
+        a.set_title("Revenue per KPI (y is not revenue)")
+        a.legend(fontsize="x-small", loc="lower right", ncols=min(3, len(geo_names)))
+        _date_axis(a)
+        a.grid(alpha=0.3)
+    fig.suptitle("Media inputs" + (f" ({geo_names[0]})" if len(geo_names) == 1 else f", {len(geo_names)} geos"))
+    return fig
+
+
 # --------------------------------------------------------------------------- bundle
 # --------------------------------------------------------------------------- harder worlds
 def plot_time_variation(data, *, geos=None, channels=None, ax=None) -> Figure:
@@ -1032,6 +1171,9 @@ class ResultPlotter:
         """See :func:`plot_adstock_kernels`."""
         return plot_adstock_kernels(self._data, **kwargs)
 
+    def media_inputs(self, **kwargs) -> Figure:
+        """See :func:`plot_media_inputs`."""
+        return plot_media_inputs(self._data, **kwargs)
     def time_variation(self, **kwargs) -> Figure:
         """See :func:`plot_time_variation`."""
         return plot_time_variation(self._data, **kwargs)
@@ -1057,6 +1199,7 @@ _PLOTS = {
 _OPTIONAL_PLOTS = {
     "time_variation": (plot_time_variation, ("effectiveness_multiplier", "baseline_drift")),
     "data_issues": (plot_data_issues, ("y_observed",)),
+    "media_inputs": (plot_media_inputs, ("channel_kind",)),
 }
 
 _FACETED = {"channel_spend", "channel_contributions", "adstock_kernels", "time_variation", "data_issues"}
@@ -1069,8 +1212,9 @@ def plot_names(dataset: xr.Dataset) -> tuple[str, ...]:
     """The file stems :func:`save_all_plots` writes for ``dataset``, in order.
 
     :data:`PLOT_NAMES`, then ``time_variation`` when the data have time-varying
-    effects or a drifting baseline, ``data_issues`` when they have data problems
-    and ``budget_response`` when they hold decision truth.
+    effects or a drifting baseline, ``data_issues`` when they have data problems,
+    ``media_inputs`` when they have media inputs (exposures, reach and frequency,
+    organic media, treatments) and ``budget_response`` when they hold decision truth.
 
     Examples
     --------
@@ -1120,8 +1264,8 @@ def save_all_plots(data, out_dir: str | PathLike, *, geos=None, dpi: int = 110, 
         ``data_quality.png``, ``response_curves.png``, ``adstock_kernels.png``,
         and ``budget_response.png`` when the data holds decision truth
         (:func:`xmmm.with_decision_truth`);
-        ``time_variation.png`` / ``data_issues.png`` for data with
-        time-varying effects / data problems.
+        ``time_variation.png`` / ``data_issues.png`` / ``media_inputs.png`` for
+        data with time-varying effects / data problems / media inputs.
     """
     # every plot needs the full dataset's truth: check before writing anything
     ds = as_dataset(data, needs=_NEEDED, caller="save_all_plots")

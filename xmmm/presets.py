@@ -294,6 +294,8 @@ def _assemble(
     controls: list[ControlConfig] | None = None,
     frequency: str = "W",
     start_date: str = "2021-01-03",
+    spend_scaling: str = "max",
+    **fields,
 ) -> MMMDataConfig:
     return MMMDataConfig(
         n_periods=n_periods,
@@ -306,9 +308,11 @@ def _assemble(
             adstock_kwargs=[dict(m.adstock[1]) for m in media],
             saturation_fun=[m.saturation[0] for m in media],
             saturation_kwargs=[dict(m.saturation[1]) for m in media],
+            spend_scaling=spend_scaling,
         ),
         control_variables=list(controls or []),
         seed=seed,
+        **fields,
     )
 
 
@@ -752,6 +756,183 @@ def _medium_business(seed: int) -> MMMDataConfig:
     )
 
 
+# --------------------------------------------------------------------------- media inputs
+# Channels other than paid spend: exposures bought at a cost, reach and frequency, organic media,
+# non-media treatments; and a KPI that is not revenue.  A channel's "spend" argument is its budget
+# (paid kinds) or the level of its exposures or values (organic media, treatments).
+def _organic(name: str, pattern: str, level: float, effect: float, adstock, saturation, **kw) -> _Media:
+    return _media(name, pattern, level, effect, adstock, saturation, kind=kw.pop("kind", "organic"),
+                  base_value=float(level), **kw)
+
+
+def _treatment(name: str, pattern: str, level: float, effect: float, baseline: float, **kw) -> _Media:
+    return _media(name, pattern, level, effect, ("none", {}), ("none", {}), kind="treatment",
+                  base_value=float(level), baseline_value=float(baseline), **kw)
+
+
+def _paid_exposures(seed: int) -> MMMDataConfig:
+    # budgets buy impressions and clicks at costs that move with the market (CPM inflation on display)
+    return _assemble(
+        [
+            _media("TV", "seasonal", 12000, 0.2, _geometric(0.6, 8), _hill(0.5, 1.5),
+                   seasonal_amplitude=0.4, seasonal_phase=_phase_peaking_at(0.85), spend_volatility=0.2),
+            _media("Display", "linear_trend", 5000, 0.08, _geometric(0.3, 4), _hill(0.5, 1.2),
+                   unit="impressions", cost_per_unit=4.0, cost_trend=0.003, cost_volatility=0.08,
+                   spend_volatility=0.2),
+            _media("Search", "linear_trend", 8000, 0.15, _geometric(0.1, 3), _hill(0.45),
+                   unit="clicks", cost_per_unit=1.2, cost_volatility=0.15, spend_trend=0.002,
+                   spend_volatility=0.15),
+            _media("Video", "on_off", 6000, 0.07, _geometric(0.4, 6), _hill(0.55, 1.3),
+                   unit="impressions", cost_per_unit=18.0, cost_volatility=0.1, activation_probability=0.6,
+                   min_active_periods=3, max_active_periods=8, spend_volatility=0.15),
+        ],
+        n_periods=104,
+        regions=RegionConfig(n_regions=2, region_names=["north", "south"], base_sales_rate=150_000.0,
+                             sales_trend=0.0008, sales_volatility=0.02, seasonal_amplitude=0.12,
+                             baseline_variation=0.2, channel_param_variation=0.1, transform_variation=0.05),
+        controls=[_price(20.0, -0.12)],
+        seed=seed,
+    )
+
+
+def _reach_frequency(seed: int) -> MMMDataConfig:
+    # video bought for reach: people reached (bounded by the population) and how often; Hill on frequency
+    return _assemble(
+        [
+            _media("TV", "seasonal", 12000, 0.2, _geometric(0.6, 8), _hill(0.5, 1.5),
+                   seasonal_amplitude=0.4, seasonal_phase=_phase_peaking_at(0.85), spend_volatility=0.2),
+            _media("YouTube", "linear_trend", 8000, 0.16, _geometric(0.4, 6), _hill(2.0, 2.0),
+                   kind="reach_frequency", cost_per_unit=10.0, cost_volatility=0.08, reachable_share=0.5,
+                   reach_volatility=0.08, spend_volatility=0.25, spend_trend=0.003),
+            _media("CTV", "on_off", 5000, 0.1, _geometric(0.5, 6), _hill(1.4, 1.5),
+                   kind="reach_frequency", cost_per_unit=30.0, cost_volatility=0.05, reachable_share=0.3,
+                   reach_volatility=0.05, activation_probability=0.7, min_active_periods=4,
+                   max_active_periods=10, spend_volatility=0.2),
+            _media("Search", "linear_trend", 8000, 0.12, _geometric(0.1, 3), _hill(0.45),
+                   unit="clicks", cost_per_unit=1.5, cost_volatility=0.1, spend_volatility=0.15),
+        ],
+        n_periods=104,
+        regions=RegionConfig(n_regions=3, region_names=["metro", "suburban", "rural"], base_sales_rate=120_000.0,
+                             sales_trend=0.0005, sales_volatility=0.02, seasonal_amplitude=0.1,
+                             baseline_variation=0.3, channel_param_variation=0.1, transform_variation=0.05,
+                             population=[2_500_000.0, 1_500_000.0, 800_000.0]),
+        seed=seed,
+    )
+
+
+def _organic_media(seed: int) -> MMMDataConfig:
+    # owned and earned media without spend: newsletters sent, organic search clicks, organic social reach
+    return _assemble(
+        [
+            _media("Search", "linear_trend", 9000, 0.16, _geometric(0.1, 3), _hill(0.45),
+                   spend_volatility=0.25, spend_trend=0.002),
+            _media("Social", "seasonal", 6000, 0.1, _geometric(0.3, 5), _hill(0.5, 1.2),
+                   unit="impressions", cost_per_unit=7.0, cost_volatility=0.1, seasonal_amplitude=0.3,
+                   spend_volatility=0.2),
+            _organic("Newsletter", "on_off", 400_000, 0.05, _geometric(0.3, 4), _hill(0.6),
+                     activation_probability=0.75, min_active_periods=2, max_active_periods=6,
+                     spend_volatility=0.1),
+            _organic("SEO", "linear_trend", 25_000, 0.06, _geometric(0.5, 6), _hill(0.55),
+                     unit="clicks", spend_trend=0.004, spend_volatility=0.12),
+            _organic("Organic_social", "seasonal", 1_500_000, 0.04, _geometric(0.4, 5), _hill(2.0, 1.5),
+                     kind="organic_reach_frequency", reachable_share=0.2, reach_volatility=0.1,
+                     seasonal_amplitude=0.3, spend_volatility=0.2),
+        ],
+        n_periods=104,
+        regions=RegionConfig(n_regions=1, region_names=["national"], base_sales_rate=200_000.0,
+                             sales_trend=0.001, sales_volatility=0.01, seasonal_amplitude=0.15,
+                             population=4_000_000.0),
+        seed=seed,
+    )
+
+
+def _non_media_treatments(seed: int) -> MMMDataConfig:
+    # a promotion (discount depth, 0 when none runs) and the shelf price around its regular level
+    return _assemble(
+        [
+            _media("TV", "seasonal", 10000, 0.2, _geometric(0.6, 8), _hill(0.5, 1.5),
+                   seasonal_amplitude=0.4, spend_volatility=0.2),
+            _media("Search", "linear_trend", 6000, 0.14, _geometric(0.1, 3), _hill(0.45), spend_volatility=0.15),
+            _media("Social", "on_off", 4000, 0.08, _geometric(0.3, 5), _hill(0.5, 1.2),
+                   activation_probability=0.6, min_active_periods=3, max_active_periods=8, spend_volatility=0.2),
+            _treatment("Promotion", "on_off", 0.2, 0.12, 0.0, activation_probability=0.2, min_active_periods=1,
+                       max_active_periods=3, spend_volatility=0.15),
+            _treatment("Price", "seasonal", 10.0, -0.25, 10.0, seasonal_amplitude=0.08, spend_volatility=0.02,
+                       seasonal_phase=_phase_peaking_at(0.3)),
+        ],
+        n_periods=104,
+        regions=RegionConfig(n_regions=2, region_names=["east", "west"], base_sales_rate=140_000.0,
+                             sales_trend=0.0008, sales_volatility=0.02, seasonal_amplitude=0.12,
+                             baseline_variation=0.2, channel_param_variation=0.1, transform_variation=0.05),
+        seed=seed,
+    )
+
+
+def _revenue_per_order(values: list[float], n_periods: int, growth: float) -> list[list[float]]:
+    """Revenue per unit of KPI per geo and period: a geo's average order value growing by ``growth`` a period."""
+    return [[round(v * (1.0 + growth * t), 4) for t in range(n_periods)] for v in values]
+
+
+def _non_revenue_kpi(seed: int) -> MMMDataConfig:
+    # the KPI is conversions; revenue per conversion differs by geo and grows with prices
+    n = 104
+    return _assemble(
+        [
+            _media("TV", "seasonal", 9000, 0.2, _geometric(0.6, 8), _hill(0.5, 1.5),
+                   seasonal_amplitude=0.4, spend_volatility=0.2),
+            _media("Search", "linear_trend", 7000, 0.15, _geometric(0.1, 3), _hill(0.45),
+                   unit="clicks", cost_per_unit=1.4, cost_volatility=0.12, spend_volatility=0.15),
+            _media("Social", "on_off", 5000, 0.09, _geometric(0.3, 5), _hill(0.5, 1.2),
+                   unit="impressions", cost_per_unit=6.0, activation_probability=0.6, min_active_periods=3,
+                   max_active_periods=8, spend_volatility=0.2),
+        ],
+        n_periods=n,
+        regions=RegionConfig(n_regions=4, region_names=["north", "south", "east", "west"],
+                             base_sales_rate=2_000.0, sales_trend=0.0008, sales_volatility=0.02,
+                             seasonal_amplitude=0.12, baseline_variation=0.25, channel_param_variation=0.1,
+                             transform_variation=0.05, population=[1_200_000.0, 900_000.0, 700_000.0, 500_000.0]),
+        controls=[_price(45.0, -0.1)],
+        kpi_type="non_revenue",
+        revenue_per_kpi=_revenue_per_order([60.0, 55.0, 70.0, 65.0], n, 0.001),
+        seed=seed,
+    )
+
+
+def _meridian_full(seed: int) -> MMMDataConfig:
+    # every input Meridian takes, inside Meridian's model family: per-capita median scaling, one geometric
+    # adstock length, Hill curves shared by the geos (effects per geo), population in proportion to the
+    # baseline, conversions with a revenue per conversion
+    n = 104
+    shared = {"l_max": 6}
+    return _assemble(
+        [
+            _media("TV", "seasonal", 12000, 0.22, _geometric(0.6, shared["l_max"]), _hill(1.0, 1.5),
+                   unit="impressions", cost_per_unit=12.0, cost_volatility=0.08, seasonal_amplitude=0.4,
+                   seasonal_phase=_phase_peaking_at(0.85), spend_volatility=0.2),
+            _media("Display", "linear_trend", 5000, 0.1, _geometric(0.3, shared["l_max"]), _hill(1.0, 1.2),
+                   unit="impressions", cost_per_unit=4.0, cost_trend=0.002, cost_volatility=0.08,
+                   spend_volatility=0.2),
+            _media("YouTube", "linear_trend", 8000, 0.15, _geometric(0.4, shared["l_max"]), _hill(2.0, 2.0),
+                   kind="reach_frequency", cost_per_unit=10.0, cost_volatility=0.08, reachable_share=0.5,
+                   reach_volatility=0.08, spend_volatility=0.25),
+            _organic("Newsletter", "on_off", 300_000, 0.05, _geometric(0.3, shared["l_max"]), _hill(1.0),
+                     activation_probability=0.75, min_active_periods=2, max_active_periods=6,
+                     spend_volatility=0.1),
+            _treatment("Promotion", "on_off", 0.2, 0.1, 0.0, activation_probability=0.3, min_active_periods=1,
+                       max_active_periods=3, spend_volatility=0.15),
+        ],
+        n_periods=n,
+        regions=RegionConfig(n_regions=5, base_sales_rate=2_500.0, sales_trend=0.0008, sales_volatility=0.02,
+                             seasonal_amplitude=0.12, baseline_variation=0.3, channel_param_variation=0.15,
+                             transform_variation=0.0, population=6_000_000.0),
+        controls=[_price(40.0, -0.1)],
+        spend_scaling="per_capita_median",
+        kpi_type="non_revenue",
+        revenue_per_kpi=_revenue_per_order([50.0, 55.0, 48.0, 60.0, 52.0], n, 0.001),
+        seed=seed,
+    )
+
+
 # --------------------------------------------------------------------------- registry and API
 def _time_varying(seed: int) -> MMMDataConfig:
     # Source: "Your MMM is Broken: Identification of Nonlinear and Time-varying Effects in Marketing Mix
@@ -857,6 +1038,21 @@ _PRESETS: dict[str, tuple[str, Callable[[int], MMMDataConfig]]] = {
 }
 # the causal scenarios (confounded, target-chasing and demand-capturing spend with lift tests)
 _PRESETS.update(CAUSAL_PRESETS)
+# every kind of media input: exposures and costs, reach and frequency, organic media, treatments, KPI type
+_PRESETS.update({
+    "paid_exposures": ("Exposures and costs: budgets buy impressions and clicks at CPMs and CPCs that move, "
+                       "with media inflation", _paid_exposures),
+    "reach_frequency": ("Reach and frequency: video bought for reach, bounded by each geo's population",
+                        _reach_frequency),
+    "organic_media": ("Organic media: newsletters, organic search clicks and organic social reach, without spend",
+                      _organic_media),
+    "non_media_treatments": ("Non-media treatments: a promotion and the shelf price, against their baseline values",
+                             _non_media_treatments),
+    "non_revenue_kpi": ("Non-revenue KPI: conversions in four geos with a population each and a revenue per "
+                        "conversion by geo and week", _non_revenue_kpi),
+    "meridian_full": ("Every Meridian input: paid impressions, reach and frequency, organic media, a promotion, "
+                      "population and conversions with revenue per conversion", _meridian_full),
+})
 
 
 def _lookup(name: str) -> Callable[[int], MMMDataConfig]:
@@ -988,6 +1184,14 @@ _SHORT = {
 }
 
 
+def _tag(channel: ChannelConfig) -> str:
+    """What a channel is, when it is not paid media acting on spend: `` (impressions)``, `` (R&F)``, ..."""
+    if channel.kind == "paid":
+        return "" if channel.unit == "spend" else f" ({channel.unit})"
+    return {"reach_frequency": " (R&F)", "organic": f" (organic {channel.unit})",
+            "organic_reach_frequency": " (organic R&F)", "treatment": " (treatment)"}[channel.kind]
+
+
 def _distinct(values) -> list:
     out: list = []
     for v in values:
@@ -1015,8 +1219,10 @@ def presets_table_markdown(names: list[str] | None = None) -> str:
     str
         One row per preset: periods and frequency, regions, channels, spend
         patterns, adstock and saturation functions, controls, and the media
-        contribution as a share of ``y`` and the ROAS, each as the range over
-        geos (and channels), from the preset's own seed.
+        contribution as a share of ``y`` and the ROAS of the paid channels, each
+        as the range over geos (and channels), from the preset's own seed.
+        Channels other than paid media acting on spend are tagged
+        (``(impressions)``, ``(R&F)``, ``(organic clicks)``, ``(treatment)``).
 
     Examples
     --------
@@ -1036,7 +1242,7 @@ def presets_table_markdown(names: list[str] | None = None) -> str:
         config = get_preset_config(name)
         ds = generate_dataset(config)
         freq = {"W": "weekly", "D": "daily"}.get(config.frequency, config.frequency)
-        channels = config.channel_names
+        channels = [f"{c.name}{_tag(c)}" for c in config.channels]
         channel_text = ", ".join(channels)
         if len(channels) > 6:
             channel_text = f"{len(channels)} ({', '.join(channels[:4])}, ...)"
@@ -1048,7 +1254,8 @@ def presets_table_markdown(names: list[str] | None = None) -> str:
         controls = ", ".join(config.control_names) or "none"
         share = ds["media_share"].values
         scenario = descriptions[name].split(": ", 1)[-1]
-        roas = ds["roas"].values
+        paid = [i for i, c in enumerate(config.channels) if c.has_spend]
+        roas = ds["roas"].values[..., paid]
         lines.append(
             f"| `{name}` | {scenario[:1].upper() + scenario[1:]} | {config.n_periods} {freq} "
             f"| {config.regions.n_regions} | {channel_text} | {', '.join(patterns)} "
@@ -1083,6 +1290,8 @@ _OUTSIDE = (
 
 
 def _outside(problem: str) -> str:
+    if "has no reach-and-frequency channels" in problem:  # one per channel: "channels[2] ('CTV').kind: ..."
+        return "reach and frequency"
     return next((short for start, short in _OUTSIDE if problem.startswith(start)), problem.split(" ")[0])
 
 

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from xmmm.dataset import channel_activity
 from xmmm.detect import table_findings, truth_findings
 from xmmm.errors import XmmmWarning
 from xmmm.plan import Plan
@@ -408,13 +409,18 @@ def check_data_quality(
     geos = [str(g) for g in ds["geo"].values]
     channels = [str(c) for c in ds["channel"].values]
     n_dates = ds.sizes["date"]
-    spend = ds["spend"].transpose("geo", "channel", "date")
+    # channels without spend (organic media, treatments) are measured on their exposures or values
+    spend = channel_activity(ds).transpose("geo", "channel", "date")
     contribution = ds["contribution"].transpose("geo", "channel", "date")
     adstocked = ds["adstocked"].transpose("geo", "channel", "date") if "adstocked" in ds else None
     saturated = ds["saturated"].transpose("geo", "channel", "date")
+    kinds = [str(k) for k in ds["channel_kind"].values] if "channel_kind" in ds.coords else ["paid"] * len(channels)
+    paid = np.array([k in ("paid", "reach_frequency") for k in kinds])
+    media = np.array([k != "treatment" for k in kinds])
+    reach_frequency = [k.endswith("reach_frequency") for k in kinds]
 
     # --- per (geo, channel)
-    zero_share = _zero_share(spend.values)
+    zero_share = _zero_share(np.abs(spend.values))
     roas = ds["roas"].transpose("geo", "channel").values
     mroas = ds["mroas"].transpose("geo", "channel").values if "mroas" in ds else np.full_like(roas, np.nan)
     attribution = ds["attribution"].transpose("geo", "channel").values
@@ -426,13 +432,16 @@ def check_data_quality(
     for j, c in enumerate(channels):
         ceiling = _saturation_ceiling(plan, c)
         sat = saturated.values[:, j, :]
-        active = spend.values[:, j, :] > 0
+        active = spend.values[:, j, :] != 0
+        if reach_frequency[j]:  # saturation acts on the frequency, before the reach multiplies it
+            sat = plan.saturation_curve(c, ds["frequency"].sel(channel=c).transpose("geo", "date").values)
         with np.errstate(invalid="ignore", divide="ignore"):
             level[:, j] = sat.max(axis=-1) / ceiling
             med = np.array([np.median(s[a]) if a.any() else np.nan for s, a in zip(sat, active)])
             median_level[:, j] = med / ceiling
         if adstocked is not None:
-            x = adstocked.values[:, j, :]
+            x = (ds["frequency"].sel(channel=c).transpose("geo", "date").values if reach_frequency[j]
+                 else adstocked.values[:, j, :])
             typical = np.array([np.median(v[a]) if a.any() else np.nan for v, a in zip(x, active)])
             elasticity[:, j] = _elasticity(plan, c, typical)
         halves[:, j] = half_life(plan.weights(c))
@@ -486,10 +495,10 @@ def check_data_quality(
     spends = zero_share < 1
     if "placebo" in ds:  # a placebo's zero effect is its truth, not a problem (it is reported as unseen)
         spends &= ~ds["placebo"].values.astype(bool)[None, :]
-    per_channel(spends & (attribution < min_attribution), attribution,
+    per_channel(spends & media & (attribution < min_attribution), attribution,
                 f"attribution below {min_attribution:g}% of media contribution (negligible, hard to recover)", ".2f")
     lo, hi = roas_range
-    per_channel(spends & ((roas < lo) | (roas > hi)), roas, f"true ROAS outside [{lo:g}, {hi:g}]", ".3g")
+    per_channel(spends & paid & ((roas < lo) | (roas > hi)), roas, f"true ROAS outside [{lo:g}, {hi:g}]", ".3g")
     per_channel(spends & (level < linear_level), level,
                 f"spend never leaves the nearly linear start of the saturation curve (largest saturated value "
                 f"below {linear_level:.0%} of the ceiling; saturation parameters cannot be recovered)", ".1%")

@@ -18,6 +18,8 @@ __all__ = ["validate_output_schema"]
 
 _CHANNEL_COLUMN = re.compile(r"^x(\d+)-(.+)$")
 _CONTROL_COLUMN = re.compile(r"^c(\d+)-(.+)$")
+#: media input columns: exposures, reach, frequency, treatment values of channel <i>
+_MEDIA_COLUMN = re.compile(r"^([erft])(\d+)-(.+)$")
 _REQUIRED = ("date", "geo", "y")
 #: at most this many row labels are shown in a message
 _SHOW = 5
@@ -52,12 +54,30 @@ def _numbered(columns: list[str], pattern: re.Pattern, letter: str, kind: str) -
     return []
 
 
+def _media_columns(media_cols: list[str], channel_cols: list[str]) -> list[str]:
+    """Each media input column names a channel of the table (``e2-Search`` needs ``x2-Search``), in order."""
+    problems = []
+    channels = {c[1:] for c in channel_cols}
+    for c in media_cols:
+        if c[1:] not in channels:
+            problems.append(f"media input column {c!r} has no channel column {'x' + c[1:]!r}")
+    for letter in "erft":
+        numbers = [int(_MEDIA_COLUMN.match(c).group(2)) for c in media_cols if c[0] == letter]
+        if numbers != sorted(set(numbers)):
+            problems.append(f"{letter}<i>- columns must follow the channel order; got "
+                            f"{', '.join(c for c in media_cols if c[0] == letter)}")
+    return problems
+
+
 def validate_output_schema(df: pd.DataFrame, config=None) -> list[str]:
     """Every violation of the long-table output schema.
 
     The schema: columns ``date`` (datetime), ``geo`` (string) and ``y``, then
     one numeric column per channel named ``x<i>-<label>`` with ``i`` = 1..n in
-    column order, then one per control named ``c<j>-<label>``; no other
+    column order, then the media inputs of the channels that have them --
+    exposures ``e<i>-<label>``, reach ``r<i>-``, frequency ``f<i>-``,
+    treatment values ``t<i>-`` (``i`` the channel's number) -- then one per
+    control named ``c<j>-<label>``; no other
     columns; one row per (date, geo), sorted by date then geo; no missing
     values; numeric values finite and non-negative.
 
@@ -98,16 +118,18 @@ def validate_output_schema(df: pd.DataFrame, config=None) -> list[str]:
             problems.append(f"missing required column {name!r}")
 
     channel_cols = [c for c in columns if _CHANNEL_COLUMN.match(c)]
+    media_cols = [c for c in columns if _MEDIA_COLUMN.match(c)]
     control_cols = [c for c in columns if _CONTROL_COLUMN.match(c)]
-    others = [c for c in columns if c not in _REQUIRED and c not in channel_cols and c not in control_cols]
-    for c in others:
+    known = set(_REQUIRED) | set(channel_cols) | set(media_cols) | set(control_cols)
+    for c in [c for c in columns if c not in known]:
         problems.append(
             f"unexpected column {c!r}: the table holds only date, geo, y, channel columns "
-            "x<i>-<label> and control columns c<j>-<label>"
+            "x<i>-<label>, media input columns e/r/f/t<i>-<label> and control columns c<j>-<label>"
         )
     if not channel_cols:
         problems.append("no channel columns: expected at least one named x1-<label>")
     problems += _numbered(channel_cols, _CHANNEL_COLUMN, "x", "channel")
+    problems += _media_columns(media_cols, channel_cols)
     problems += _numbered(control_cols, _CONTROL_COLUMN, "c", "control")
 
     if len(df) == 0:
@@ -118,7 +140,7 @@ def validate_output_schema(df: pd.DataFrame, config=None) -> list[str]:
         problems.append(f"column 'date' must be datetime; got dtype {df['date'].dtype}")
     if "geo" in columns and not _is_string_column(df["geo"]):
         problems.append(f"column 'geo' must hold strings; got dtype {df['geo'].dtype}")
-    value_cols = [c for c in ("y", *channel_cols, *control_cols) if c in columns]
+    value_cols = [c for c in ("y", *channel_cols, *media_cols, *control_cols) if c in columns]
     numeric = []
     for c in value_cols:
         if _is_number_column(df[c]):
@@ -186,7 +208,7 @@ def _is_time(value) -> bool:
 
 def _check_against_config(df: pd.DataFrame, columns: list[str], config) -> list[str]:
     problems = []
-    expected = ["date", "geo", "y", *config.channel_columns, *config.control_columns]
+    expected = ["date", "geo", "y", *config.channel_columns, *config.media_input_columns, *config.control_columns]
     if columns != expected:
         missing = [c for c in expected if c not in columns]
         extra = [c for c in columns if c not in expected]

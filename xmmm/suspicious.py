@@ -36,9 +36,12 @@ def suspicious(plan: Plan, arrays: Mapping[str, np.ndarray]) -> list[str]:
     spend = arrays["spend"][0]
     for i, channel in enumerate(config.channels):
         label = f"channels[{i}] ({channel.name!r})"
-        never = [config.region_names[g] for g in np.flatnonzero(spend[:, i, :].max(axis=-1) <= 0)]
-        if never:
-            messages.append(f"{label} never spends in geo(s) {', '.join(never)}: its effect cannot be estimated")
+        if channel.has_spend:
+            never = [config.region_names[g] for g in np.flatnonzero(spend[:, i, :].max(axis=-1) <= 0)]
+            if never:
+                messages.append(f"{label} never spends in geo(s) {', '.join(never)}: its effect cannot be estimated")
+        else:
+            messages += _idle(label, channel, arrays, i, config.region_names)
         l_max = plan.adstock[i].options.get("l_max", 0)
         if l_max > n:
             messages.append(
@@ -60,6 +63,18 @@ def suspicious(plan: Plan, arrays: Mapping[str, np.ndarray]) -> list[str]:
             )
     messages += _saturation_range_warnings(plan, arrays)
     return messages
+
+
+def _idle(label: str, channel, arrays: Mapping[str, np.ndarray], i: int, geos) -> list[str]:
+    """A channel without spend whose exposures never occur, or a treatment that never leaves its baseline."""
+    if channel.kind == "treatment":
+        value = arrays["treatment_value"][0][:, i, :]
+        idle = [geos[g] for g in np.flatnonzero((value == channel.baseline_value).all(axis=-1))]
+        what = "never leaves its baseline value"
+    else:
+        idle = [geos[g] for g in np.flatnonzero(arrays["exposure"][0][:, i, :].max(axis=-1) <= 0)]
+        what = "never has exposures"
+    return [f"{label} {what} in geo(s) {', '.join(idle)}: its effect cannot be estimated"] if idle else []
 
 
 def _elasticities(spec, points: np.ndarray, numeric: Mapping, structural: Mapping) -> np.ndarray:
@@ -87,7 +102,9 @@ def _saturation_range_warnings(plan: Plan, arrays: Mapping[str, np.ndarray]) -> 
         name, spec = stage.name, stage.transform
         if name == "none" or spec.power_law:
             continue
-        x = adstocked[:, i, :]
+        # a reach-and-frequency channel saturates in its frequency
+        x = arrays["frequency"][0][:, i, :] if channel.is_reach_frequency else adstocked[:, i, :]
+        what = "frequency" if channel.is_reach_frequency else "scaled spend"
         active = x[x > 0]
         if active.size == 0:
             continue
@@ -98,14 +115,14 @@ def _saturation_range_warnings(plan: Plan, arrays: Mapping[str, np.ndarray]) -> 
         label = f"channels[{i}] ({channel.name!r})"
         if np.isfinite(e0) and np.isfinite(e_max) and e0 > 0 and abs(e_max - e0) < 0.05 * e0:
             messages.append(
-                f"{label}: the {name} curve barely bends over the scaled spend range (up to {largest:.3g}); "
+                f"{label}: the {name} curve barely bends over the {what} range (up to {largest:.3g}); "
                 "the channel is almost linear (or, for an S-shaped curve, almost dead): its saturation "
                 "parameters cannot be recovered; move the half-point towards the scaled spend (or, for "
                 "parameters in currency units, set transforms.spend_scaling='none')"
             )
         elif np.isfinite(e_typ) and e_typ < 0.05:
             messages.append(
-                f"{label}: the {name} curve is flat at the typical scaled spend ({typical:.3g}); the channel "
+                f"{label}: the {name} curve is flat at the typical {what} ({typical:.3g}); the channel "
                 "is saturated and extra spend adds almost nothing; move the half-point up"
             )
     return messages

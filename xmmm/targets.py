@@ -372,9 +372,99 @@ def family_problems(config: MMMDataConfig, target: str) -> list[str]:
     check_target(target)
     if target is None:
         return []
-    if target == "pymc-marketing":
-        return _pymc_marketing_problems(config) + _world_problems(config, "pymc-marketing's MMM")
-    return _meridian_problems(config) + _world_problems(config, "Meridian")
+    media, _ = _without_treatments(config)
+    pymc = target == "pymc-marketing"
+    problems = _kind_problems(config, target)
+    if media is not None:
+        problems += _pymc_marketing_problems(media) if pymc else _meridian_problems(media)
+    return problems + _world_problems(config, "pymc-marketing's MMM" if pymc else "Meridian")
+
+
+# --------------------------------------------------------------------------- channel kinds
+def _kind_problems(config: MMMDataConfig, target: str) -> list[str]:
+    """What a library cannot take of the channel kinds (treatments enter both linearly, as they are)."""
+    if target != "pymc-marketing":
+        return []
+    return [
+        f"channels[{i}] ({c.name!r}).kind: pymc-marketing's MMM has no reach-and-frequency channels (Hill on "
+        f"frequency times the scaled reach, then adstock); got {c.kind!r} (to_target makes it "
+        f"{'paid' if c.kind == 'reach_frequency' else 'organic'} impressions)"
+        for i, c in enumerate(config.channels) if c.is_reach_frequency
+    ]
+
+
+def _without_treatments(config: MMMDataConfig) -> tuple[MMMDataConfig | None, list[int]]:
+    """The config without its non-media treatments (they take no transforms), and their indices.
+
+    ``None`` when every channel is a treatment.  The family rules on
+    transforms apply to the media channels only.
+    """
+    treatments = [i for i, c in enumerate(config.channels) if c.kind == "treatment"]
+    if not treatments:
+        return config, []
+    if len(treatments) == len(config.channels):
+        return None, treatments
+    plain = config.to_dict()
+    keep = [i for i in range(len(config.channels)) if i not in treatments]
+    plain["channels"] = [plain["channels"][i] for i in keep]
+    transforms = plain["transforms"]
+    for key in ("adstock_fun", "adstock_kwargs", "saturation_fun", "saturation_kwargs"):
+        if isinstance(transforms[key], list):
+            transforms[key] = [transforms[key][i] for i in keep]
+    return MMMDataConfig.from_dict(_with_callables(plain, config)), treatments
+
+
+def _with_callables(plain: dict, config: MMMDataConfig) -> dict:
+    """Custom pattern functions back in a config's plain form (so the copy needs no import)."""
+    functions = {c.name: c.custom_pattern_func for c in [*config.channels, *config.control_variables]}
+    for entry in [*plain["channels"], *plain["control_variables"]]:
+        if functions.get(entry["name"]) is not None:
+            entry["custom_pattern_func"] = functions[entry["name"]]
+    return plain
+
+
+def _with_treatments(moved: MMMDataConfig, config: MMMDataConfig, treatments: list[int]) -> MMMDataConfig:
+    """``moved`` (the media channels) with the treatments of ``config`` back in place, without transforms."""
+    if not treatments:
+        return moved
+    out = moved.copy()
+    transforms = out.transforms
+    lists = {key: list(getattr(transforms, key)) if isinstance(getattr(transforms, key), list)
+             else [getattr(transforms, key)] * len(out.channels)
+             for key in ("adstock_fun", "adstock_kwargs", "saturation_fun", "saturation_kwargs")}
+    channels = list(out.channels)
+    for i in treatments:
+        channels.insert(i, config.channels[i])
+        for key, values in lists.items():
+            values.insert(i, "none" if key.endswith("_fun") else {})
+    out.channels = channels
+    for key, values in lists.items():
+        setattr(transforms, key, values)
+    return out
+
+
+def _reach_frequency_as_impressions(config: MMMDataConfig) -> MMMDataConfig:
+    """For pymc-marketing: reach-and-frequency channels bought and counted as impressions.
+
+    The saturation then acts on the scaled impressions: a Hill curve keeps
+    its slope and gets the half-saturation point 0.5 (its ``kappa`` was in
+    frequency units).
+    """
+    moved = config.copy()
+    transforms = moved.transforms
+    for key in ("saturation_fun", "saturation_kwargs"):
+        if not isinstance(getattr(transforms, key), list):
+            setattr(transforms, key, [getattr(transforms, key)] * len(moved.channels))
+    transforms.saturation_kwargs = [dict(k) for k in transforms.saturation_kwargs]
+    for i, channel in enumerate(moved.channels):
+        if not channel.is_reach_frequency:
+            continue
+        channel.kind = "paid" if channel.kind == "reach_frequency" else "organic"
+        name, _ = config.transforms.for_channel(i, "saturation")
+        if name == "hill_function":  # 0.5 on the max scale it is moved to
+            scaled = config.transforms.spend_scaling in ("max", "mean")
+            transforms.saturation_kwargs[i]["kappa"] = 0.5 if scaled else 0.5 * MEDIAN_TO_MAX
+    return moved
 
 
 def validate_config(config: MMMDataConfig, target: str | None = None) -> None:
@@ -439,16 +529,20 @@ def _unified_adstock(config: MMMDataConfig, keep_function: bool) -> tuple[list[s
 
 
 def _unified_saturation(
-    config: MMMDataConfig, keep: Sequence[str] | None, half_point_factor: float = 1.0
+    config: MMMDataConfig, keep: Sequence[str] | None, half_point_factor: float | Sequence[float] = 1.0
 ) -> tuple[list[str], list[dict], list[float]]:
     """Hill curves (or the kept functions): names, kwargs and each channel's ceiling (1 when kept).
 
-    ``half_point_factor`` multiplies every half-saturation point (``kappa``,
-    Michaelis-Menten's ``lam``), for a change of the spend scale.
+    ``half_point_factor`` (one, or one per channel) multiplies every
+    half-saturation point (``kappa``, Michaelis-Menten's ``lam``), for a
+    change of the spend scale.
     """
     saturations = _channel_transforms(config, "saturation")
+    factors = ([half_point_factor] * len(saturations) if isinstance(half_point_factor, (int, float))
+               else list(half_point_factor))
     names, kwargs, ceilings = [], [], []
     for i, (name, params) in enumerate(saturations):
+        half_point_factor = factors[i]
         if keep is not None and name in keep:
             names.append(name)
             half = {"hill_function": "kappa", "michaelis_menten": "lam"}.get(name)
@@ -580,7 +674,12 @@ def to_target(config: MMMDataConfig, target: str) -> MMMDataConfig:
     if check_target(target) is None:
         raise ConfigError("target must be one of 'pymc-marketing', 'meridian' to move a config; got None")
     pymc = target == "pymc-marketing"
-    config = _in_plain_world(config)
+    config = original = _in_plain_world(config)
+    if pymc:
+        config = _reach_frequency_as_impressions(config)
+    config, treatments = _without_treatments(config)
+    if config is None:  # treatments only: nothing to move
+        return original.copy()
     if config.transforms.spend_scaling == "none":
         config = _max_scaled(config)
     adstock_fun, adstock_kwargs = _unified_adstock(config, keep_function=pymc)
@@ -588,7 +687,12 @@ def to_target(config: MMMDataConfig, target: str) -> MMMDataConfig:
     keep = (config.transforms.for_channel(0, "saturation")[0],) if pymc and uniform_saturation else (
         None if pymc else MERIDIAN_SATURATIONS
     )
-    saturation_fun, saturation_kwargs, ceilings = _unified_saturation(config, keep, 1.0 if pymc else MEDIAN_TO_MAX)
+    # a reach-and-frequency channel's half-point is in frequency units: the media scale does not move it
+    to_median = not pymc and config.transforms.spend_scaling != "per_capita_median"
+    to_max = pymc and config.transforms.spend_scaling not in ("max", "mean")
+    change = MEDIAN_TO_MAX if to_median else 1.0 / MEDIAN_TO_MAX if to_max else 1.0
+    factors = [1.0 if c.is_reach_frequency else change for c in config.channels]
+    saturation_fun, saturation_kwargs, ceilings = _unified_saturation(config, keep, factors)
     moved = config.copy()
     for channel, ceiling in zip(moved.channels, ceilings):
         if ceiling != 1.0:
@@ -598,12 +702,14 @@ def to_target(config: MMMDataConfig, target: str) -> MMMDataConfig:
     transforms.saturation_fun, transforms.saturation_kwargs = saturation_fun, saturation_kwargs
     if pymc:
         moved.regions.seasonal_period_days = JULIAN_YEAR_DAYS
+        if to_max:
+            transforms.spend_scaling = "max"
     else:
         transforms.spend_scaling = "per_capita_median"
         moved.regions.transform_variation = 0.0
         if isinstance(moved.regions.population, list):
             moved.regions.population = float(sum(moved.regions.population))
-    moved = apply_overrides(moved, {})  # rebuilt, so every field is checked again
+    moved = apply_overrides(_with_treatments(moved, original, treatments), {})  # rebuilt: every field checked
     problems = family_problems(moved, target)
     if problems:  # pragma: no cover - the rules above and the checks disagree
         raise ConfigError("moving the config into the family left: " + "; ".join(problems))

@@ -3,14 +3,27 @@ r"""Media effects: adstock, then saturation, of scaled spend, times the channel 
 .. math::
     \text{contribution}_{g,c,t} = \beta_{g,c} \, f_c\big(\text{adstock}_c(s_{g,c,\cdot} / k_{g,c})_t\big)
 
-with ``k`` the spend scale and ``beta`` the plan's channel coefficient.
-:func:`media_effects` computes everything a generation needs -- adstocked,
-saturated, contributions and the extra contribution of spend raised by the
-marginal step -- in one call of :func:`xmmm.kernels.effects.media_effects_stack`
-over every (replicate, geo, channel) series, whatever mix of transforms the
-channels have; :func:`transform` runs the separate kernels once per group of
-channels that share a function and its structural options.  Both give the
-same bits, unchecked: the plan has validated every parameter.
+with ``k`` the spend scale and ``beta`` the plan's channel coefficient; for a
+channel with exposures ``s`` is its exposures.  A reach-and-frequency
+channel follows Meridian's form, the saturation of its frequency ``F``
+times its scaled reach ``R / k``, then the adstock:
+
+.. math::
+    \text{saturated}_{g,c,t} = \frac{R_{g,c,t}}{k_{g,c}} \, f_c(F_{g,c,t}), \qquad
+    \text{contribution}_{g,c,t} = \beta_{g,c} \, \text{adstock}_c(\text{saturated}_{g,c,\cdot})_t
+
+A treatment's stages are ``"none"``: its contribution is
+``beta * (value - baseline value)``.
+
+:func:`media_effects` computes everything a spend-only generation needs --
+adstocked, saturated, contributions and the extra contribution of spend
+raised by the marginal step -- in one call of
+:func:`xmmm.kernels.effects.media_effects_stack` over every (replicate, geo,
+channel) series, whatever mix of transforms the channels have;
+:func:`transform` runs the separate kernels once per group of channels that
+share a function and its structural options (and takes reach and
+frequency).  Both give the same bits, unchecked: the plan has validated
+every parameter.
 
 The ``row_*`` functions run the same kernels on any stack of series, each
 named by its (replicate, geo, channel) in the plan (:class:`Rows`): scenarios
@@ -29,14 +42,19 @@ from xmmm.kernels.effects import MAX_PARAMETERS, SATURATION_CODES, adstock_layou
 from xmmm.plan import Plan
 
 __all__ = ["Rows", "contributions", "media_effects", "media_effects_per_period", "row_adstock", "row_groups",
-           "row_saturation", "row_saturation_derivative", "saturate", "transform"]
+           "row_saturation", "row_saturation_derivative", "saturate", "signal", "transform"]
 
 
-def _run_groups(plan: Plan, family: str, x: np.ndarray) -> np.ndarray:
-    out = np.empty_like(x)
+def _run_groups(plan: Plan, family: str, x: np.ndarray, channels: np.ndarray | None = None,
+                out: np.ndarray | None = None) -> np.ndarray:
+    """The family's stage of every channel (or of ``channels`` only, written into ``out``)."""
+    out = np.empty_like(x) if out is None else out
     r, g, _, n = x.shape
     for group in plan.groups(family):
-        spec, idx = group.transform, group.channels
+        idx = group.channels if channels is None else np.intersect1d(group.channels, channels)
+        if idx.size == 0:
+            continue
+        spec = group.transform
         stack = np.ascontiguousarray(x[:, :, idx, :]).reshape(-1, n)
         numeric = [
             np.ascontiguousarray(plan.params[f"{family}_{p.name}"][:, :, idx]).reshape(-1)
@@ -46,21 +64,57 @@ def _run_groups(plan: Plan, family: str, x: np.ndarray) -> np.ndarray:
     return out
 
 
-def transform(plan: Plan, scaled: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``(adstocked, saturated)`` of scaled spend (R, G, S, T)."""
-    adstocked = _run_groups(plan, "adstock", scaled)
-    return adstocked, _run_groups(plan, "saturation", adstocked)
+def _reach_frequency(plan: Plan) -> np.ndarray:
+    inputs = plan.inputs
+    return np.empty(0, dtype=int) if inputs is None else inputs.reach_frequency
 
 
-def contributions(plan: Plan, saturated: np.ndarray, multiplier: np.ndarray | None = None) -> np.ndarray:
-    """Channel effects: the coefficient (times a time-varying multiplier) times the saturated signal, (R, G, S, T).
+def transform(plan: Plan, scaled: np.ndarray, frequency: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """``(adstocked, saturated)`` of scaled spend (R, G, S, T).
+
+    ``frequency`` (R, G, S, T) is needed when the plan has
+    reach-and-frequency channels: for them ``scaled`` is the scaled reach,
+    ``saturated`` the saturated frequency times it and ``adstocked`` the
+    adstock of that (see the module docs).
+    """
+    rf = _reach_frequency(plan)
+    if rf.size == 0:
+        adstocked = _run_groups(plan, "adstock", scaled)
+        return adstocked, _run_groups(plan, "saturation", adstocked)
+    saturated = np.empty_like(scaled)
+    _run_groups(plan, "saturation", frequency, rf, out=saturated)
+    saturated[:, :, rf, :] *= scaled[:, :, rf, :]
+    before = scaled.copy()
+    before[:, :, rf, :] = saturated[:, :, rf, :]
+    adstocked = _run_groups(plan, "adstock", before)
+    others = np.setdiff1d(np.arange(scaled.shape[2]), rf)
+    _run_groups(plan, "saturation", adstocked, others, out=saturated)
+    return adstocked, saturated
+
+
+def signal(plan: Plan, adstocked: np.ndarray, saturated: np.ndarray) -> np.ndarray:
+    """What the coefficient multiplies: ``saturated``, and ``adstocked`` for reach-and-frequency channels."""
+    rf = _reach_frequency(plan)
+    if rf.size == 0:
+        return saturated
+    out = saturated.copy()
+    out[:, :, rf, :] = adstocked[:, :, rf, :]
+    return out
+
+
+def contributions(plan: Plan, saturated: np.ndarray, multiplier: np.ndarray | None = None,
+                  adstocked: np.ndarray | None = None) -> np.ndarray:
+    """Channel effects: the coefficient (times a time-varying multiplier) times the transformed signal, (R, G, S, T).
 
     In y units in the additive model (the contributions), shares of the
-    baseline in the multiplicative one.
+    baseline in the multiplicative one.  ``adstocked`` is needed when the
+    plan has reach-and-frequency channels (their signal is the adstock of the
+    saturated reach, :func:`signal`).
     """
+    final = saturated if adstocked is None else signal(plan, adstocked, saturated)
     if multiplier is None:
-        return plan.coefficient[..., None] * saturated
-    return plan.coefficient[..., None] * multiplier * saturated
+        return plan.coefficient[..., None] * final
+    return plan.coefficient[..., None] * multiplier * final
 
 
 @dataclass(frozen=True)

@@ -4,13 +4,17 @@ Spend of channel ``c`` in geo ``g`` is its pattern (:mod:`xmmm.patterns`) at
 the plan's spend level, from the streams ``spend_noise`` / ``spend_bursts`` /
 ``spend_custom`` of each (replicate, geo, channel) -- or, when the plan
 carries a spend (``Plan.spend``: a user's media plan), that spend, and no
-pattern is drawn.  The spend scale is a property of the *natural* spend (the
-patterns' or the given spend, before any intervention): its maximum over time
-(``"max"``, as pymc-marketing's MMM scales channels), its mean (``"mean"``),
-1 (``"none"``) or Google Meridian's scale, the geo's population times the
-channel's median non-zero spend per head over geos and periods
-(``"per_capita_median"``); a plan may hold it fixed (``Plan.spend_scale``),
-as a counterfactual holds its original's.
+pattern is drawn.  A channel without spend draws its pattern -- the
+exposures of organic media, the values of a treatment -- from streams of its
+own (roles ``organic`` and ``treatment``).  The spend scale is a property of
+the *natural* media (the patterns' or the given spend, before any
+intervention): its maximum over time (``"max"``, as pymc-marketing's MMM
+scales channels), its mean (``"mean"``), 1 (``"none"``) or Google Meridian's
+scale, the geo's population times the channel's median non-zero spend per
+head over geos and periods (``"per_capita_median"``); a plan may hold it
+fixed (``Plan.spend_scale``), as a counterfactual holds its original's.  For
+a channel with exposures or reach the same scale divides the exposures or
+the reach (:mod:`xmmm.blocks.exposures`).
 """
 
 from __future__ import annotations
@@ -20,22 +24,50 @@ import numpy as np
 from xmmm.patterns import pattern_values
 from xmmm.plan import Plan
 
-__all__ = ["natural_spend", "scale_of", "spend_scale", "per_capita_median_scale"]
+__all__ = ["natural_spend", "natural_activity", "scale_of", "spend_scale", "per_capita_median_scale"]
+
+#: stream role of each channel kind's pattern
+_ROLES = {"paid": "spend", "reach_frequency": "spend", "organic": "organic", "organic_reach_frequency": "organic",
+          "treatment": "treatment"}
 
 
 def natural_spend(plan: Plan) -> np.ndarray:
-    """Spend of every channel, (R, G, S, T): the plan's given spend, else from the channels' patterns."""
+    """Spend of every channel, (R, G, S, T): the plan's given spend, else from the channels' patterns.
+
+    For a plan with channels without spend this is :func:`natural_activity`.
+    """
+    return natural_activity(plan)
+
+
+def natural_activity(plan: Plan) -> np.ndarray:
+    """The pattern of every channel, (R, G, S, T): spend (paid kinds), exposures (organic), values (treatments).
+
+    Each kind draws from the streams of its own role; a spend-only config
+    makes one call on role ``spend``, as xmmm 0.1 did.  A plan's given spend
+    (``Plan.spend``) is that activity: no pattern is drawn.
+    """
     if plan.spend is not None:
         return np.array(plan.spend, dtype=float)
-    return pattern_values(
-        [c.pattern_spec for c in plan.config.channels],
-        plan.dates,
-        plan.geos,
-        plan.spend_level,
-        seed=plan.seed,
-        role="spend",
-        replicates=plan.replicates,
-    )
+    channels = plan.config.channels
+    roles = [_ROLES[c.kind] for c in channels]
+    out = None
+    for role in dict.fromkeys(roles):
+        idx = [i for i, r in enumerate(roles) if r == role]
+        values = pattern_values(
+            [channels[i].pattern_spec for i in idx],
+            plan.dates,
+            plan.geos,
+            plan.spend_level[:, :, idx],
+            seed=plan.seed,
+            role=role,
+            replicates=plan.replicates,
+        )
+        if len(idx) == len(channels):
+            return values
+        if out is None:
+            out = np.empty(values.shape[:2] + (len(channels),) + values.shape[3:])
+        out[:, :, idx, :] = values
+    return out
 
 
 def spend_scale(spend: np.ndarray, scaling: str, population: np.ndarray | None = None) -> np.ndarray:

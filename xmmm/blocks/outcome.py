@@ -48,7 +48,8 @@ from xmmm.blocks.noise import noise
 from xmmm.errors import GenerationError
 from xmmm.plan import Plan
 
-__all__ = ["BASELINE_PARTS", "LAYOUT", "check_finite", "check_non_negative", "increment", "marginal", "outcome"]
+__all__ = ["BASELINE_PARTS", "LAYOUT", "PER_KIND", "check_finite", "check_non_negative", "increment", "marginal",
+           "outcome"]
 
 #: the baseline components, in the order they are summed (the optional ones only when configured)
 BASELINE_PARTS = ("baseline_level", "baseline_trend", "baseline_seasonality", "baseline_drift", "baseline_break")
@@ -199,7 +200,14 @@ LAYOUT = {
     "demand_coefficient": (), "sales_target": ("date",), "spend_planned": ("channel", "date"),
     "lift": ("experiment", "date"), **{f"lift_{k}": ("experiment",) for k in (
         "x", "delta_x", "delta_y", "measured", "total", "delta_y_model", "sigma", "tested")},
+    # media inputs (present only when configured)
+    "exposure": ("channel", "date"), "cost_per_exposure": ("channel", "date"), "reach": ("channel", "date"),
+    "frequency": ("channel", "date"), "treatment_value": ("channel", "date"), "revenue_per_kpi": ("date",),
+    "incremental_revenue": ("channel", "date"),
+    "population": (),
 }
+#: series that hold NaN for the channels that do not have them (exposures of a channel acting on spend, ...)
+PER_KIND = ("exposure", "cost_per_exposure", "reach", "frequency", "treatment_value")
 
 
 def check_finite(
@@ -216,7 +224,8 @@ def check_finite(
     Every array has a leading (replicate, geo); the axes after them are those
     of :data:`LAYOUT` (``(channel,)`` for per-channel truth not listed there).
     NaN is allowed in transform parameters (``adstock_*``, ``saturation_*``),
-    where it marks a channel whose function has no such parameter, and in
+    where it marks a channel whose function has no such parameter, in the
+    series of :data:`PER_KIND` (a channel without exposures has none), and in
     what a modeller receives (``*_observed``), where it marks a missing row.
     """
     labels = {"channel": channels, "control": controls}
@@ -225,7 +234,10 @@ def check_finite(
         if (a.dtype.kind != "f" or name.startswith(("adstock_", "saturation_")) or name.endswith("_observed")
                 or np.isfinite(a).all()):
             continue
-        index = np.unravel_index(int(np.flatnonzero(~np.isfinite(a).ravel())[0]), a.shape)
+        bad = np.isinf(a) if name in PER_KIND else ~np.isfinite(a)
+        if not bad.any():
+            continue
+        index = np.unravel_index(int(np.flatnonzero(bad.ravel())[0]), a.shape)
         r, g = index[0], index[1]
         parts = []
         if len(replicates) > 1 or replicates[r] != 0:

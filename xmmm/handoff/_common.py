@@ -112,6 +112,59 @@ def per_period_relative(difference: np.ndarray, reference: np.ndarray) -> float:
     return float(np.nanmax(ratio)) if ratio.size else 0.0
 
 
+@dataclass(frozen=True)
+class ChannelLayout:
+    """The channels of a dataset by kind, and the column each one hands over.
+
+    Attributes
+    ----------
+    kinds : list of str
+        ``ChannelConfig.kind`` of every channel (``"paid"`` for a spend-only dataset).
+    media : list of int
+        Indices of the media channels (every kind but treatments).
+    treatments : list of int
+        Indices of the non-media treatments.
+    data_columns : list of str
+        Per channel, the long-table column of what its effect follows:
+        exposures ``e<i>-<label>`` where it has them (impressions of a
+        reach-and-frequency channel), spend ``x<i>-<label>`` otherwise, a
+        treatment's values ``t<i>-<label>``.
+    """
+
+    kinds: list[str]
+    media: list[int]
+    treatments: list[int]
+    data_columns: list[str]
+
+    def of(self, kinds: tuple[str, ...]) -> list[int]:
+        """Indices of the channels of these kinds."""
+        return [j for j, k in enumerate(self.kinds) if k in kinds]
+
+
+def channel_layout(dataset: xr.Dataset) -> ChannelLayout:
+    """The :class:`ChannelLayout` of a dataset."""
+    spend_columns = columns(dataset, "channel")
+    n = len(spend_columns)
+    kinds = [str(k) for k in dataset["channel_kind"].values] if "channel_kind" in dataset.coords else ["paid"] * n
+    exposed = np.zeros(n, dtype=bool)
+    if "exposure" in dataset:
+        exposed = np.asarray(~dataset["exposure"].isnull().all([d for d in dataset["exposure"].dims if d != "channel"]))
+    data = []
+    for j, col in enumerate(spend_columns):
+        letter = "t" if kinds[j] == "treatment" else "e" if exposed[j] else "x"
+        data.append(letter + col[1:])
+    return ChannelLayout(kinds=kinds, media=[j for j, k in enumerate(kinds) if k != "treatment"],
+                         treatments=[j for j, k in enumerate(kinds) if k == "treatment"], data_columns=data)
+
+
+def channel_data(dataset: xr.Dataset, dims: tuple[str, ...] = ("geo", "channel", "date")) -> xr.DataArray:
+    """What each channel's effect follows: exposures where it has them, else spend; a treatment's values."""
+    out = dataset["spend"]
+    if "exposure" in dataset:
+        out = dataset["exposure"].where(dataset["exposure"].notnull(), out)
+    if "treatment_value" in dataset:
+        out = dataset["treatment_value"].where(dataset["treatment_value"].notnull(), out)
+    return out.transpose(*dims)
 #: ``to_meridian(missing=...)`` and ``to_pymc_marketing(missing=...)``
 MISSING_OPTIONS = ("keep", "interpolate")
 

@@ -35,6 +35,8 @@ from xmmm.handoff._common import (
     LEVEL_DEPENDENT_NOISE,
     Mismatch,
     baseline_terms,
+    channel_data,
+    channel_layout,
     check_missing_option,
     columns,
     config_of,
@@ -229,11 +231,13 @@ def mmm_class():
 
 
 # --------------------------------------------------------------------------- the model's family
-def _channel_table(ds: xr.Dataset, family: str) -> list[tuple[str, dict]]:
-    """Per channel: function name and its structural options (from the dataset's per-channel columns)."""
+def _channel_table(ds: xr.Dataset, family: str, channels: list[int] | None = None) -> list[tuple[str, dict]]:
+    """Per channel (or per channel of ``channels``): function name and its structural options."""
     names = [str(n) for n in ds[f"{family}_function"].values]
     out = []
     for j, name in enumerate(names):
+        if channels is not None and j not in channels:
+            continue
         structural = {}
         for p in get_transform(family, name).structural_parameters:
             value = ds[f"{family}_{p.name}"].values[j]
@@ -250,10 +254,14 @@ def _params(ds: xr.Dataset, family: str, name: str, j: int) -> dict[str, np.ndar
     }
 
 
-def _model_family(ds: xr.Dataset, channel_columns: list[str]):
-    """The model's adstock and saturation (name, structural options) and what they cannot represent."""
+def _model_family(ds: xr.Dataset, channel_columns: list[str], media: list[int]):
+    """The model's adstock and saturation (name, structural options) and what they cannot represent.
+
+    ``media`` are the dataset's channels that the model takes as channels
+    (non-media treatments enter as controls), ``channel_columns`` their columns.
+    """
     reasons: dict[str, list[str]] = {}
-    adstocks = _channel_table(ds, "adstock")
+    adstocks = _channel_table(ds, "adstock", media)
     names = [n for n, _ in adstocks]
     if len(set(names)) > 1:
         adstock = ("geometric_adstock", {})
@@ -277,7 +285,7 @@ def _model_family(ds: xr.Dataset, channel_columns: list[str]):
             if p.name in s and s[p.name] != chosen:
                 reasons.setdefault(col, []).append(f"{p.name} {s[p.name]} in the data, {chosen} in the model")
 
-    saturations = _channel_table(ds, "saturation")
+    saturations = _channel_table(ds, "saturation", media)
     names = [n for n, _ in saturations]
     if len(set(names)) > 1:
         saturation = ("hill_function", {})
@@ -390,9 +398,15 @@ def to_pymc_marketing(result_or_dataset: MMMResult | xr.Dataset, *, missing: str
     ds = dataset_of(result_or_dataset)
     if missing == "interpolate" and "missing" in ds and bool(ds["missing"].any()):
         ds = with_rows_filled(ds)
-    channel_columns = columns(ds, "channel")
-    control_columns = columns(ds, "control")
-    adstock, saturation, reasons = _model_family(ds, channel_columns)
+    layout = channel_layout(ds)
+    # media channels hand over what their effect follows; treatments are controls (linear in their value)
+    channel_columns = [layout.data_columns[j] for j in layout.media]
+    control_columns = columns(ds, "control") + [layout.data_columns[j] for j in layout.treatments]
+    adstock, saturation, reasons = _model_family(ds, channel_columns, layout.media)
+    for j in layout.of(("reach_frequency", "organic_reach_frequency")):
+        reasons.setdefault(layout.data_columns[j], []).append(
+            "reach and frequency in the data (Hill on frequency times the scaled reach, then adstock), which "
+            "pymc-marketing's MMM has no component for: handed over as impressions, with the nearest Hill curve")
     if saturation[0] == "inverse_scaled_logistic_saturation":
         eps = ds["saturation_eps"].values
         if not np.allclose(eps[np.isfinite(eps)], math.log(3), rtol=1e-12, atol=0):
@@ -404,7 +418,7 @@ def to_pymc_marketing(result_or_dataset: MMMResult | xr.Dataset, *, missing: str
     adstock_component, saturation_component = _components(adstock, saturation)
 
     frame = to_long_dataframe(ds)
-    X = frame.drop(columns="y")
+    X = frame[["date", "geo", *channel_columns, *control_columns]].copy()
     y = frame["y"].rename("y")
     terms = baseline_terms(ds)
     if terms["trend"] != 0:
@@ -433,7 +447,7 @@ def to_pymc_marketing(result_or_dataset: MMMResult | xr.Dataset, *, missing: str
         model_kwargs["yearly_seasonality"] = 1
     if "effectiveness_multiplier" in ds and _shared_multiplier(ds):
         model_kwargs["time_varying_media"] = True
-    truth, mismatches = _truth(ds, adstock, saturation, scaling_method, reasons, terms)
+    truth, mismatches = _truth(ds, adstock, saturation, scaling_method, reasons, terms, layout)
     if mismatches:
         warnings.warn(
             "the pymc-marketing hand-off is not exact (the data are outside its family): "
@@ -482,6 +496,35 @@ def _saturation_truth(ds, name: str, data_name: str, j: int, ratio: np.ndarray, 
     return params
 
 
+def _nearest_hill(name: str, adstock, x: np.ndarray, adstock_params, target: np.ndarray) -> dict:
+    """The Hill curve of adstocked scaled impressions nearest (least squares) to a channel's contribution.
+
+    For what pymc-marketing cannot take (reach and frequency): per geo the
+    half-saturation point on a grid and the slope 1 or 2, the coefficient
+    ``beta`` by least squares; ``target`` (geo, date) on the target scale.
+    """
+    if name != "hill_function":
+        raise ValueError("a reach-and-frequency channel is handed to pymc-marketing with a Hill curve; generate the "
+                         "other channels with hill_function (or use get_preset_config(name, target='pymc-marketing'))")
+    a_name, structural = adstock
+    a_spec = get_transform("adstock", a_name)
+    adstocked = a_spec.apply(x, **adstock_params, **{p.name: structural[p.name] for p in a_spec.structural_parameters})
+    kappas = np.geomspace(0.02, 20.0, 121)
+    best = {"slope": np.ones(len(x)), "kappa": np.ones(len(x)), "beta": np.zeros(len(x))}
+    for g in range(len(x)):
+        error = np.inf
+        for slope in (1.0, 2.0):
+            for kappa in kappas:
+                curve = adstocked[g] ** slope / (adstocked[g] ** slope + kappa**slope)
+                denominator = float(curve @ curve)
+                beta = float(curve @ target[g]) / denominator if denominator > 0 else 0.0
+                residual = float(np.sum((beta * curve - target[g]) ** 2))
+                if residual < error:
+                    error = residual
+                    best["slope"][g], best["kappa"][g], best["beta"][g] = slope, kappa, beta
+    return best
+
+
 def _model_contribution(name: str, adstock, x: np.ndarray, adstock_params, saturation_params) -> np.ndarray:
     """pymc-marketing's channel contribution (target scale) at these parameters, (geo, date)."""
     a_name, structural = adstock
@@ -509,34 +552,39 @@ def _shared_multiplier(ds: xr.Dataset) -> bool:
     return bool(np.array_equal(multiplier, np.broadcast_to(multiplier[:1], multiplier.shape)))
 
 
-def _truth(ds, adstock, saturation, channel_method: str, reasons: dict, terms: dict):
+def _truth(ds, adstock, saturation, channel_method: str, reasons: dict, terms: dict, layout):
     from xmmm.export import observed_view
 
     data_method = config_of(ds).get("transforms", {}).get("spend_scaling", "max")
-    channel_columns = columns(ds, "channel")
-    control_columns = columns(ds, "control")
-    n_geo = ds.sizes["geo"]
+    media, treatments = layout.media, layout.treatments
+    channel_columns = [layout.data_columns[j] for j in media]
+    control_columns = columns(ds, "control") + [layout.data_columns[j] for j in treatments]
     geo = ds["geo"].values
     # the scales pymc-marketing computes from the X and y it receives (reported values, missing rows
     # left out); with data problems they can differ from those of the true series
     seen = observed_view(ds)
     target_scale = seen["y"].max("date").values  # (geo,)
-    spend = ds["spend"].transpose("geo", "channel", "date").values
-    channel_scale = getattr(np, channel_method)(spend, axis=-1)  # of the true spend: the family's question
-    seen_scale = getattr(seen["spend"], channel_method)("date").transpose("geo", "channel").values
-    # shape parameters act on spend over the model's channel scale: none is exact where the reported
-    # data move that scale (spend measurement error, a maximum in a missing row)
-    moved = ~np.isclose(seen_scale, channel_scale, rtol=1e-12, atol=0)
+    # what each media channel's effect follows: its exposures (impressions for reach and frequency) or its spend
+    spend = channel_data(ds).values[:, media]
+    channel_scale = getattr(np, channel_method)(spend, axis=-1)  # of the true series: the family's question
+    if "exposure" in ds or "treatment_value" in ds:  # media inputs come without data problems
+        seen_scale, moved = channel_scale, np.zeros(channel_scale.shape, dtype=bool)
+    else:
+        seen_scale = getattr(seen["spend"], channel_method)("date").transpose("geo", "channel").values
+        # shape parameters act on spend over the model's channel scale: none is exact where the reported
+        # data move that scale (spend measurement error, a maximum in a missing row)
+        moved = ~np.isclose(seen_scale, channel_scale, rtol=1e-12, atol=0)
     outcome_multiplicative = multiplicative(ds)
     multiplier = None
     if "effectiveness_multiplier" in ds:
-        multiplier = ds["effectiveness_multiplier"].transpose("geo", "channel", "date").values
+        multiplier = ds["effectiveness_multiplier"].transpose("geo", "channel", "date").values[:, media]
         shared_multiplier = _shared_multiplier(ds)
-    data_scale = ds["spend_scale"].transpose("geo", "channel").values
-    coefficient = ds["channel_coefficient"].transpose("geo", "channel").values
-    contribution = ds["contribution"].transpose("geo", "channel", "date").values
-    data_adstocks = [n for n, _ in _channel_table(ds, "adstock")]
-    data_saturations = [n for n, _ in _channel_table(ds, "saturation")]
+    data_scale = ds["spend_scale"].transpose("geo", "channel").values[:, media]
+    coefficient = ds["channel_coefficient"].transpose("geo", "channel").values[:, media]
+    contribution = ds["contribution"].transpose("geo", "channel", "date").values[:, media]
+    data_adstocks = [n for n, _ in _channel_table(ds, "adstock", media)]
+    data_saturations = [n for n, _ in _channel_table(ds, "saturation", media)]
+    reach_frequency = {layout.data_columns[j] for j in layout.of(("reach_frequency", "organic_reach_frequency"))}
 
     adstock_truth: dict[str, list] = {}
     saturation_truth: dict[str, list] = {}
@@ -544,26 +592,30 @@ def _truth(ds, adstock, saturation, channel_method: str, reasons: dict, terms: d
     mismatches: list[Mismatch] = []
     level = ds["baseline_level"].isel(date=0).values
     for j, col in enumerate(channel_columns):
-        a = _adstock_truth(ds, adstock[0], data_adstocks[j], j, int(adstock[1].get("l_max", 1)))
+        c = media[j]  # the channel's index in the dataset
+        a = _adstock_truth(ds, adstock[0], data_adstocks[j], c, int(adstock[1].get("l_max", 1)))
         ratio = data_scale[:, j] / np.where(channel_scale[:, j] > 0, channel_scale[:, j], 1.0)
         rescalable = saturation[0] in _RESCALE or saturation[0] in _RESCALE_COEFFICIENT
         if not rescalable and not np.allclose(ratio, 1.0, rtol=1e-12):
             reasons.setdefault(col, []).append(
                 f"{saturation[0]} of spend over its {data_method} in the data, over its {channel_method} in the model"
             )
+        with np.errstate(divide="ignore", invalid="ignore"):
+            x = np.where(channel_scale[:, j, None] > 0, spend[:, j] / channel_scale[:, j, None], 0.0)
         k = coefficient[:, j] / target_scale
         if outcome_multiplicative:  # the coefficient is a share of the baseline; additively, that share of its level
             k = k * level
             reasons.setdefault(col, []).append(
                 "multiplicative outcome in the data (y = baseline x prod(1 + effect)), additive in the model")
-        s = _saturation_truth(ds, saturation[0], data_saturations[j], j, ratio, k)
+        if col in reach_frequency:
+            s = _nearest_hill(saturation[0], adstock, x, a, contribution[:, j] / target_scale[:, None])
+        else:
+            s = _saturation_truth(ds, saturation[0], data_saturations[j], c, ratio, k)
         for p, v in a.items():
             adstock_truth.setdefault(p, []).append(v)
         for p, v in s.items():
             scaled = p != "beta" or saturation[0] in _RESCALE_COEFFICIENT
             saturation_truth.setdefault(p, []).append(np.where(moved[:, j], np.nan, v) if scaled else v)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            x = np.where(channel_scale[:, j, None] > 0, spend[:, j] / channel_scale[:, j, None], 0.0)
         model_contribution[:, j] = _model_contribution(saturation[0], adstock, x, a, s) * target_scale[:, None]
         if multiplier is not None and shared_multiplier:  # the model's latent multiplier holds the path
             model_contribution[:, j] = model_contribution[:, j] * multiplier[:, j]
@@ -584,9 +636,18 @@ def _truth(ds, adstock, saturation, channel_method: str, reasons: dict, terms: d
         for p, values in saturation_truth.items():
             out[f"saturation_{p}"] = (gc, np.stack(values, axis=1))
 
-    out["intercept_contribution"] = (("geo",), level / target_scale)
-    gamma = ds["control_coefficient"].transpose("geo", "control").values / target_scale[:, None]
-    control_effect = ds["control_effect"].transpose("date", "geo", "control").values / target_scale[None, :, None]
+    # a treatment is a control: gamma * value, its baseline value's constant effect in the intercept
+    gamma_treatment = ds["channel_coefficient"].transpose("geo", "channel").values[:, treatments]
+    baseline_value = (ds["treatment_baseline"].values[treatments] if treatments else np.zeros(0))
+    intercept = level - (gamma_treatment * baseline_value[None, :]).sum(axis=1)
+    out["intercept_contribution"] = (("geo",), intercept / target_scale)
+    gamma = np.concatenate([ds["control_coefficient"].transpose("geo", "control").values, gamma_treatment],
+                           axis=1) / target_scale[:, None]
+    control_effect = ds["control_effect"].transpose("date", "geo", "control").values
+    if treatments:
+        values = ds["treatment_value"].transpose("date", "geo", "channel").values[..., treatments]
+        control_effect = np.concatenate([control_effect, values * gamma_treatment[None]], axis=-1)
+    control_effect = control_effect / target_scale[None, :, None]
     if terms["trend"] != 0:  # the known control t: the period number over the number of periods
         slope = level * terms["trend"] * ds.sizes["date"] / target_scale
         gamma = np.concatenate([gamma, slope[:, None]], axis=1)
@@ -600,7 +661,7 @@ def _truth(ds, adstock, saturation, channel_method: str, reasons: dict, terms: d
 
     when = dates(ds)
     date_geo = ("date", "geo")
-    mean_model = level[None, :] / target_scale + model_contribution.sum(axis=1).T / target_scale
+    mean_model = intercept[None, :] / target_scale + model_contribution.sum(axis=1).T / target_scale
     mean_model = mean_model + control_effect.sum(axis=-1)
     if terms["amplitude"] != 0:
         a, phi = terms["amplitude"], terms["phase"]
@@ -637,13 +698,15 @@ def _truth(ds, adstock, saturation, channel_method: str, reasons: dict, terms: d
         if shared_multiplier:
             out["media_temporal_latent_multiplier"] = (date_geo, multiplier[:, 0].T)
 
+    names = [str(c) for c in ds["channel"].values]
     coords = {
         "date": ds["date"].values,
         "geo": geo,
         "channel": channel_columns,
         "control": control_columns,
-        "channel_name": ("channel", np.asarray([str(c) for c in ds["channel"].values], dtype=object)),
+        "channel_name": ("channel", np.asarray([names[j] for j in media], dtype=object)),
         "control_name": ("control", np.asarray([str(c) for c in ds["control"].values]
+                                               + [names[j] for j in treatments]
                                                + (["trend"] if terms["trend"] != 0 else []), dtype=object)),
     }
     if "gamma_fourier" in out:

@@ -101,7 +101,9 @@ def with_base_values(config: MMMDataConfig, values: Mapping[str, np.ndarray]) ->
         elif group in ("channels", "controls"):
             items = out.channels if group == "channels" else out.control_variables
             for item, v in zip(items, arr):
-                setattr(item, field, float(v))
+                # the level of a channel without spend is its base_value when it has one
+                unpaid = group == "channels" and not item.has_spend and item.base_value is not None
+                setattr(item, "base_value" if field == "base_spend" and unpaid else field, float(v))
         else:  # transforms.<family>_<parameter>
             family, pname = field.split("_", 1)
             kwargs = getattr(out.transforms, f"{family}_kwargs")
