@@ -55,8 +55,8 @@ from xmmm.budget import allocate
 from xmmm.config import MMMDataConfig
 from xmmm.dataset import to_dataset
 from xmmm.engine import Interventions, increments, run
-from xmmm.ground_truth import MARGINAL_STEP
 from xmmm.errors import ConfigError
+from xmmm.ground_truth import MARGINAL_STEP
 from xmmm.plan import Plan
 from xmmm.response import CARRYOVER, Paths, spend_of
 from xmmm.result import MMMResult
@@ -469,19 +469,22 @@ def _curves_by_runs(block: xr.Dataset, scales: np.ndarray) -> dict[str, np.ndarr
     plan = _build_plan(block)
     in_revenue = plan.inputs.revenue_per_kpi is not None
 
-    def totals(theta: float) -> tuple[np.ndarray, np.ndarray | None]:
-        arrays = run(plan, Interventions(scale=np.asarray(theta)))
-        return arrays["contribution"].sum(axis=-1), arrays["incremental_revenue"].sum(axis=-1) if in_revenue else None
-
     thetas = np.concatenate([scales, [1.0]])
-    at, ahead = zip(*(totals(t) for t in thetas)), zip(*(totals(t + MARGINAL_STEP) for t in thetas))
-    (value, revenue), (value_up, revenue_up) = ([np.stack(v) if v[0] is not None else None for v in pair]
-                                                for pair in (at, ahead))
+    # the window's totals at each factor and 1 % of today's spend beyond it: (2, n_scales + 1, R, G, S)
+    kept = ("contribution", "incremental_revenue") if in_revenue else ("contribution",)
+    totals = {name: np.empty((2, thetas.size) + plan.spend_level.shape) for name in kept}
+    for step, offset in enumerate((0.0, MARGINAL_STEP)):
+        for i, theta in enumerate(thetas):
+            arrays = run(plan, Interventions(scale=np.asarray(theta + offset)))
+            for name in kept:
+                totals[name][step, i] = arrays[name].sum(axis=-1)
     spend = np.asarray(block["spend"].transpose(*_lead(block), "geo", "channel", "date").values, dtype=float)
-    out = {"value": value, "slope": (value_up - value) / MARGINAL_STEP,
+    value = totals["contribution"]
+    out = {"value": value[0], "slope": (value[1] - value[0]) / MARGINAL_STEP,
            "spend": spend.sum(axis=-1) if _lead(block) else spend.sum(axis=-1)[None]}
     if in_revenue:
-        out.update(revenue=revenue, revenue_slope=(revenue_up - revenue) / MARGINAL_STEP)
+        revenue = totals["incremental_revenue"]
+        out.update(revenue=revenue[0], revenue_slope=(revenue[1] - revenue[0]) / MARGINAL_STEP)
     return out
 
 
@@ -607,6 +610,8 @@ def response_curves(result, scales=DEFAULT_SCALES, by="channel", carryover: str 
                    "mroas": (f"forward difference over {MARGINAL_STEP:g} of today's spend (media inputs)"
                              if media_inputs else "exact derivative")},
         )
+        if media_inputs:
+            out["mroas"].attrs["long_name"] = "Marginal ROAS: forward difference over 1 % of today's spend"
         if revenue is not None:
             for name in ("roas", "mroas"):
                 out[name].attrs.update(units="revenue per currency",
