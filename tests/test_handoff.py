@@ -31,6 +31,8 @@ from xmmm.handoff import (
 from xmmm.handoff._common import channel_layout
 from xmmm.transforms import ADSTOCK_TRANSFORMS, SATURATION_TRANSFORMS
 
+from target_presets import small_target_config
+
 PRESETS = list(xmmm.list_available_presets())
 RTOL = 1e-8
 #: pymc-marketing 0.19.2 builds its Fourier terms with pandas' deprecated ``DatetimeIndex.dayofyear``
@@ -48,19 +50,6 @@ def _generate(**overrides) -> xr.Dataset:
         # some transform choices below are flagged as hard to recover; irrelevant here
         warnings.simplefilter("ignore", XmmmWarning)
         return xmmm.generate_dataset(config)
-
-
-def small_target_config(name: str, target: str):
-    """A preset moved into a family, at a size that keeps every channel spending (fast to build)."""
-    config = xmmm.get_preset_config(name, target=target)
-    if config.experiments:  # its experiments name periods and geos of the whole preset
-        return config
-    starts = [c.start_period + c.ramp_up_periods for c in config.channels if c.pattern == "delayed_start"]
-    n_periods = min(config.n_periods, max([120 if config.frequency == "D" else 60] + [s + 12 for s in starts]))
-    overrides = {"n_periods": n_periods}
-    if config.regions.n_regions > 3:
-        overrides["regions"] = {"n_regions": 3}
-    return xmmm.customize_preset(name, target=target, **overrides)
 
 
 def _quiet(call, *args, **kwargs):

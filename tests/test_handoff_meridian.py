@@ -16,6 +16,8 @@ import pytest
 import xmmm
 from xmmm.errors import XmmmWarning
 
+from target_presets import small_target_config
+
 pytest.importorskip("meridian", reason="google-meridian is not installed (it pins numpy < 2.4 and pandas < 3)")
 
 from meridian.analysis import analyzer  # noqa: E402
@@ -24,19 +26,6 @@ PRESETS = list(xmmm.list_available_presets())
 RTOL = 1e-8
 #: Meridian warns whenever the slope prior is not its default Deterministic(1)
 SLOPE_PRIOR = pytest.mark.filterwarnings("ignore:Changing the prior for `slope_m`:UserWarning")
-
-
-def small_target_config(name: str, target: str):
-    """A preset moved into a family, at a size that keeps every channel spending (fast to build)."""
-    config = xmmm.get_preset_config(name, target=target)
-    if config.experiments:  # its experiments name periods and geos of the whole preset
-        return config
-    starts = [c.start_period + c.ramp_up_periods for c in config.channels if c.pattern == "delayed_start"]
-    n_periods = min(config.n_periods, max([120 if config.frequency == "D" else 60] + [s + 12 for s in starts]))
-    overrides = {"n_periods": n_periods}
-    if config.regions.n_regions > 3:
-        overrides["regions"] = {"n_regions": 3}
-    return xmmm.customize_preset(name, target=target, **overrides)
 
 
 def _analysis(handoff):

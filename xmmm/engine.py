@@ -212,6 +212,13 @@ def run(plan: Plan, interventions: Interventions | None = None, *, paired: bool 
     causal = {k: v for k, v in latent.items() if k != "demand_predictable"}
     if not np.shares_memory(planned, natural) or len(feedback):
         causal["spend_planned"] = planned
+    return _assembled(plan, base, control, out, spend=spend, adstocked=adstocked, saturated=saturated, scale=scale,
+                      metrics=metrics, extra={**world, **causal})
+
+
+def _assembled(plan: Plan, base: dict, control: dict, out: dict, *, spend, adstocked, saturated, scale, metrics: dict,
+               extra: dict) -> dict:
+    """Every array of a run, in the stored order, with the observed (reported) view of the data added."""
     arrays = {
         "spend": spend,
         "adstocked": adstocked,
@@ -231,8 +238,7 @@ def run(plan: Plan, interventions: Interventions | None = None, *, paired: bool 
         "control_coefficient": plan.control_coefficient,
         **metrics,
         **plan.params,
-        **world,
-        **causal,
+        **extra,
         **({"population": plan.population} if stores_population(plan.config) else {}),
     }
     arrays.update(observed(plan, arrays))
@@ -385,31 +391,10 @@ def _run_media_inputs(plan: Plan, base: dict, control: dict, interventions: Inte
     spend = series["spend"]
     metrics = media_metrics(spend, out["contribution"], extra, out["y"], revenue_per_kpi=plan.inputs.revenue_per_kpi,
                             is_media=plan.inputs.is_media)
-    arrays = {
-        "spend": spend,
-        "adstocked": adstocked,
-        "saturated": saturated,
-        "contribution": out["contribution"],
-        "control_value": control["control_value"],
-        "control_effect": out["control_effect"],
-        "baseline": out["baseline"],
-        **base,
-        "baseline_noise": out["baseline_noise"],
-        "y": out["y"],
-        "spend_level": plan.spend_level,
-        "spend_scale": scale,
-        "effectiveness": plan.effectiveness,
-        "channel_coefficient": plan.coefficient,
-        "control_level": plan.control_level,
-        "control_coefficient": plan.control_coefficient,
-        **metrics,
-        **plan.params,
-        **_media_inputs(plan, series, out["contribution"]),
-        **{k: v for k, v in latent.items() if k != "demand_predictable"},
-        **({"population": plan.population} if stores_population(plan.config) else {}),
-    }
-    arrays.update(observed(plan, arrays))
-    return _ordered(arrays)
+    inputs_and_demand = {**_media_inputs(plan, series, out["contribution"]),
+                         **{k: v for k, v in latent.items() if k != "demand_predictable"}}
+    return _assembled(plan, base, control, out, spend=spend, adstocked=adstocked, saturated=saturated, scale=scale,
+                      metrics=metrics, extra=inputs_and_demand)
 
 
 def _natural_media(plan: Plan):
